@@ -1,0 +1,50 @@
+# make run  : set up everything and serve the demo (two comuni + operators' console)
+# make test : set up everything and run the whole test suite
+# make lint : ruff (lint + format check)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# platformdirs (via pgserver) warns when XDG_RUNTIME_DIR is unset or shared.
+export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(BIN)/.installed node_modules/.installed
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+
+setup: deps
+
+# Migrations (public, template, comuni), tenant configs, demo data.
+db: setup
+	$(BIN)/python manage.py migrate_platform
+	$(BIN)/python manage.py sync_tenants
+	$(BIN)/python manage.py load_demo
+
+run: db
+	@$(BIN)/python manage.py demo_banner --port $(PORT)
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(BIN)/python manage.py procrastinate worker & \
+	  $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean-data:
+	rm -rf .data

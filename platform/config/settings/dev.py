@@ -1,0 +1,8 @@
+"""Development profile: `make run`. Safe defaults, mail to a file outbox."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="core.mail.OutboxAndConsoleBackend")

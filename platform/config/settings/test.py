@@ -1,0 +1,14 @@
+"""Test profile: `make test`. Real PostgreSQL, fast hashing, mail to tests' SMTP."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105
+ALLOWED_HOSTS = [".localhost", "localhost", "testserver", ".test"]
+# Argon2 stays first so its use is tested; tests that create many accounts
+# pay ~50 ms each, which is fine at this suite's size.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

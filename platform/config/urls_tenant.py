@@ -1,0 +1,15 @@
+"""URLs of a comune's host: the parents' portal and the staff back office."""
+
+from django.urls import include, path
+
+from core.views import healthz
+from enrollment.admin import staff_site
+from enrollment.views import portal_home, privacy_notice
+
+urlpatterns = [
+    path("", portal_home, name="portal_home"),
+    path("informativa-privacy/", privacy_notice, name="privacy_notice"),
+    path("admin/", staff_site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SuperadminConfig(AppConfig):
+    name = "superadmin"
+    verbose_name = "Console operatori"

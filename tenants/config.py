@@ -1,0 +1,267 @@
+"""The typed configuration of one comune, read from `tenant_configs/<slug>.yaml`.
+
+Everything about a comune that is not its users' data lives here: identity,
+hosts, contacts, branding, login methods and service catalogue. The same
+model validates YAML files, the operators' console form and the JSON stored
+on `Comune.config`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from stdnum.it import iva
+
+LOGIN_BACKENDS = ("codice_fiscale", "credentials", "spid", "cie")
+SCHOOL_YEAR_RE = re.compile(r"^(\d{4})/(\d{4})$")
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+ROME = ZoneInfo("Europe/Rome")
+# WCAG 2.1 AA for normal text.
+MIN_CONTRAST = 4.5
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,40}$")]
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    la, lb = sorted((_relative_luminance(a), _relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Contacts(_Strict):
+    email: EmailStr | None = None
+    pec: EmailStr | None = None
+    website: str | None = None
+    phone: str | None = None
+    office: str | None = Field(default=None, description="e.g. 'Servizi scolastici e culturali'")
+    address: str | None = None
+
+
+class Branding(_Strict):
+    primary_color: str = "#0066cc"
+    emblem: str | None = Field(default=None, description="path under tenant_configs/assets/")
+    header_text: str = "Portale Iscrizioni Online"
+
+    @field_validator("primary_color")
+    @classmethod
+    def _accessible_colour(cls, value: str) -> str:
+        if not HEX_COLOUR_RE.match(value):
+            raise ValueError("must be a colour like #1a2b3c")
+        ratio = contrast_ratio(value, "#ffffff")
+        if ratio < MIN_CONTRAST:
+            raise ValueError(
+                f"white text on {value} has contrast {ratio:.2f}:1, below the "
+                f"{MIN_CONTRAST}:1 WCAG 2.1 AA minimum; choose a darker colour"
+            )
+        return value.lower()
+
+    @field_validator("emblem")
+    @classmethod
+    def _safe_emblem_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("/") or ".." in Path(value).parts:
+            raise ValueError("must be a relative path inside tenant_configs/assets/")
+        if Path(value).suffix.lower() not in {".svg", ".png"}:
+            raise ValueError("must be an .svg or .png file")
+        return value
+
+
+class Identity(_Strict):
+    backends: list[Literal["codice_fiscale", "credentials", "spid", "cie"]] = Field(min_length=1)
+    spid_level: Literal[1, 2, 3] = 2
+
+    @field_validator("backends")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a login method is listed twice")
+        return value
+
+
+class ServiceConfig(_Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
+    name: str = Field(min_length=2, max_length=120)
+    description: str = ""
+    school_year: str
+    opens_at: datetime
+    closes_at: datetime
+    capacity: int | None = Field(default=None, ge=1)
+    fee_note: str = ""
+    new_enrollments: bool = True
+    renewals: bool = True
+
+    @field_validator("school_year")
+    @classmethod
+    def _school_year(cls, value: str) -> str:
+        m = SCHOOL_YEAR_RE.match(value)
+        if not m or int(m.group(2)) != int(m.group(1)) + 1:
+            raise ValueError("must look like 2025/2026 (two consecutive years)")
+        return value
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _local_time(cls, value: datetime) -> datetime:
+        # Dates in the YAML are the comune's wall-clock time.
+        return value if value.tzinfo else value.replace(tzinfo=ROME)
+
+    @model_validator(mode="after")
+    def _window(self) -> ServiceConfig:
+        if self.closes_at <= self.opens_at:
+            raise ValueError("closes_at must be after opens_at")
+        return self
+
+
+class ComuneConfig(_Strict):
+    slug: Slug
+    kind: Literal["Comune", "Città"] = "Comune"
+    name: str = Field(min_length=2, max_length=120)
+    province: str = Field(min_length=2)
+    province_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    cap: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] | None = None
+    codice_fiscale: str | None = None
+    partita_iva: str | None = None
+    ipa_code: str | None = None
+    hosts: list[str] = Field(min_length=1)
+    contacts: Contacts = Contacts()
+    branding: Branding = Branding()
+    identity: Identity
+    privacy_notice: str = Field(
+        default="",
+        description="The comune's informativa (art. 13 GDPR) shown by 'Leggi Dettaglio Condizioni'",
+    )
+    services: list[ServiceConfig] = []
+
+    @property
+    def schema_name(self) -> str:
+        return self.slug
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.kind} di {self.name}"
+
+    @field_validator("codice_fiscale")
+    @classmethod
+    def _ente_codice_fiscale(cls, value: str | None) -> str | None:
+        # An ente's codice fiscale is 11 digits (same check as a partita IVA).
+        if value is not None and not iva.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid 11-digit codice fiscale of an ente")
+        return value
+
+    @field_validator("partita_iva")
+    @classmethod
+    def _partita_iva(cls, value: str | None) -> str | None:
+        if value is not None and not iva.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid partita IVA")
+        return value
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        cleaned = [h.strip().lower() for h in value]
+        for host in cleaned:
+            if not HOST_RE.match(host):
+                raise ValueError(f"{host!r} is not a valid host name")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("a host is listed twice")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _unique_services(self) -> ComuneConfig:
+        seen = set()
+        for s in self.services:
+            key = (s.code, s.school_year)
+            if key in seen:
+                raise ValueError(f"service {s.code} {s.school_year} is listed twice")
+            seen.add(key)
+        return self
+
+
+class ConfigError(Exception):
+    """One or more tenant configs are invalid. `problems` holds one line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _format_validation_error(source: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {loc}: {msg}")
+    return lines
+
+
+def config_parse(text: str, *, source: str) -> ComuneConfig:
+    """Parse and validate one config; raise ConfigError naming source and field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source}: (file): not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: (file): must be a mapping of fields"])
+    try:
+        return ComuneConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from exc
+
+
+def config_load_files(paths: list[Path]) -> list[tuple[Path, ComuneConfig]]:
+    """Validate every file, and the files together, before anything is written."""
+    problems: list[str] = []
+    loaded: list[tuple[Path, ComuneConfig]] = []
+    for path in paths:
+        try:
+            cfg = config_parse(path.read_text(encoding="utf-8"), source=path.name)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if path.stem != cfg.slug:
+            problems.append(f"{path.name}: slug: {cfg.slug!r} must match the file name {path.stem!r}")
+        loaded.append((path, cfg))
+    host_owner: dict[str, str] = {}
+    for path, cfg in loaded:
+        for host in cfg.hosts:
+            other = host_owner.setdefault(host, path.name)
+            if other != path.name:
+                problems.append(f"{path.name}: hosts: {host!r} is already used by {other}")
+    if problems:
+        raise ConfigError(problems)
+    return loaded
+
+
+def config_dump(cfg: ComuneConfig) -> str:
+    """The YAML text of a config (operators export a comune back to a file)."""
+    return yaml.safe_dump(cfg.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False)

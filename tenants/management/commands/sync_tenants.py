@@ -1,0 +1,49 @@
+"""Apply `tenant_configs/*.yaml` (or the files given) idempotently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.config import ConfigError, config_load_files
+from tenants.provisioning import template_schema_migrate
+from tenants.services import comune_apply_config
+
+
+class Command(BaseCommand):
+    help = "Validate and apply comune configs (YAML). Never deletes data."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("files", nargs="*", help="YAML files (default: tenant_configs/*.yaml)")
+        parser.add_argument("--check", action="store_true", help="validate only, write nothing")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        paths = [Path(f) for f in options["files"]] or sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
+        if not paths:
+            raise CommandError(f"No tenant config files found in {settings.TENANT_CONFIG_DIR}")
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise CommandError(f"No such file: {', '.join(missing)}")
+        try:
+            configs = config_load_files(paths)
+        except ConfigError as exc:
+            raise CommandError(
+                "Invalid tenant config, nothing written:\n  " + "\n  ".join(exc.problems)
+            ) from exc
+        if options["check"]:
+            self.stdout.write(f"{len(configs)} config(s) valid.")
+            return
+        template_schema_migrate()
+        for path, cfg in configs:
+            try:
+                result = comune_apply_config(config=cfg)
+            except ConfigError as exc:
+                raise CommandError(f"{path.name}: " + "; ".join(exc.problems)) from exc
+            if result.created:
+                self.stdout.write(f"{cfg.slug}: created in {result.seconds:.2f}s")
+            elif result.changes:
+                self.stdout.write(f"{cfg.slug}: updated ({', '.join(result.changes)})")
+            else:
+                self.stdout.write(f"{cfg.slug}: unchanged")

@@ -1,0 +1,76 @@
+"""The comune (tenant) and its hosts, in the public schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+if TYPE_CHECKING:
+    from tenants.config import ComuneConfig
+
+
+class Comune(TenantMixin):
+    class Kind(models.TextChoices):
+        COMUNE = "Comune", "Comune"
+        CITTA = "Città", "Città"
+
+    class Status(models.TextChoices):
+        ACTIVE = "attivo", "Attivo"
+        SUSPENDED = "sospeso", "Sospeso"
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField("nome", max_length=120)
+    kind = models.CharField("tipo", max_length=10, choices=Kind.choices, default=Kind.COMUNE)
+    province = models.CharField("provincia", max_length=60)
+    province_code = models.CharField("sigla provincia", max_length=2, blank=True)
+    cap = models.CharField("CAP", max_length=5, blank=True)
+    codice_fiscale = models.CharField("codice fiscale", max_length=16, blank=True)
+    partita_iva = models.CharField("partita IVA", max_length=11, blank=True)
+    ipa_code = models.CharField("codice IPA", max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    # The whole validated tenant config (tenants.config.ComuneConfig), so that
+    # branding, contacts and login methods are read from one typed object.
+    config = models.JSONField(default=dict)
+    config_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "comune"
+        verbose_name_plural = "comuni"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """'Comune di Palosco', 'Città di Romano di Lombardia'."""
+        return f"{self.kind} di {self.name}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def settings(self) -> ComuneConfig:
+        """The typed configuration; parsed once per instance."""
+        cached = getattr(self, "_settings_cache", None)
+        if cached is None:
+            from tenants.config import ComuneConfig
+
+            cached = ComuneConfig.model_validate(self.config)
+            self._settings_cache = cached
+        return cached
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = "host"
+        verbose_name_plural = "host"

@@ -1,0 +1,83 @@
+"""Suite-wide fixtures: a real PostgreSQL with both demo comuni provisioned.
+
+The test database is migrated once; the template schema is built and every
+`tenant_configs/*.yaml` is applied through the same code as `sync_tenants`.
+Each test then runs in a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from tenants.config import config_load_files
+from tenants.models import Comune
+from tenants.provisioning import public_tenant_ensure, template_schema_migrate
+from tenants.services import comune_apply_config
+
+PALOSCO_HOST = "palosco.localhost"
+ROMANO_HOST = "romanodilombardia.localhost"
+PUBLIC_HOST = "localhost"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        template_schema_migrate()
+        paths = sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
+        for _path, cfg in config_load_files(paths):
+            comune_apply_config(config=cfg)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _reset_schema_and_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def palosco(db) -> Comune:  # type: ignore[no-untyped-def]
+    return Comune.objects.get(slug="palosco")
+
+
+@pytest.fixture
+def romano(db) -> Comune:  # type: ignore[no-untyped-def]
+    return Comune.objects.get(slug="romanodilombardia")
+
+
+@pytest.fixture
+def in_palosco(palosco: Comune) -> Iterator[Comune]:
+    with tenant_context(palosco):
+        yield palosco
+
+
+@pytest.fixture
+def in_romano(romano: Comune) -> Iterator[Comune]:
+    with tenant_context(romano):
+        yield romano
+
+
+@pytest.fixture
+def palosco_client(palosco: Comune) -> Client:
+    return Client(HTTP_HOST=PALOSCO_HOST)
+
+
+@pytest.fixture
+def romano_client(romano: Comune) -> Client:
+    return Client(HTTP_HOST=ROMANO_HOST)
+
+
+@pytest.fixture
+def public_client(db) -> Client:  # type: ignore[no-untyped-def]
+    return Client(HTTP_HOST=PUBLIC_HOST)

@@ -1,0 +1,94 @@
+"""Validation of tenant configs: every error names file, field and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tenants.config import ConfigError, config_dump, config_load_files, config_parse, contrast_ratio
+
+VALID = """
+slug: testville
+name: Testville
+province: Bergamo
+hosts: [testville.localhost]
+identity: {backends: [credentials]}
+services:
+  - code: MENSA
+    name: MENSA
+    school_year: 2025/2026
+    opens_at: 2025-04-01T09:00:00
+    closes_at: 2025-06-30T23:59:59
+"""
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        config_parse(text, source="testville.yaml")
+    return exc.value.problems
+
+
+def test_shipped_configs_are_valid() -> None:
+    paths = sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
+    loaded = config_load_files(paths)
+    assert {cfg.slug for _, cfg in loaded} == {"palosco", "romanodilombardia"}
+
+
+def test_valid_config_parses_with_local_times() -> None:
+    cfg = config_parse(VALID, source="testville.yaml")
+    assert cfg.display_name == "Comune di Testville"
+    assert str(cfg.services[0].opens_at.tzinfo) == "Europe/Rome"
+
+
+def test_window_closing_before_opening_is_refused() -> None:
+    text = VALID.replace("closes_at: 2025-06-30T23:59:59", "closes_at: 2025-03-01T00:00:00")
+    assert _problems(text) == ["testville.yaml: services.0: closes_at must be after opens_at"]
+
+
+def test_unknown_login_method_names_the_field() -> None:
+    problems = _problems(VALID.replace("[credentials]", "[password_magica]"))
+    assert len(problems) == 1
+    assert problems[0].startswith("testville.yaml: identity.backends.0:")
+
+
+def test_low_contrast_colour_is_refused() -> None:
+    problems = _problems(VALID + "branding: {primary_color: '#ffcc00'}\n")
+    assert problems[0].startswith("testville.yaml: branding.primary_color:")
+    assert "WCAG" in problems[0]
+    assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
+
+
+def test_unknown_field_is_refused() -> None:
+    problems = _problems(VALID + "colour: red\n")
+    assert problems == ["testville.yaml: colour: Extra inputs are not permitted"]
+
+
+def test_bad_ente_codice_fiscale_is_refused() -> None:
+    problems = _problems(VALID + "codice_fiscale: '00622580166'\n")
+    assert problems[0].startswith("testville.yaml: codice_fiscale:")
+
+
+def test_not_yaml_mapping() -> None:
+    assert _problems("- a\n- b\n") == ["testville.yaml: (file): must be a mapping of fields"]
+
+
+def test_files_sharing_a_host_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "testville.yaml").write_text(VALID)
+    (tmp_path / "otherville.yaml").write_text(VALID.replace("slug: testville", "slug: otherville"))
+    with pytest.raises(ConfigError) as exc:
+        config_load_files(sorted(tmp_path.glob("*.yaml")))
+    assert any("'testville.localhost' is already used by" in p for p in exc.value.problems)
+
+
+def test_slug_must_match_file_name(tmp_path: Path) -> None:
+    (tmp_path / "wrong.yaml").write_text(VALID)
+    with pytest.raises(ConfigError) as exc:
+        config_load_files([tmp_path / "wrong.yaml"])
+    assert exc.value.problems == ["wrong.yaml: slug: 'testville' must match the file name 'wrong'"]
+
+
+def test_dump_round_trips() -> None:
+    cfg = config_parse(VALID, source="testville.yaml")
+    assert config_parse(config_dump(cfg), source="again.yaml") == cfg

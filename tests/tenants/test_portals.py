@@ -1,0 +1,97 @@
+"""Each host shows its own comune and nothing of another one."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from tenants.models import Comune
+from tenants.services import comune_resume, comune_suspend
+
+
+def test_palosco_home_shows_its_identity_and_catalogue(palosco_client: Client) -> None:
+    html = palosco_client.get("/").content.decode()
+    assert "Comune di Palosco" in html
+    assert "Provincia di Bergamo" in html
+    for text in (
+        "protocollo@comune.palosco.bg.it",
+        "protocollo@pec.comune.palosco.bg.it",
+        "www.comune.palosco.bg.it",
+        "PRE SCUOLA",
+        "POST SCUOLA",
+        "2025/2026",
+        "palosco/stemma.svg",
+        "#1e5b2d",
+    ):
+        assert text in html, text
+    for foreign in ("Romano di Lombardia", "0363 982341", "REFEZIONE", "00622580165"):
+        assert foreign not in html, foreign
+
+
+def test_romano_home_shows_its_identity_and_catalogue(romano_client: Client) -> None:
+    html = romano_client.get("/").content.decode()
+    for text in (
+        "Città di Romano di Lombardia",
+        "Provincia di Bergamo",
+        "CAP 24058",
+        "Cod. Fisc. 00622580165",
+        "Servizi scolastici e culturali",
+        "0363 982341",
+        "REFEZIONE SCOLASTICA",
+        "TRASPORTO SCOLASTICO",
+        "rinnovi",
+    ):
+        assert text in html, text
+    for foreign in ("Palosco", "protocollo@comune.palosco.bg.it"):
+        assert foreign not in html, foreign
+
+
+def test_page_is_accessible_skeleton(palosco_client: Client) -> None:
+    html = palosco_client.get("/").content.decode()
+    assert '<html lang="it">' in html
+    assert 'href="#main-content"' in html
+    assert 'id="main-content"' in html
+    assert "bootstrap-italia/css/bootstrap-italia.min.css" in html
+    assert "//cdn" not in html
+
+
+def test_english_is_available(palosco_client: Client) -> None:
+    response = palosco_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert '<html lang="en">' in palosco_client.get("/").content.decode()
+
+
+def test_unknown_host_is_a_plain_404(db) -> None:  # type: ignore[no-untyped-def]
+    response = Client(HTTP_HOST="sconosciuto.localhost").get("/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Indirizzo non trovato" in html
+    assert "Palosco" not in html and "Romano" not in html
+
+
+def test_public_host_links_to_operators_login(public_client: Client) -> None:
+    html = public_client.get("/").content.decode()
+    assert 'href="/admin/"' in html
+    assert "Palosco" not in html
+
+
+def test_suspended_comune_answers_503_with_contacts(
+    palosco: Comune, palosco_client: Client, romano_client: Client
+) -> None:
+    assert palosco_client.get("/").status_code == 200  # warms the host cache
+    comune_suspend(comune=palosco, reason="Manutenzione straordinaria")
+    response = palosco_client.get("/")
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "temporaneamente non disponibile" in html
+    assert "protocollo@comune.palosco.bg.it" in html
+    assert romano_client.get("/").status_code == 200
+    comune_resume(comune=palosco)
+    assert palosco_client.get("/").status_code == 200
+
+
+def test_privacy_notice_is_the_comunes_own(palosco_client: Client, romano_client: Client) -> None:
+    assert (
+        "Titolare del trattamento è il Comune di Palosco"
+        in palosco_client.get("/informativa-privacy/").content.decode()
+    )
+    assert "Città di Romano di Lombardia" in romano_client.get("/informativa-privacy/").content.decode()
