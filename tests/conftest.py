@@ -81,3 +81,6 @@ def romano_client(romano: Comune) -> Client:
 @pytest.fixture
 def public_client(db) -> Client:  # type: ignore[no-untyped-def]
     return Client(HTTP_HOST=PUBLIC_HOST)
+
+
+pytest_plugins = ["tests.smtp"]
