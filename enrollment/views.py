@@ -6,14 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from enrollment.selectors import services_catalogue
+from enrollment.selectors import services_on_offer
 
 
 def portal_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "enrollment/home.html",
-        {"services": services_catalogue(), "now": timezone.now()},
+        {"services": services_on_offer(), "now": timezone.now()},
     )
 
 

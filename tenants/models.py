@@ -55,6 +55,12 @@ class Comune(TenantMixin):
         return f"{self.kind} di {self.name}"
 
     @property
+    def display_name_with_article(self) -> str:
+        """'del Comune di Palosco', 'della Città di Romano di Lombardia'."""
+        article = "della" if self.kind == self.Kind.CITTA else "del"
+        return f"{article} {self.display_name}"
+
+    @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
 

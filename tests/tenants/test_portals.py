@@ -41,6 +41,7 @@ def test_romano_home_shows_its_identity_and_catalogue(romano_client: Client) -> 
         "rinnovi",
     ):
         assert text in html, text
+    assert "2024/2025" not in html  # closed windows of past years are not on offer
     for foreign in ("Palosco", "protocollo@comune.palosco.bg.it"):
         assert foreign not in html, foreign
 
@@ -95,3 +96,13 @@ def test_privacy_notice_is_the_comunes_own(palosco_client: Client, romano_client
         in palosco_client.get("/informativa-privacy/").content.decode()
     )
     assert "Città di Romano di Lombardia" in romano_client.get("/informativa-privacy/").content.decode()
+
+
+def test_browser_language_does_not_override_italian(palosco_client: Client) -> None:
+    response = palosco_client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="it">' in response.content.decode()
+    assert response["Content-Language"] == "it"
+
+
+def test_citta_gets_its_article(romano_client: Client) -> None:
+    assert "Online della Città di Romano di Lombardia" in romano_client.get("/").content.decode()
