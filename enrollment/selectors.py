@@ -16,4 +16,6 @@ def services_catalogue() -> QuerySet[Service]:
 
 def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
     """Services whose enrollment window is open or still to come (portal home)."""
-    return Service.objects.filter(closes_at__gt=at or timezone.now()).order_by("-school_year", "opens_at", "name")
+    return Service.objects.filter(closes_at__gt=at or timezone.now()).order_by(
+        "-school_year", "opens_at", "name"
+    )
