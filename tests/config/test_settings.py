@@ -1,0 +1,53 @@
+"""Settings profiles: production refuses insecure defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_prod(**env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    environ.update(env)
+    code = "import sys; sys.path.insert(0, 'platform'); import config.settings.prod"
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["", "short", "dev-only-insecure-key-do-not-use-in-production-but-long-enough-xx"],
+)
+def test_prod_refuses_missing_short_or_dev_secret(secret: str) -> None:
+    result = _load_prod(SECRET_KEY=secret, DATABASE_URL="postgres://u@127.0.0.1/x")
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing, too short" in result.stderr
+
+
+def test_prod_starts_with_a_real_secret_and_secure_cookies() -> None:
+    secret = "k" * 20 + "Zq8-" + "r" * 40
+    code = (
+        "import sys; sys.path.insert(0, 'platform'); import config.settings.prod as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    environ.update(SECRET_KEY=secret, DATABASE_URL="postgres://u@127.0.0.1/x")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True False"
+
+
+def test_cookies_are_bound_to_the_exact_host() -> None:
+    assert settings.SESSION_COOKIE_DOMAIN is None
+    assert settings.CSRF_COOKIE_DOMAIN is None
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
