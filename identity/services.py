@@ -251,6 +251,10 @@ def codice_fiscale_access(
     password, and asking for it is the only way in.
     """
     cf = codice_fiscale.strip().upper()
+    limit = ratelimit.limit_for(request, scope="codice_fiscale", identifier=cf)
+    if ratelimit.is_locked(limit):
+        _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="bloccato")
+        raise AccessError(ratelimit.LOCKED_MESSAGE)
     if not password:
         with transaction.atomic():
             account = account_for_codice_fiscale_login(codice_fiscale=cf, for_update=True)
@@ -268,21 +272,25 @@ def codice_fiscale_access(
                     request=request,
                     actor_label=cf,
                 )
-            elif (
-                account.has_usable_password()
-                or account.kind != Account.Kind.PARENT
-                or account.created_by_backend != "codice_fiscale"
-            ):
-                raise AccessError(
-                    "Per questo codice fiscale è già stata salvata un'iscrizione: inserire anche la "
-                    "Password ricevuta via email e premere di nuovo 'Sono un nuovo iscritto'.",
-                    field="password",
-                )
+            re_entry_allowed = (
+                account.kind == Account.Kind.PARENT
+                and account.created_by_backend == "codice_fiscale"
+                and account.is_active
+                and not account.has_usable_password()
+            )
+        if not re_entry_allowed:
+            # Counted like a failed login, so probing which pupils have a
+            # saved draft is slowed down by the same lockout.
+            _login_failure_record(
+                request, backend="codice_fiscale", identifier=cf, reason="password mancante"
+            )
+            ratelimit.failure_record(limit, request=request)
+            raise AccessError(
+                "Per questo codice fiscale è già stata salvata un'iscrizione: inserire anche la "
+                "Password ricevuta via email e premere di nuovo 'Sono un nuovo iscritto'.",
+                field="password",
+            )
         return account, NEW_ENROLLMENT_URL
-    limit = ratelimit.limit_for(request, scope="codice_fiscale", identifier=cf)
-    if ratelimit.is_locked(limit):
-        _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="bloccato")
-        raise AccessError(ratelimit.LOCKED_MESSAGE)
     account = account_for_codice_fiscale_login(codice_fiscale=cf)
     if account is None:
         _dummy_password_check(password)

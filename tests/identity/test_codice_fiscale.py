@@ -164,3 +164,10 @@ def test_palosco_cf_account_does_not_exist_on_romano(palosco_client: Client, rom
     cf_post(palosco_client, VALID_CF)
     with tenant_context(romano):
         assert not Account.objects.filter(username=VALID_CF).exists()
+
+
+def test_probing_cf_with_saved_drafts_is_locked_out(palosco_client: Client, palosco) -> None:  # type: ignore[no-untyped-def]
+    _with_saved_draft(palosco)
+    for _ in range(5):
+        assert "inserire anche la Password" in cf_post(palosco_client, VALID_CF).content.decode()
+    assert "Troppi tentativi non riusciti" in cf_post(palosco_client, VALID_CF).content.decode()

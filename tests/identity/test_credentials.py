@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.models import AuditEntry
@@ -34,8 +37,6 @@ def test_login_rotates_session_and_asks_email_verification(
 
 
 def test_verified_parent_goes_to_home_or_to_next(palosco_client: Client, palosco) -> None:  # type: ignore[no-untyped-def]
-    from django.utils import timezone
-
     parent_create(palosco, "PAL-000778", email="x@example.org", email_verified_at=timezone.now())
     assert credentials_post(palosco_client, "PAL-000778", PASSWORD)["Location"] == "/iscrizioni/"
     palosco_client.post("/esci/")
@@ -224,3 +225,16 @@ def test_logout_requires_post_and_ends_the_session(palosco_client: Client, palos
 def test_logout_needs_csrf_token(palosco, palosco_parent) -> None:  # type: ignore[no-untyped-def]
     client = Client(HTTP_HOST="palosco.localhost", enforce_csrf_checks=True)
     assert client.post("/esci/").status_code == 403
+
+
+def test_session_cookie_is_host_bound_and_expires_when_idle(
+    settings, palosco_client: Client, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    settings.SESSION_COOKIE_AGE = 1
+    response = credentials_post(palosco_client, "PAL-000777", PASSWORD)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["domain"] == ""
+    assert cookie["httponly"]
+    assert palosco_client.get("/accesso/verifica-email/").status_code == 200
+    time.sleep(1.2)
+    assert palosco_client.get("/accesso/verifica-email/").status_code == 302
