@@ -43,8 +43,16 @@ class Account(AbstractBaseUser, PermissionsMixin):
     username = models.CharField("codice utente", max_length=150, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARENT)
     codice_fiscale = models.CharField("codice fiscale", max_length=16, blank=True, db_index=True)
+    # Issued by the comune for the `credentials` backend (PAL-000123); an
+    # account created by "Sono un nuovo iscritto" gets one when its
+    # "lettera credenziali" is issued.
+    codice_utente = models.CharField("codice utente", max_length=20, unique=True, null=True, blank=True)
     first_name = models.CharField("nome", max_length=150, blank=True)
     last_name = models.CharField("cognome", max_length=150, blank=True)
+    # The login backend whose first access created the account. Only an
+    # account created by "Sono un nuovo iscritto" may be re-entered with the
+    # codice fiscale alone; an SPID/CIE parent's account never can.
+    created_by_backend = models.CharField(max_length=20, blank=True)
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     must_change_password = models.BooleanField(default=False)
@@ -71,3 +79,27 @@ class Account(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.username
+
+
+class EmailVerification(models.Model):
+    """One "Codice sicurezza" sent to confirm an address ("Verifica Email").
+
+    Only a hash of the code is stored. The latest row of an account is the
+    only one that can be confirmed; older ones are superseded by a new send.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="email_verifications")
+    email = models.EmailField()
+    code_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "verifica email"
+        verbose_name_plural = "verifiche email"
+        indexes = [models.Index(fields=["email", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"

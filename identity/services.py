@@ -2,14 +2,74 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login
-from django.db import transaction
-from django.http import HttpRequest
-from django.utils.http import url_has_allowed_host_and_scheme
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
-from core.services import audit_record
-from identity.access import PARENT_HOME_URL, parent_access_problem
-from identity.models import Account
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.tokens import default_token_generator
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+
+from core.services import audit_record, email_enqueue
+from identity import ratelimit
+from identity.access import NEW_ENROLLMENT_URL, PARENT_HOME_URL, parent_access_problem
+from identity.models import Account, EmailVerification
+from identity.selectors import (
+    account_for_codice_fiscale_login,
+    account_for_codice_utente,
+    account_for_password_reset,
+    email_verification_latest,
+    email_verifications_sent_since,
+)
+from tenants.models import Comune
+
+logger = logging.getLogger(__name__)
+
+OTP_LIFETIME = timedelta(minutes=10)
+OTP_MAX_WRONG = 5
+OTP_SENDS_MAX = 3
+OTP_SENDS_WINDOW = timedelta(minutes=15)
+# Readable generated passwords: no 0/O, 1/l/I.
+_READABLE_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+_READABLE_DIGITS = "23456789"
+
+LOGIN_FAILED_MESSAGE = "Credenziali non corrette. Verificare i dati inseriti e riprovare."
+CF_LOGIN_FAILED_MESSAGE = "Codice fiscale o password non corretti. Verificare i dati inseriti e riprovare."
+
+
+class AccessError(Exception):
+    """A refusal with a message for the user; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    codice_utente: str
+    password: str
+
+
+def _current_comune() -> Comune:
+    return Comune.objects.get(schema_name=connection.schema_name)
+
+
+def _readable_password() -> str:
+    """Like `kbtr-4827-mupe`: easy to copy from a letter, 14 characters, ~55 bits."""
+
+    def part(alphabet: str) -> str:
+        return "".join(secrets.choice(alphabet) for _ in range(4))
+
+    return f"{part(_READABLE_LETTERS)}-{part(_READABLE_DIGITS)}-{part(_READABLE_LETTERS)}"
 
 
 def safe_next_url(request: HttpRequest, default: str = PARENT_HOME_URL) -> str:
@@ -83,3 +143,354 @@ def parent_account_for_codice_fiscale(
         if changed:
             account.save(update_fields=changed)
         return account, False
+
+
+def _codice_utente_allocate(comune: Comune) -> str:
+    prefix = comune.slug[:3].upper()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('identity_codice_utente_seq')")
+            number = cursor.fetchone()[0]
+        candidate = f"{prefix}-{number:06d}"
+        # Codes set by hand (demo, imports) are skipped, never reused.
+        if not Account.objects.filter(codice_utente=candidate).exists():
+            return candidate
+
+
+def credentials_issue(*, account: Account, by: Account | None = None) -> IssuedCredentials:
+    """Give `account` a codice utente (if it has none) and a new initial password.
+
+    The clear password is returned once, for the "lettera credenziali"; only
+    its hash is stored. The next login must change it ("Cambio Password").
+    """
+    password = _readable_password()
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        fields = ["password", "must_change_password"]
+        if not account.codice_utente:
+            account.codice_utente = _codice_utente_allocate(_current_comune())
+            fields.append("codice_utente")
+        account.set_password(password)
+        account.must_change_password = True
+        account.save(update_fields=fields)
+        audit_record(
+            action="credentials.issue",
+            actor=by,
+            obj=account,
+            data={"codice_utente": account.codice_utente},
+            actor_label="" if by else "sistema",
+        )
+    return IssuedCredentials(codice_utente=account.codice_utente, password=password)
+
+
+def temporary_password_issue(*, account: Account) -> None:
+    """Set a temporary password and mail it to the account's verified address.
+
+    Called when the first draft of a "Sono un nuovo iscritto" enrollment is
+    saved: from then on the codice fiscale alone no longer opens it.
+    """
+    if not account.email or account.email_verified_at is None:
+        raise AccessError("Per inviare la password temporanea serve un indirizzo email verificato.")
+    password = _readable_password()
+    comune = _current_comune()
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        account.set_password(password)
+        account.must_change_password = True
+        account.save(update_fields=["password", "must_change_password"])
+        email_enqueue(
+            to=[account.email],
+            subject=f"Password temporanea - {comune.display_name}",
+            body=(
+                f"Gentile utente,\n\n"
+                f"l'iscrizione per il codice fiscale {account.username} è stata salvata in bozza.\n"
+                f'Per accedere di nuovo all\'iscrizione, nella sezione "Sono un nuovo iscritto" '
+                f"inserire il Codice Fiscale Alunno e questa password temporanea:\n\n"
+                f"    {password}\n\n"
+                f"Al primo accesso verrà chiesto di scegliere una password personale "
+                f"(Cambio Password).\n\n{comune.display_name}\n"
+            ),
+            purpose="temporary_password",
+        )
+        audit_record(action="password.temporary_issue", obj=account, actor_label="sistema")
+
+
+def _dummy_password_check(password: str) -> None:
+    # Same hashing cost whether or not the account exists: the response time
+    # does not tell them apart.
+    Account().set_password(password)
+
+
+def credentials_authenticate(*, request: HttpRequest, codice_utente: str, password: str) -> Account:
+    """The parent account for this codice utente and password, or AccessError (counted, audited)."""
+    identifier = codice_utente.strip().upper()
+    limit = ratelimit.limit_for(request, scope="credentials", identifier=identifier)
+    if ratelimit.is_locked(limit):
+        _login_failure_record(request, backend="credentials", identifier=identifier, reason="bloccato")
+        raise AccessError(ratelimit.LOCKED_MESSAGE)
+    account = account_for_codice_utente(codice_utente=identifier)
+    if account is None:
+        _dummy_password_check(password)
+    if account is None or not account.check_password(password) or not account.is_active:
+        _login_failure_record(request, backend="credentials", identifier=identifier, reason="credenziali")
+        if ratelimit.failure_record(limit, request=request):
+            raise AccessError(ratelimit.LOCKED_MESSAGE)
+        raise AccessError(LOGIN_FAILED_MESSAGE)
+    ratelimit.failures_clear(limit)
+    return account
+
+
+def codice_fiscale_access(
+    *, request: HttpRequest, codice_fiscale: str, password: str
+) -> tuple[Account, str | None]:
+    """ "Sono un nuovo iscritto": the account of this pupil's codice fiscale, and where to go.
+
+    Without a password, a first access creates the account and leads to a new
+    enrollment; so does a re-entry while no draft was ever saved (the account
+    still has no password). Once a draft was saved the account has a
+    password, and asking for it is the only way in.
+    """
+    cf = codice_fiscale.strip().upper()
+    limit = ratelimit.limit_for(request, scope="codice_fiscale", identifier=cf)
+    if ratelimit.is_locked(limit):
+        _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="bloccato")
+        raise AccessError(ratelimit.LOCKED_MESSAGE)
+    if not password:
+        with transaction.atomic():
+            account = account_for_codice_fiscale_login(codice_fiscale=cf, for_update=True)
+            if account is None:
+                account = Account.objects.create_user(
+                    username=cf,
+                    kind=Account.Kind.PARENT,
+                    codice_fiscale=cf,
+                    created_by_backend="codice_fiscale",
+                )
+                audit_record(
+                    action="account.create",
+                    obj=account,
+                    data={"backend": "codice_fiscale"},
+                    request=request,
+                    actor_label=cf,
+                )
+            re_entry_allowed = (
+                account.kind == Account.Kind.PARENT
+                and account.created_by_backend == "codice_fiscale"
+                and account.is_active
+                and not account.has_usable_password()
+            )
+        if not re_entry_allowed:
+            # Counted like a failed login, so probing which pupils have a
+            # saved draft is slowed down by the same lockout.
+            _login_failure_record(
+                request, backend="codice_fiscale", identifier=cf, reason="password mancante"
+            )
+            ratelimit.failure_record(limit, request=request)
+            raise AccessError(
+                "Per questo codice fiscale è già stata salvata un'iscrizione: inserire anche la "
+                "Password ricevuta via email e premere di nuovo 'Sono un nuovo iscritto'.",
+                field="password",
+            )
+        return account, NEW_ENROLLMENT_URL
+    account = account_for_codice_fiscale_login(codice_fiscale=cf)
+    if account is None:
+        _dummy_password_check(password)
+    if (
+        account is None
+        or account.kind != Account.Kind.PARENT
+        or not account.check_password(password)
+        or not account.is_active
+    ):
+        _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="credenziali")
+        if ratelimit.failure_record(limit, request=request):
+            raise AccessError(ratelimit.LOCKED_MESSAGE)
+        raise AccessError(CF_LOGIN_FAILED_MESSAGE)
+    ratelimit.failures_clear(limit)
+    return account, None
+
+
+def _login_failure_record(request: HttpRequest, *, backend: str, identifier: str, reason: str) -> None:
+    logger.info("login failure backend=%s reason=%s", backend, reason)
+    audit_record(
+        action="login.failure",
+        data={"backend": backend, "reason": reason, "identifier": identifier[:40]},
+        request=request,
+        actor_label=identifier[:40] or "anonimo",
+    )
+
+
+def password_change(*, request: HttpRequest, account: Account, new_password: str) -> None:
+    """Set the parent's own password (already validated by the form); the session stays valid."""
+    with transaction.atomic():
+        account.set_password(new_password)
+        account.must_change_password = False
+        account.save(update_fields=["password", "must_change_password"])
+        audit_record(action="password.change", actor=account, obj=account, request=request)
+    update_session_auth_hash(request, account)
+
+
+def logout_complete(*, request: HttpRequest) -> None:
+    user = request.user
+    if user.is_authenticated:
+        audit_record(action="logout", actor=user, obj=user, request=request)
+    logout(request)
+
+
+def email_verification_send(*, request: HttpRequest, account: Account, email: str) -> EmailVerification:
+    """Send a new "Codice sicurezza" to `email`; the previous code of the account stops working.
+
+    At most OTP_SENDS_MAX sends per OTP_SENDS_WINDOW for the account and for
+    the address (in this comune).
+    """
+    email = email.strip()
+    since = timezone.now() - OTP_SENDS_WINDOW
+    by_account, by_address = email_verifications_sent_since(account=account, email=email, since=since)
+    if by_account >= OTP_SENDS_MAX or by_address >= OTP_SENDS_MAX:
+        raise AccessError(
+            f"Sono già stati inviati {OTP_SENDS_MAX} codici negli ultimi 15 minuti. "
+            "Attendere qualche minuto prima di richiederne un altro.",
+            field="email",
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    comune = _current_comune()
+    now = timezone.now()
+    with transaction.atomic():
+        verification = EmailVerification.objects.create(
+            account=account,
+            email=email,
+            code_hash=make_password(code),
+            created_at=now,
+            expires_at=now + OTP_LIFETIME,
+        )
+        email_enqueue(
+            to=[email],
+            subject=f"Codice sicurezza - {comune.display_name}",
+            body=(
+                f"Gentile utente,\n\n"
+                f"il codice sicurezza per verificare questo indirizzo email sul Portale Iscrizioni "
+                f"Online del {comune.display_name} è:\n\n"
+                f"    {code}\n\n"
+                f"Il codice vale 10 minuti e una sola volta. Se non ha richiesto il codice, "
+                f"ignori questo messaggio.\n\n{comune.display_name}\n"
+            ),
+            purpose="email_verification",
+        )
+        audit_record(
+            action="email.otp_sent", actor=account, obj=account, data={"email": email}, request=request
+        )
+    return verification
+
+
+def email_verification_confirm(*, request: HttpRequest, account: Account, code: str) -> None:
+    """Check the latest code of the account; on success its address becomes the verified one."""
+    limit = ratelimit.limit_for(request, scope="otp", identifier=str(account.pk))
+    if ratelimit.is_locked(limit):
+        raise AccessError(ratelimit.LOCKED_MESSAGE, field="code")
+    with transaction.atomic():
+        verification = email_verification_latest(account=account, for_update=True)
+        if verification is None:
+            raise AccessError(
+                "Nessun codice sicurezza richiesto: premere Indietro e inviare l'email.", field="code"
+            )
+        if verification.used_at is not None:
+            raise AccessError(
+                "Questo codice sicurezza è già stato utilizzato. Per verificare un altro indirizzo "
+                "premere Indietro e richiedere un nuovo codice.",
+                field="code",
+            )
+        if verification.failed_attempts >= OTP_MAX_WRONG:
+            raise AccessError(
+                "Troppi tentativi errati per questo codice sicurezza. Premere Indietro e "
+                "richiederne uno nuovo.",
+                field="code",
+            )
+        if timezone.now() >= verification.expires_at:
+            raise AccessError(
+                "Il codice sicurezza è scaduto (vale 10 minuti). Premere Indietro e richiederne uno nuovo.",
+                field="code",
+            )
+        if not check_password(code.strip(), verification.code_hash):
+            verification.failed_attempts += 1
+            verification.save(update_fields=["failed_attempts"])
+            wrong = verification.failed_attempts
+        else:
+            wrong = 0
+            now = timezone.now()
+            verification.used_at = now
+            verification.save(update_fields=["used_at"])
+            account.email = verification.email
+            account.email_verified_at = now
+            account.save(update_fields=["email", "email_verified_at"])
+            audit_record(
+                action="email.verified",
+                actor=account,
+                obj=account,
+                data={"email": verification.email},
+                request=request,
+            )
+    if wrong:
+        # Outside the atomic block: the counted failure must stay committed.
+        ratelimit.failure_record(limit, request=request)
+        audit_record(action="email.otp_wrong", actor=account, obj=account, request=request)
+        left = OTP_MAX_WRONG - wrong
+        if left <= 0:
+            raise AccessError(
+                "Codice sicurezza errato. Troppi tentativi errati per questo codice: premere Indietro "
+                "e richiederne uno nuovo.",
+                field="code",
+            )
+        raise AccessError(f"Codice sicurezza errato. Tentativi rimasti: {left}.", field="code")
+    ratelimit.failures_clear(limit)
+
+
+def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
+    """Mail a reset link if `identifier` names a parent account with an address; silent otherwise.
+
+    The caller shows the same answer in every case, so the page does not tell
+    whether an account exists. Requests are counted like failures.
+    """
+    identifier = identifier.strip().upper()
+    limit = ratelimit.limit_for(request, scope="password_reset", identifier=identifier)
+    if ratelimit.is_locked(limit):
+        raise AccessError(ratelimit.LOCKED_MESSAGE, field="identifier")
+    ratelimit.failure_record(limit, request=request)
+    account = account_for_password_reset(identifier=identifier)
+    audit_record(
+        action="password.reset_request",
+        obj=account,
+        data={"identifier": identifier[:40], "found": account is not None},
+        request=request,
+        actor_label=identifier[:40] or "anonimo",
+    )
+    if account is None:
+        return
+    comune = _current_comune()
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
+            "token": default_token_generator.make_token(account),
+        },
+    )
+    link = request.build_absolute_uri(path)
+    email_enqueue(
+        to=[account.email],
+        subject=f"Reimpostazione password - {comune.display_name}",
+        body=(
+            f"Gentile utente,\n\n"
+            f"è stata richiesta una nuova password per l'accesso al Portale Iscrizioni Online del "
+            f"{comune.display_name} (codice {account.codice_utente or account.username}).\n"
+            f"Per sceglierla aprire questo collegamento entro un'ora:\n\n{link}\n\n"
+            f"Se non ha fatto lei la richiesta, ignori questo messaggio: la password attuale "
+            f"resta valida.\n\n{comune.display_name}\n"
+        ),
+        purpose="password_reset",
+    )
+
+
+def password_reset_complete(*, request: HttpRequest, account: Account, new_password: str) -> None:
+    """Set the password chosen through a valid reset link (the link then stops working)."""
+    with transaction.atomic():
+        account.set_password(new_password)
+        account.must_change_password = False
+        account.save(update_fields=["password", "must_change_password"])
+        audit_record(action="password.reset", obj=account, request=request, actor_label=str(account))

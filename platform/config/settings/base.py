@@ -110,12 +110,16 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "identity.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "identity.validators.LettersAndDigitsValidator"},
+    {"NAME": "identity.validators.NotIdentifierValidator"},
 ]
+LOGIN_URL = "/accesso/"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # "Password dimenticata" links last one hour
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Cache keys carry the schema name: nothing cached for one comune is ever

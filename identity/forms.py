@@ -1,0 +1,160 @@
+"""Forms of the access pages. Labels are the seeds' own words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from identity.models import Account
+from identity.validators import codice_fiscale_clean
+
+PASSWORD_HELP_ID = "password-requirements"  # noqa: S105 (an HTML id)
+
+
+class CredentialsLoginForm(forms.Form):
+    codice_utente = forms.CharField(
+        label="Codice utente",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
+        error_messages={"required": "Inserire il codice utente (per esempio PAL-000123)."},
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Inserire la password."},
+    )
+
+
+class CodiceFiscaleLoginForm(forms.Form):
+    codice_fiscale = forms.CharField(
+        label="Codice Fiscale Alunno",
+        max_length=24,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        required=False,
+        max_length=128,
+        help_text="Solo se l'iscrizione è già stata salvata: la password ricevuta via email.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_codice_fiscale(self) -> str:
+        return codice_fiscale_clean(self.cleaned_data["codice_fiscale"])
+
+
+class _NewPasswordMixin(forms.Form):
+    account: Account
+
+    new_password1 = forms.CharField(
+        label="Nuova password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Inserire la nuova password."},
+    )
+    new_password2 = forms.CharField(
+        label="Conferma nuova password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Ripetere la nuova password."},
+    )
+
+    def clean_new_password1(self) -> str:
+        password = self.cleaned_data["new_password1"]
+        password_validation.validate_password(password, self.account)
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "Le due password non coincidono.")
+        return data
+
+
+def password_requirements() -> list[str]:
+    """The rules shown next to every new-password field, before the parent types."""
+    return password_validation.password_validators_help_texts()
+
+
+class PasswordChangeForm(_NewPasswordMixin):
+    """ "Cambio Password". The current password is asked unless the change is forced
+    right after a login with an issued or temporary one."""
+
+    old_password = forms.CharField(
+        label="Password attuale",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Inserire la password attuale."},
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        if account.must_change_password:
+            del self.fields["old_password"]
+
+    def clean_old_password(self) -> str:
+        password = self.cleaned_data["old_password"]
+        if not self.account.check_password(password):
+            raise ValidationError("La password attuale non è corretta.")
+        return password
+
+    def clean_new_password1(self) -> str:
+        password = super().clean_new_password1()
+        if self.account.check_password(password):
+            raise ValidationError("La nuova password deve essere diversa da quella attuale.")
+        return password
+
+
+class PasswordResetSetForm(_NewPasswordMixin):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+
+class PasswordResetRequestForm(forms.Form):
+    identifier = forms.CharField(
+        label="Codice utente o codice fiscale",
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
+        error_messages={"required": "Inserire il codice utente o il codice fiscale."},
+    )
+
+
+class EmailVerifyForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Inserire l'indirizzo email.",
+            "invalid": "Inserire un indirizzo email valido, per esempio nome@esempio.it.",
+        },
+    )
+
+
+class EmailCodeForm(forms.Form):
+    code = forms.RegexField(
+        label="Codice sicurezza",
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
+        ),
+        error_messages={
+            "required": "Inserire il codice sicurezza ricevuto via email.",
+            "invalid": "Il codice sicurezza è formato da 6 cifre.",
+        },
+    )

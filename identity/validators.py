@@ -1,0 +1,100 @@
+"""Input rules with precise Italian messages: codice fiscale and passwords."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.it import codicefiscale
+
+CF_LENGTH = 16
+# The 16-character personal codice fiscale, with omocodia letters allowed in
+# the digit positions (LMNPQRSTUV).
+_CF_SHAPE = re.compile(
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
+)
+
+
+def codice_fiscale_clean(value: str) -> str:
+    """The codice fiscale in upper case without spaces, or a ValidationError saying what is wrong."""
+    cf = re.sub(r"\s+", "", value or "").upper()
+    if not cf:
+        raise ValidationError("Inserire il codice fiscale dell'alunno.", code="required")
+    if len(cf) != CF_LENGTH:
+        raise ValidationError(
+            f"Il codice fiscale deve avere 16 caratteri: ne sono stati inseriti {len(cf)}.",
+            code="length",
+        )
+    if not _CF_SHAPE.match(cf):
+        raise ValidationError(
+            "Il codice fiscale non ha un formato valido: 6 lettere (cognome e nome), "
+            "2 cifre (anno), 1 lettera (mese), 2 cifre (giorno), 4 caratteri (comune) "
+            "e 1 lettera di controllo.",
+            code="format",
+        )
+    try:
+        codicefiscale.validate(cf)
+    except InvalidChecksum as exc:
+        expected = codicefiscale.calc_check_digit(cf[:15])
+        raise ValidationError(
+            f"Il carattere di controllo (l'ultimo) non è corretto: con questi dati dovrebbe essere "
+            f"{expected}. Verificare il codice fiscale.",
+            code="checksum",
+        ) from exc
+    except StdnumError as exc:
+        raise ValidationError(
+            "Il codice fiscale contiene una data di nascita non valida.", code="format"
+        ) from exc
+    return cf
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's rule with a complete Italian message (its catalogue lacks this plural form)."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                f"La password è troppo corta: deve contenere almeno {self.min_length} caratteri "
+                f"(ne sono stati inseriti {len(password)}).",
+                code="password_too_short",
+            )
+
+    def get_help_text(self) -> str:
+        return f"La password deve contenere almeno {self.min_length} caratteri."
+
+
+class LettersAndDigitsValidator:
+    def validate(self, password: str, user: Any = None) -> None:
+        if not (re.search(r"[^\W\d_]", password) and re.search(r"\d", password)):
+            raise ValidationError(
+                "La password deve contenere sia lettere sia numeri.", code="password_letters_digits"
+            )
+
+    def get_help_text(self) -> str:
+        return "La password deve contenere sia lettere sia numeri."
+
+
+class NotIdentifierValidator:
+    """The password must not be, nor contain, the codice utente or a codice fiscale of the account."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if user is None:
+            return
+        lowered = password.lower()
+        for value in (
+            getattr(user, "codice_utente", None),
+            getattr(user, "codice_fiscale", None),
+            getattr(user, "username", None),
+        ):
+            if value and value.lower() in lowered:
+                raise ValidationError(
+                    "La password non può essere uguale al codice utente o al codice fiscale, né contenerli.",
+                    code="password_contains_identifier",
+                )
+
+    def get_help_text(self) -> str:
+        return "La password non può essere uguale al codice utente o al codice fiscale, né contenerli."

@@ -1,0 +1,80 @@
+""" "Password dimenticata": link by e-mail, expiry, single use, no account enumeration."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from core.models import OutgoingEmail
+from tests.jobs import run_pending_jobs
+
+from .conftest import PASSWORD, credentials_post, reload
+
+ANSWER = "Se il codice inserito corrisponde a un account con un indirizzo email"
+
+
+def _request(client: Client, identifier: str):  # type: ignore[no-untyped-def]
+    return client.post("/accesso/password-dimenticata/", {"identifier": identifier}, follow=True)
+
+
+def _link(smtp_server) -> str:  # type: ignore[no-untyped-def]
+    run_pending_jobs()
+    match = re.search(
+        r"http://palosco\.localhost(/accesso/password-dimenticata/\S+/)", smtp_server.bodies()[-1]
+    )
+    assert match
+    return match.group(1)
+
+
+def test_reset_by_mail_link(smtp_server, palosco_client: Client, palosco, palosco_parent) -> None:  # type: ignore[no-untyped-def]
+    response = _request(palosco_client, "pal-000777")
+    assert ANSWER in response.content.decode()
+    link = _link(smtp_server)
+    assert smtp_server.messages[-1]["To"] == "anna@example.org"
+    page = palosco_client.get(link).content.decode()
+    assert "Requisiti della password" in page
+    response = palosco_client.post(
+        link, {"new_password1": "Ricordata-2026", "new_password2": "Ricordata-2026"}
+    )
+    assert response["Location"] == "/accesso/"
+    assert reload(palosco, palosco_parent).check_password("Ricordata-2026")
+    # The link works once: the password hash it was made from has changed.
+    assert palosco_client.get(link).status_code == 400
+    assert credentials_post(palosco_client, "PAL-000777", "Ricordata-2026").status_code == 302
+
+
+def test_unknown_code_gets_the_same_answer_and_no_mail(palosco_client: Client, palosco) -> None:  # type: ignore[no-untyped-def]
+    response = _request(palosco_client, "PAL-424242")
+    assert ANSWER in response.content.decode()
+    with tenant_context(palosco):
+        assert not OutgoingEmail.objects.exists()
+
+
+def test_expired_link_is_refused(smtp_server, settings, palosco_client: Client, palosco_parent) -> None:  # type: ignore[no-untyped-def]
+    _request(palosco_client, "PAL-000777")
+    link = _link(smtp_server)
+    settings.PASSWORD_RESET_TIMEOUT = -1
+    assert "scaduto" in palosco_client.get(link).content.decode()
+
+
+def test_palosco_link_does_not_work_on_romano(
+    smtp_server, palosco_client: Client, romano_parent, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    _request(palosco_client, "PAL-000777")
+    link = _link(smtp_server)
+    assert Client(HTTP_HOST="romanodilombardia.localhost").get(link).status_code == 400
+
+
+def test_reset_requests_are_rate_limited(palosco_client: Client, palosco_parent) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(5):
+        _request(palosco_client, "PAL-000777")
+    assert "Troppi tentativi" in _request(palosco_client, "PAL-000777").content.decode()
+
+
+def test_reset_does_not_touch_current_password_until_used(
+    palosco_client: Client, palosco, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    _request(palosco_client, "PAL-000777")
+    assert credentials_post(palosco_client, "PAL-000777", PASSWORD).status_code == 302
