@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth import login
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from core.services import audit_record
+from core.services import audit_record, email_enqueue
 from identity.access import PARENT_HOME_URL, parent_access_problem
 from identity.models import Account
 
@@ -83,3 +85,29 @@ def parent_account_for_codice_fiscale(
         if changed:
             account.save(update_fields=changed)
         return account, False
+
+
+def temporary_password_issue(*, account: Account) -> None:
+    """Give `account` a random password it must change at next use, and mail it.
+
+    Called when a "Sono un nuovo iscritto" parent first saves a draft, so
+    they can come back to it later (seed 000).
+    """
+    password = secrets.token_urlsafe(9)
+    with transaction.atomic():
+        account.set_password(password)
+        account.must_change_password = True
+        account.save(update_fields=["password", "must_change_password"])
+        audit_record(action="password.temporary_issued", actor=account, obj=account)
+        email_enqueue(
+            to=[account.email],
+            subject="Password temporanea per il Portale Iscrizioni",
+            body=(
+                "Gentile genitore,\n\n"
+                "la tua iscrizione è stata salvata in bozza. Per accedervi di nuovo usa il codice "
+                f"fiscale dell'alunno {account.username} e la password temporanea:\n\n"
+                f"    {password}\n\n"
+                "Al primo accesso ti sarà chiesto di scegliere una password personale.\n"
+            ),
+            purpose="temporary_password",
+        )
