@@ -14,8 +14,8 @@ from stdnum.it import codicefiscale
 
 from enrollment.models import Service
 from identity.models import Account
-from tests.conftest import PALOSCO_HOST, ROMANO_HOST
 from tenants.models import Comune
+from tests.conftest import PALOSCO_HOST, ROMANO_HOST
 
 GUARDIAN_CF = "RSSMRA80A01H501U"
 MONTHS = "ABCDEHLMPRST"
@@ -34,7 +34,9 @@ SIBLING_BIRTH = date(2019, 6, 2)
 SIBLING_CF = make_cf(name="GLI", birth=SIBLING_BIRTH, female=True)
 
 
-def parent_create(*, username: str = "PAL-000900", email: str = "genitore@example.org", **extra: Any) -> Account:
+def parent_create(
+    *, username: str = "PAL-000900", email: str = "genitore@example.org", **extra: Any
+) -> Account:
     return Account.objects.create_user(
         username=username,
         password="Password-Genitore-1",
