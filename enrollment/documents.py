@@ -68,11 +68,12 @@ class PdfDocument:
     def render(self) -> bytes:
         return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(pdf_tags=True)
 
+    def cache_key(self) -> str:
+        raw = f"{type(self).__name__}|{self.cache_id()}|{self.version()}"
+        return "pdf:" + hashlib.sha256(raw.encode()).hexdigest()
+
     def pdf(self) -> bytes:
-        key = (
-            "pdf:"
-            + hashlib.sha256(f"{type(self).__name__}|{self.cache_id()}|{self.version()}".encode()).hexdigest()
-        )
+        key = self.cache_key()
         content = cache.get(key)
         if content is None:
             content = self.render()
