@@ -12,6 +12,7 @@ starting state untouched.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -25,27 +26,42 @@ from identity.models import Account
 from tenants.models import Comune
 
 
+def _last_id(model: type[Any]) -> int:
+    return model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 @pytest.fixture
-def committed_palosco(django_db_blocker) -> Iterator[Comune]:  # type: ignore[no-untyped-def]
+def committed_comuni(django_db_blocker) -> Iterator[dict[str, Comune]]:  # type: ignore[no-untyped-def]
+    """Both demo comuni, with commits allowed; cleaned up afterwards."""
     with django_db_blocker.unblock():
-        comune = Comune.objects.get(slug="palosco")
-        last_job = ProcrastinateJob.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        with schema_context(comune.schema_name):
-            catalogue = list(Service.objects.values())
-            last_account = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            last_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            last_mail = OutgoingEmail.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        comuni = {c.slug: c for c in Comune.objects.filter(slug__in=["palosco", "romanodilombardia"])}
+        last_job = _last_id(ProcrastinateJob)
+        before: dict[str, dict[str, Any]] = {}
+        for slug, comune in comuni.items():
+            with schema_context(comune.schema_name):
+                before[slug] = {
+                    "catalogue": list(Service.objects.values()),
+                    "account": _last_id(Account),
+                    "audit": _last_id(AuditEntry),
+                    "mail": _last_id(OutgoingEmail),
+                }
         try:
-            yield comune
+            yield comuni
         finally:
             connection.set_schema_to_public()
             ProcrastinateJob.objects.filter(id__gt=last_job).delete()
-            with schema_context(comune.schema_name):
-                for model in (PrivacyConsent, Enrollment, Pupil, Guardian, ReferenceCounter):
-                    model.objects.all().delete()
-                for row in catalogue:
-                    Service.objects.filter(pk=row["id"]).update(**row)
-                AuditEntry.objects.filter(id__gt=last_audit).delete()
-                OutgoingEmail.objects.filter(id__gt=last_mail).delete()
-                Session.objects.all().delete()
-                Account.objects.filter(id__gt=last_account).delete()
+            for slug, comune in comuni.items():
+                with schema_context(comune.schema_name):
+                    for model in (PrivacyConsent, Enrollment, Pupil, Guardian, ReferenceCounter):
+                        model.objects.all().delete()
+                    for row in before[slug]["catalogue"]:
+                        Service.objects.filter(pk=row["id"]).update(**row)
+                    AuditEntry.objects.filter(id__gt=before[slug]["audit"]).delete()
+                    OutgoingEmail.objects.filter(id__gt=before[slug]["mail"]).delete()
+                    Session.objects.all().delete()
+                    Account.objects.filter(id__gt=before[slug]["account"]).delete()
+
+
+@pytest.fixture
+def committed_palosco(committed_comuni: dict[str, Comune]) -> Comune:
+    return committed_comuni["palosco"]
