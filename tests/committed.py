@@ -31,8 +31,15 @@ def _last_id(model: type[Any]) -> int:
 
 
 @pytest.fixture
-def committed_comuni(django_db_blocker) -> Iterator[dict[str, Comune]]:  # type: ignore[no-untyped-def]
-    """Both demo comuni, with commits allowed; cleaned up afterwards."""
+def committed_comuni(django_db_setup, django_db_blocker) -> Iterator[dict[str, Comune]]:  # type: ignore[no-untyped-def]
+    """Both demo comuni of the test database, with commits allowed; cleaned up afterwards.
+
+    pytest-django creates the test database only when some collected test
+    uses `db` (or a django_db marker): a module of committed tests must hold
+    one such test, or this fixture would write to the development database.
+    """
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail("committed tests need the test database: add a test using `db` to the module")
     with django_db_blocker.unblock():
         comuni = {c.slug: c for c in Comune.objects.filter(slug__in=["palosco", "romanodilombardia"])}
         last_job = _last_id(ProcrastinateJob)

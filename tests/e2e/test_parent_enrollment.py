@@ -151,3 +151,15 @@ def test_romano_renewal_of_last_years_enrollment(
         renewal = Enrollment.objects.get(kind=Enrollment.Kind.RINNOVO)
         assert renewal.school_year == "2025/2026" and renewal.pupil.class_section == "2ª C"
     context.close()
+
+
+def test_static_assets_of_the_portal_exist(palosco_client) -> None:
+    """The pages above need Bootstrap Italia and the emblem from our own static files.
+
+    Uses `db`, so pytest-django creates the test database for this module's committed tests.
+    """
+    from django.contrib.staticfiles import finders
+
+    for path in ("bootstrap-italia/css/bootstrap-italia.min.css", "comuni/palosco/stemma.svg"):
+        assert finders.find(path), path
+    assert palosco_client.get("/").status_code == 200

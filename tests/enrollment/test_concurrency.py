@@ -92,3 +92,10 @@ def test_last_place_goes_to_one_of_two_parallel_submissions(committed_palosco) -
         rows = list(Enrollment.objects.filter(pk__in=[a.pk, b.pk]))
         assert {r.status for r in rows} == {Enrollment.Status.INVIATA}
         assert sorted(r.waiting_position or 0 for r in rows) == [0, 1]
+
+
+def test_reference_numbers_are_consecutive(in_palosco) -> None:
+    """Also makes pytest-django create the test database for this module's committed tests."""
+    from enrollment.services import reference_allocate
+
+    assert [reference_allocate(year=2031) for _ in range(3)] == ["2031-000001", "2031-000002", "2031-000003"]
