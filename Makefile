@@ -39,8 +39,12 @@ run: db
 	  $(BIN)/python manage.py procrastinate worker & \
 	  $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
-test: setup
+test: setup e2e-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (tests/e2e); Playwright never downloads one.
+e2e-deps:
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -39,3 +42,172 @@ class Service(models.Model):
     def is_open(self, at: timezone.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at < self.closes_at
+
+
+class Guardian(models.Model):
+    """A genitore/tutore. Siblings are several pupils under the same guardian."""
+
+    # A parent's own anagrafica; staff may create one at the counter without an account.
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="guardian",
+    )
+    first_name = models.CharField("nome", max_length=100)
+    last_name = models.CharField("cognome", max_length=100)
+    codice_fiscale = models.CharField("codice fiscale", max_length=16, db_index=True)
+    email = models.EmailField("email")
+    phone = models.CharField("telefono", max_length=30)
+    address = models.CharField("indirizzo di residenza", max_length=200)
+    cap = models.CharField("CAP", max_length=5)
+    city = models.CharField("comune di residenza", max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = "genitore/tutore"
+        verbose_name_plural = "genitori/tutori"
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Pupil(models.Model):
+    """An alunno, belonging to one guardian."""
+
+    class School(models.TextChoices):
+        INFANZIA = "infanzia", "Scuola dell'infanzia"
+        PRIMARIA = "primaria", "Scuola primaria"
+        SECONDARIA = "secondaria", "Scuola secondaria di primo grado"
+
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="pupils")
+    first_name = models.CharField("nome", max_length=100)
+    last_name = models.CharField("cognome", max_length=100)
+    codice_fiscale = models.CharField("codice fiscale", max_length=16, unique=True)
+    birth_date = models.DateField("data di nascita")
+    birth_place = models.CharField("luogo di nascita", max_length=100)
+    school = models.CharField("scuola", max_length=12, choices=School.choices)
+    class_section = models.CharField("classe e sezione", max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = "alunno"
+        verbose_name_plural = "alunni"
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Enrollment(models.Model):
+    """One pupil in one service for one school year.
+
+    One form ("domanda") may request several services for the same pupil:
+    it creates one row per service, sharing `domanda`.
+    """
+
+    class Kind(models.TextChoices):
+        NUOVA = "nuova", "Nuova iscrizione"
+        RINNOVO = "rinnovo", "Rinnovo"
+
+    class Status(models.TextChoices):
+        BOZZA = "bozza", "Bozza"
+        INVIATA = "inviata", "Inviata"
+        CONFERMATA = "confermata", "Confermata"
+        RESPINTA = "respinta", "Respinta"
+        ANNULLATA = "annullata", "Annullata"
+
+    domanda = models.UUIDField("domanda", default=uuid.uuid4, db_index=True)
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="enrollments")
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="enrollments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="enrollments")
+    # Copied from the service so the one-per-year rule is a plain constraint.
+    school_year = models.CharField("anno scolastico", max_length=9)
+    kind = models.CharField("tipo", max_length=10, choices=Kind.choices, default=Kind.NUOVA)
+    status = models.CharField("stato", max_length=12, choices=Status.choices, default=Status.BOZZA)
+    reference = models.CharField("numero di riferimento", max_length=20, unique=True)
+    renewal_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals"
+    )
+    # Answers to the service-specific questions (enrollment.service_fields).
+    extra = models.JSONField("dati del servizio", default=dict, blank=True)
+    waiting_position = models.PositiveIntegerField("posizione in lista d'attesa", null=True, blank=True)
+    outcome_note = models.TextField("note sull'esito", blank=True)
+    via_sportello = models.BooleanField("inserita allo sportello", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_saved_at = models.DateTimeField("data primo salvataggio", default=timezone.now)
+    updated_at = models.DateTimeField("data ultima modifica", default=timezone.now)
+    submitted_at = models.DateTimeField("data inserimento iscrizione", null=True, blank=True)
+    decided_at = models.DateTimeField("data esito", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-first_saved_at", "id"]
+        verbose_name = "iscrizione"
+        verbose_name_plural = "iscrizioni"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "service", "school_year"], name="enrollment_pupil_service_year_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["service", "status"], name="enrollment_service_status")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.pupil} {self.service}"
+
+    @property
+    def is_editable(self) -> bool:
+        """The parent may change the data until staff act (comune's rule)."""
+        return self.status in (self.Status.BOZZA, self.Status.INVIATA)
+
+    @property
+    def on_waiting_list(self) -> bool:
+        return self.waiting_position is not None and self.status == self.Status.INVIATA
+
+
+class ReferenceCounter(models.Model):
+    """Last reference number handed out per year (`2025-000123`)."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "contatore numeri di riferimento"
+        verbose_name_plural = "contatori numeri di riferimento"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class PrivacyConsent(models.Model):
+    """Evidence of the art. 13 GDPR consent: which text, when, by whom."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="consents")
+    domanda = models.UUIDField("domanda", null=True, blank=True)
+    text_version = models.CharField("versione del testo", max_length=64)
+    text = models.TextField("testo")
+    given_at = models.DateTimeField("data consenso", default=timezone.now)
+
+    class Meta:
+        ordering = ["-given_at"]
+        verbose_name = "consenso privacy"
+        verbose_name_plural = "consensi privacy"
+
+    def __str__(self) -> str:
+        return f"{self.guardian} {self.text_version} {self.given_at:%Y-%m-%d}"

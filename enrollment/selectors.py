@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from enrollment.models import Service
+from enrollment.models import Enrollment, Guardian, Pupil, Service
+from identity.models import Account
+from tenants.models import Comune
 
 
 def services_catalogue() -> QuerySet[Service]:
@@ -19,3 +23,103 @@ def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
     return Service.objects.filter(closes_at__gt=at or timezone.now()).order_by(
         "-school_year", "opens_at", "name"
     )
+
+
+def comune_current() -> Comune:
+    """The comune whose schema the connection is using (request or job)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Comune):
+        return tenant
+    return Comune.objects.get(schema_name=connection.schema_name)
+
+
+def services_open_for_new() -> QuerySet[Service]:
+    now = timezone.now()
+    return Service.objects.filter(new_enrollments=True, opens_at__lte=now, closes_at__gt=now).order_by("name")
+
+
+def guardian_for_account(*, account: Account) -> Guardian | None:
+    return Guardian.objects.filter(account=account).first()
+
+
+def enrollments_for_guardian(*, guardian: Guardian) -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.filter(guardian=guardian)
+        .select_related("pupil", "service")
+        .order_by("-school_year", "pupil__last_name", "pupil__first_name", "service__name")
+    )
+
+
+def pupils_for_guardian(*, guardian: Guardian) -> QuerySet[Pupil]:
+    return Pupil.objects.filter(guardian=guardian).order_by("last_name", "first_name")
+
+
+def domanda_enrollments(*, domanda: uuid.UUID, guardian: Guardian) -> QuerySet[Enrollment]:
+    """The rows of one form, only if they belong to `guardian`."""
+    return (
+        Enrollment.objects.filter(domanda=domanda, guardian=guardian)
+        .select_related("pupil", "service", "guardian")
+        .order_by("service__name", "pk")
+    )
+
+
+def previous_school_year(school_year: str) -> str:
+    first = int(school_year[:4])
+    return f"{first - 1}/{first}"
+
+
+def next_school_year(school_year: str) -> str:
+    first = int(school_year[:4])
+    return f"{first + 1}/{first + 2}"
+
+
+def renewal_target(*, enrollment: Enrollment) -> Service | None:
+    """This year's open service that renews `enrollment`, if renewals are accepted."""
+    if enrollment.status != Enrollment.Status.CONFERMATA:
+        return None
+    now = timezone.now()
+    return Service.objects.filter(
+        code=enrollment.service.code,
+        school_year=next_school_year(enrollment.school_year),
+        renewals=True,
+        opens_at__lte=now,
+        closes_at__gt=now,
+    ).first()
+
+
+def renewals_available(*, guardian: Guardian) -> list[tuple[Enrollment, Service]]:
+    """Last year's confirmed enrollments of the guardian's pupils that can be renewed now.
+
+    "Last year" is the school year before the open service's; a pupil already
+    enrolled (or with a form in progress) in that service is left out.
+    """
+    previous = (
+        Enrollment.objects.filter(guardian=guardian, status=Enrollment.Status.CONFERMATA)
+        .select_related("pupil", "service")
+        .order_by("pupil__last_name", "pupil__first_name", "service__name")
+    )
+    taken = set(
+        Enrollment.objects.filter(guardian=guardian)
+        .exclude(status=Enrollment.Status.ANNULLATA)
+        .values_list("pupil_id", "service_id")
+    )
+    out = []
+    for enrollment in previous:
+        target = renewal_target(enrollment=enrollment)
+        if target is not None and (enrollment.pupil_id, target.pk) not in taken:
+            out.append((enrollment, target))
+    return out
+
+
+def enrollment_for_account(*, account: Account, pk: int) -> Enrollment | None:
+    return (
+        Enrollment.objects.filter(Q(guardian__account=account), pk=pk)
+        .select_related("pupil", "service", "guardian")
+        .first()
+    )
+
+
+def waiting_list(*, service: Service) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(
+        service=service, status=Enrollment.Status.INVIATA, waiting_position__isnull=False
+    ).order_by("waiting_position")

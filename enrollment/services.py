@@ -1,11 +1,30 @@
-"""Writes on the catalogue and on enrollments of the current comune."""
+"""Writes on the catalogue and on enrollments of the current comune.
+
+Every change of an enrollment goes through these functions, whether it comes
+from a parent's page, the staff back office or the API: each checks the
+transition, writes the audit log and queues its e-mails in the same
+transaction (they are sent by the job queue after commit).
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from enrollment.models import Service
-from tenants.config import ServiceConfig
+from django.db import connection, transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.services import audit_record, email_enqueue
+from enrollment import credentials
+from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
+from enrollment.rules import PRIVACY_TEXT, PRIVACY_VERSION
+from enrollment.selectors import comune_current, domanda_enrollments
+from identity.models import Account
+from tenants.config import ROME, ServiceConfig
 
 SYNCED_FIELDS = (
     "name",
@@ -17,6 +36,28 @@ SYNCED_FIELDS = (
     "new_enrollments",
     "renewals",
 )
+Status = Enrollment.Status
+# Statuses that hold a place in a service (unless on the waiting list).
+HOLDS_PLACE = (Status.INVIATA, Status.CONFERMATA)
+GUARDIAN_FIELDS = ("first_name", "last_name", "codice_fiscale", "email", "phone", "address", "cap", "city")
+PUPIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "codice_fiscale",
+    "birth_date",
+    "birth_place",
+    "school",
+    "class_section",
+)
+
+
+class EnrollmentError(Exception):
+    """A rule of the enrollment was broken; `message` is shown to the user as is."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
@@ -41,3 +82,510 @@ def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
                 service.save()
                 changes.append(f"service {cfg.code} {cfg.school_year} updated ({', '.join(changed)})")
     return changes
+
+
+def _local(dt: Any) -> str:
+    return timezone.localtime(dt, ROME).strftime("%d/%m/%Y %H:%M")
+
+
+def window_message(service: Service) -> str:
+    return (
+        f"Le iscrizioni a {service.name} {service.school_year} sono aperte dal "
+        f"{_local(service.opens_at)} al {_local(service.closes_at)}."
+    )
+
+
+def reference_allocate(*, year: int) -> str:
+    """The next reference number of `year` (`2025-000123`), race-free.
+
+    One upsert statement increments the counter row under its row lock, so
+    two concurrent requests can never get the same number.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO enrollment_referencecounter (year, last) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = enrollment_referencecounter.last + 1 "
+            "RETURNING last",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{year}-{number:06d}"
+
+
+def guardian_save(*, account: Account, data: dict[str, Any]) -> Guardian:
+    """Create or update the guardian anagrafica owned by `account`."""
+    values = {f: data[f] for f in GUARDIAN_FIELDS}
+    values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
+    with transaction.atomic():
+        guardian = Guardian.objects.select_for_update().filter(account=account).first()
+        if guardian is None:
+            return Guardian.objects.create(account=account, **values)
+        changed = [f for f, v in values.items() if getattr(guardian, f) != v]
+        for f in changed:
+            setattr(guardian, f, values[f])
+        if changed:
+            guardian.save()
+        return guardian
+
+
+def _pupil_save(*, guardian: Guardian, data: dict[str, Any], pupil: Pupil | None) -> Pupil:
+    values = {f: data[f] for f in PUPIL_FIELDS}
+    values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
+    other = (
+        Pupil.objects.select_for_update()
+        .filter(codice_fiscale=values["codice_fiscale"])
+        .exclude(pk=pupil.pk if pupil else None)
+        .first()
+    )
+    if other is not None:
+        if other.guardian_id != guardian.pk or pupil is not None:
+            raise EnrollmentError(
+                "Il codice fiscale dell'alunno è già registrato da un altro genitore/tutore: "
+                "accedi con le sue credenziali o contatta l'ufficio.",
+                code="pupil_taken",
+            )
+        pupil = other
+    if pupil is None:
+        return Pupil.objects.create(guardian=guardian, **values)
+    for f, v in values.items():
+        setattr(pupil, f, v)
+    pupil.save()
+    return pupil
+
+
+def _check_service_accepts(service: Service, kind: str) -> None:
+    if kind == Enrollment.Kind.NUOVA and not service.new_enrollments:
+        raise EnrollmentError(
+            f"{service.name} {service.school_year} accetta solo rinnovi, non nuove iscrizioni.",
+            code="service_closed",
+        )
+    if kind == Enrollment.Kind.RINNOVO and not service.renewals:
+        raise EnrollmentError(
+            f"{service.name} {service.school_year} non accetta rinnovi.", code="service_closed"
+        )
+    if not service.is_open():
+        raise EnrollmentError(window_message(service), code="outside_window")
+
+
+def domanda_save(
+    *,
+    account: Account,
+    guardian_data: dict[str, Any],
+    pupil_data: dict[str, Any],
+    services: Sequence[Service],
+    extra: dict[str, dict[str, str]] | None = None,
+    consent: bool,
+    domanda: uuid.UUID | None = None,
+    kind: str = Enrollment.Kind.NUOVA,
+    renewal_of: Enrollment | None = None,
+    draft: bool = False,
+    request: HttpRequest | None = None,
+) -> list[Enrollment]:
+    """Save one enrollment form: guardian, pupil and one enrollment per service.
+
+    A new form (`domanda` None) creates `bozza` rows; an existing one is
+    updated while the comune's rule allows it (until staff act). `draft`
+    marks the parent's "Salva Bozza", which exists only for new enrollments
+    and mails a temporary password to a codice fiscale account that has
+    none yet.
+    """
+    extra = extra or {}
+    if not consent:
+        raise EnrollmentError(
+            "Per salvare l'iscrizione è necessario autorizzare il trattamento dei dati personali.",
+            code="consent_required",
+        )
+    if not services:
+        raise EnrollmentError("Scegli almeno un servizio.", code="service_required")
+    if draft and kind != Enrollment.Kind.NUOVA:
+        raise EnrollmentError(
+            "La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni.",
+            code="draft_not_allowed",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        guardian = guardian_save(account=account, data=guardian_data)
+        existing: list[Enrollment] = []
+        if domanda is not None:
+            existing = list(
+                domanda_enrollments(domanda=domanda, guardian=guardian)
+                .exclude(status=Status.ANNULLATA)
+                .select_for_update(of=("self",))
+            )
+            if not existing:
+                raise EnrollmentError("Iscrizione non trovata.", code="not_found")
+            if not all(e.is_editable for e in existing):
+                raise EnrollmentError(
+                    "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata.",
+                    code="read_only",
+                )
+            kind = existing[0].kind
+        pupil = _pupil_save(guardian=guardian, data=pupil_data, pupil=existing[0].pupil if existing else None)
+        domanda = domanda or uuid.uuid4()
+        by_service = {e.service_id: e for e in existing}
+        wanted = {s.pk: s for s in services}
+        submitted = any(e.status != Status.BOZZA for e in existing)
+        if submitted and set(wanted) != set(by_service):
+            raise EnrollmentError(
+                "Dopo l'invio non è possibile cambiare i servizi richiesti: annulla l'iscrizione e "
+                "presentane una nuova.",
+                code="services_fixed",
+            )
+        for service_id, enrollment in by_service.items():
+            if service_id not in wanted:
+                audit_record(
+                    action="enrollment.draft_removed", actor=account, obj=enrollment, request=request
+                )
+                enrollment.delete()
+        rows: list[Enrollment] = []
+        for service in services:
+            enrollment = by_service.get(service.pk)
+            if enrollment is None:
+                _check_service_accepts(service, kind)
+                enrollment = _enrollment_create(
+                    pupil=pupil, guardian=guardian, service=service, domanda=domanda,
+                    kind=kind, renewal_of=renewal_of, account=account, now=now,
+                )  # fmt: skip
+            enrollment.extra = {k: v for k, v in extra.get(service.code, {}).items() if v}
+            enrollment.updated_at = now
+            enrollment.save(update_fields=["extra", "updated_at"])
+            audit_record(
+                action="enrollment.saved",
+                actor=account,
+                obj=enrollment,
+                message=f"{enrollment.reference} {'bozza' if draft else 'salvata'}",
+                data={"domanda": str(domanda), "status": enrollment.status},
+                request=request,
+            )
+            rows.append(enrollment)
+        consent_record(account=account, guardian=guardian, domanda=domanda)
+        if draft and not account.has_usable_password():
+            from identity.services import temporary_password_issue
+
+            temporary_password_issue(account=account)
+    return rows
+
+
+def _enrollment_create(
+    *,
+    pupil: Pupil,
+    guardian: Guardian,
+    service: Service,
+    domanda: uuid.UUID,
+    kind: str,
+    renewal_of: Enrollment | None,
+    account: Account,
+    now: Any,
+) -> Enrollment:
+    taken = Enrollment.objects.select_for_update().filter(pupil=pupil, service=service).first()
+    if taken is not None and taken.status != Status.ANNULLATA:
+        raise EnrollmentError(
+            f"{pupil.full_name} ha già un'iscrizione a {service.name} {service.school_year} "
+            f"(n. {taken.reference}).",
+            code="duplicate",
+        )
+    if taken is not None:
+        # A withdrawn enrollment is brought back into the new form: one row
+        # per pupil, service and year, with its history in the audit log.
+        taken.domanda, taken.kind, taken.renewal_of, taken.guardian = domanda, kind, renewal_of, guardian
+        taken.status, taken.submitted_at, taken.decided_at = Status.BOZZA, None, None
+        taken.waiting_position, taken.outcome_note = None, ""
+        taken.save()
+        return taken
+    return Enrollment.objects.create(
+        domanda=domanda,
+        pupil=pupil,
+        guardian=guardian,
+        service=service,
+        school_year=service.school_year,
+        kind=kind,
+        renewal_of=renewal_of,
+        reference=reference_allocate(year=int(service.school_year[:4])),
+        created_by=account,
+        first_saved_at=now,
+        updated_at=now,
+    )
+
+
+def consent_record(
+    *, account: Account | None, guardian: Guardian, domanda: uuid.UUID | None
+) -> PrivacyConsent:
+    """Keep evidence of the consent to the current privacy text, once per form."""
+    consent, _ = PrivacyConsent.objects.get_or_create(
+        guardian=guardian,
+        domanda=domanda,
+        text_version=PRIVACY_VERSION,
+        defaults={"account": account, "text": PRIVACY_TEXT},
+    )
+    return consent
+
+
+def renewal_save(
+    *,
+    account: Account,
+    previous: Enrollment,
+    guardian_data: dict[str, Any],
+    pupil_data: dict[str, Any],
+    extra: dict[str, dict[str, str]] | None = None,
+    consent: bool,
+    domanda: uuid.UUID | None = None,
+    request: HttpRequest | None = None,
+) -> list[Enrollment]:
+    """Save the renewal of last year's `previous` enrollment (prefilled form)."""
+    from enrollment.selectors import renewal_target
+
+    if domanda is None:
+        if previous.guardian.account_id != account.pk:
+            raise EnrollmentError("Iscrizione non trovata.", code="not_found")
+        target = renewal_target(enrollment=previous)
+        if target is None:
+            raise EnrollmentError(
+                f"Il rinnovo di {previous.service.name} non è disponibile.", code="renewal_unavailable"
+            )
+        services = [target]
+    else:
+        services = [e.service for e in domanda_enrollments(domanda=domanda, guardian=previous.guardian)]
+    return domanda_save(
+        account=account,
+        guardian_data=guardian_data,
+        pupil_data=pupil_data,
+        services=services,
+        extra=extra,
+        consent=consent,
+        domanda=domanda,
+        kind=Enrollment.Kind.RINNOVO,
+        renewal_of=previous,
+        request=request,
+    )
+
+
+def _lock(enrollments: Iterable[Enrollment]) -> list[Enrollment]:
+    ids = sorted(e.pk for e in enrollments)
+    return list(
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("service", "pupil", "guardian", "guardian__account")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+
+
+def _place_or_queue(enrollment: Enrollment) -> None:
+    """Give the enrollment a place, or the next waiting-list position when full.
+
+    The caller holds the lock on the Service row, so counting and taking the
+    place are one step for concurrent submissions.
+    """
+    service = enrollment.service
+    if service.capacity is None:
+        return
+    taken = (
+        Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE, waiting_position__isnull=True)
+        .exclude(pk=enrollment.pk)
+        .count()
+    )
+    if taken < service.capacity:
+        enrollment.waiting_position = None
+        return
+    last = Enrollment.objects.filter(service=service, status=Status.INVIATA).aggregate(
+        m=Max("waiting_position")
+    )["m"]
+    enrollment.waiting_position = (last or 0) + 1
+
+
+def enrollments_submit(
+    *, enrollments: Sequence[Enrollment], by: Any, request: HttpRequest | None = None
+) -> list[Enrollment]:
+    """ "Invia Iscrizione": move the `bozza` rows of one form to `inviata`.
+
+    Idempotent: rows already submitted are returned unchanged and no second
+    receipt is sent. Outside the window the whole form is refused with the
+    window's dates; a full service gives a waiting-list position.
+    """
+    if not enrollments:
+        raise EnrollmentError("Nessuna iscrizione da inviare.", code="not_found")
+    with transaction.atomic():
+        rows = _lock(enrollments)
+        to_submit = [e for e in rows if e.status == Status.BOZZA]
+        for e in rows:
+            if e.status in (Status.ANNULLATA,):
+                raise EnrollmentError(
+                    f"L'iscrizione n. {e.reference} è stata annullata e non può essere inviata.",
+                    code="invalid_transition",
+                )
+        # Lock the services in a fixed order so concurrent forms cannot deadlock.
+        services = {
+            s.pk: s
+            for s in Service.objects.select_for_update()
+            .filter(pk__in={e.service_id for e in to_submit})
+            .order_by("pk")
+        }
+        now = timezone.now()
+        for e in to_submit:
+            e.service = services[e.service_id]
+            if not e.service.is_open(now):
+                raise EnrollmentError(window_message(e.service), code="outside_window")
+        for e in to_submit:
+            _place_or_queue(e)
+            e.status = Status.INVIATA
+            e.submitted_at = now
+            e.updated_at = now
+            e.save(update_fields=["status", "submitted_at", "updated_at", "waiting_position"])
+            audit_record(
+                action="enrollment.submitted",
+                actor=by,
+                obj=e,
+                message=f"{e.reference} inviata"
+                + (f", lista d'attesa posizione {e.waiting_position}" if e.waiting_position else ""),
+                data={
+                    "before": Status.BOZZA,
+                    "after": Status.INVIATA,
+                    "waiting_position": e.waiting_position,
+                },
+                request=request,
+            )
+        if to_submit:
+            _notify_submitted(to_submit)
+    return rows
+
+
+def enrollment_submit(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
+    return enrollments_submit(enrollments=[enrollment], by=by, request=request)[0]
+
+
+def _recipient(enrollment: Enrollment) -> list[str]:
+    guardian = enrollment.guardian
+    email = guardian.email or (guardian.account.email if guardian.account else "")
+    return [email] if email else []
+
+
+def _notify_submitted(rows: list[Enrollment]) -> None:
+    first = rows[0]
+    to = _recipient(first)
+    if not to:
+        return
+    comune = comune_current()
+    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian, "comune": comune}
+    email_enqueue(
+        to=to,
+        subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
+        body=render_to_string("enrollment/email/submitted.txt", context),
+        attachments=[{"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}],
+        purpose="enrollment_submitted",
+    )
+    account = first.guardian.account
+    if account is not None:
+        letter = credentials.letter_credentials(account=account)
+        email_enqueue(
+            to=to,
+            subject=f"Credenziali di accesso al portale - {comune.display_name}",
+            body=render_to_string(
+                "enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}
+            ),
+            attachments=[
+                {"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}
+            ],
+            purpose="credentials_letter",
+        )
+
+
+def _notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+    to = _recipient(enrollment)
+    if not to:
+        return
+    comune = comune_current()
+    email_enqueue(
+        to=to,
+        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()} - "
+        f"{comune.display_name}",
+        body=render_to_string("enrollment/email/outcome.txt", {"enrollment": enrollment, "comune": comune}),
+        purpose=purpose,
+    )
+
+
+def _transition(
+    *,
+    enrollment: Enrollment,
+    allowed_from: tuple[str, ...],
+    to: str,
+    by: Any,
+    action: str,
+    request: HttpRequest | None,
+    note: str | None = None,
+) -> Enrollment:
+    (locked,) = _lock([enrollment])
+    before = locked.status
+    if before not in allowed_from:
+        raise EnrollmentError(
+            f"L'iscrizione n. {locked.reference} è in stato {locked.get_status_display()}: "
+            f"non può passare a {Status(to).label}.",
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    locked.status = to
+    locked.updated_at = now
+    if note is not None:
+        locked.outcome_note = note
+    locked.decided_at = now if to in (Status.CONFERMATA, Status.RESPINTA) else None
+    locked.save(update_fields=["status", "updated_at", "outcome_note", "decided_at"])
+    audit_record(
+        action=action,
+        actor=by,
+        obj=locked,
+        message=f"{locked.reference}: {Status(before).label} → {Status(to).label}",
+        data={"before": before, "after": to, "note": note or ""},
+        request=request,
+    )
+    return locked
+
+
+def enrollment_confirm(
+    *, enrollment: Enrollment, by: Any, note: str = "", request: HttpRequest | None = None
+) -> Enrollment:
+    """Staff confirm a submitted enrollment that holds a place."""
+    with transaction.atomic():
+        if Enrollment.objects.filter(pk=enrollment.pk, waiting_position__isnull=False).exists():
+            raise EnrollmentError(
+                "L'iscrizione è in lista d'attesa: può essere confermata solo quando si libera un posto.",
+                code="waiting_list",
+            )
+        row = _transition(
+            enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
+            by=by, action="enrollment.confirmed", request=request, note=note,
+        )  # fmt: skip
+        _notify_outcome(row, "enrollment_confirmed")
+    return row
+
+
+def enrollment_reject(
+    *, enrollment: Enrollment, by: Any, reason: str, request: HttpRequest | None = None
+) -> Enrollment:
+    """Staff reject a submitted enrollment; the reason is shown to the parent."""
+    if not reason.strip():
+        raise EnrollmentError(
+            "Indica il motivo del rifiuto: sarà mostrato al genitore.", code="reason_required"
+        )
+    with transaction.atomic():
+        row = _transition(
+            enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.RESPINTA,
+            by=by, action="enrollment.rejected", request=request, note=reason.strip(),
+        )  # fmt: skip
+        _notify_outcome(row, "enrollment_rejected")
+    return row
+
+
+def enrollment_reopen(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
+    """Staff take back a decision: the enrollment is `inviata` again."""
+    with transaction.atomic():
+        return _transition(
+            enrollment=enrollment, allowed_from=(Status.CONFERMATA, Status.RESPINTA), to=Status.INVIATA,
+            by=by, action="enrollment.reopened", request=request, note="",
+        )  # fmt: skip
+
+
+def enrollment_withdraw(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
+    """The parent withdraws a draft or a submission before staff confirm it."""
+    with transaction.atomic():
+        return _transition(
+            enrollment=enrollment, allowed_from=(Status.BOZZA, Status.INVIATA), to=Status.ANNULLATA,
+            by=by, action="enrollment.withdrawn", request=request,
+        )  # fmt: skip

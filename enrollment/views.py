@@ -1,12 +1,46 @@
-"""Parents' portal pages of one comune."""
+"""Parents' portal pages of one comune: home, privacy and the enrollment pages."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+import uuid
+from typing import Any
 
-from enrollment.selectors import services_on_offer
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from enrollment import documents
+from enrollment.forms import EnrollmentForm, initial_from
+from enrollment.models import Enrollment, Guardian
+from enrollment.rules import DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE
+from enrollment.selectors import (
+    comune_current,
+    domanda_enrollments,
+    enrollment_for_account,
+    enrollments_for_guardian,
+    guardian_for_account,
+    pupils_for_guardian,
+    renewals_available,
+    services_on_offer,
+    services_open_for_new,
+)
+from enrollment.services import (
+    EnrollmentError,
+    domanda_save,
+    enrollment_withdraw,
+    enrollments_submit,
+    renewal_save,
+)
+from identity.access import parent_required
+
+DRAFT_MISSING = (
+    "Per salvare in bozza l'iscrizione è necessario aver compilato i dati dell'alunno e del "
+    "genitore/tutore, scelto almeno un servizio e accettato l'autorizzazione al trattamento dei dati "
+    "personali."
+)
 
 
 def portal_home(request: HttpRequest) -> HttpResponse:
@@ -19,3 +53,307 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/privacy.html")
+
+
+def _is_cf_account(account: Any) -> bool:
+    """A "Sono un nuovo iscritto" account: its login is the pupil's codice fiscale."""
+    return bool(account.codice_fiscale) and account.username == account.codice_fiscale
+
+
+def _guardian_initial(account: Any, guardian: Guardian | None) -> dict[str, Any]:
+    if guardian is not None:
+        return initial_from(guardian=guardian)
+    initial = {"guardian_email": account.email}
+    if not _is_cf_account(account):
+        initial.update(
+            {
+                "guardian_first_name": account.first_name,
+                "guardian_last_name": account.last_name,
+                "guardian_codice_fiscale": account.codice_fiscale,
+            }
+        )
+    return initial
+
+
+@parent_required
+def parent_home(request: HttpRequest) -> HttpResponse:
+    guardian = guardian_for_account(account=request.user)
+    enrollments = list(enrollments_for_guardian(guardian=guardian)) if guardian else []
+    domande: dict[uuid.UUID, list[Enrollment]] = {}
+    for e in enrollments:
+        domande.setdefault(e.domanda, []).append(e)
+    return render(
+        request,
+        "enrollment/parent_home.html",
+        {
+            "guardian": guardian,
+            "pupils": pupils_for_guardian(guardian=guardian) if guardian else [],
+            "domande": list(domande.values()),
+            "renewals": renewals_available(guardian=guardian) if guardian else [],
+            "open_services": services_open_for_new().exists(),
+        },
+    )
+
+
+def _render_form(request: HttpRequest, form: EnrollmentForm, **context: Any) -> HttpResponse:
+    return render(
+        request,
+        "enrollment/form.html",
+        {"form": form, "privacy_text": PRIVACY_TEXT, "draft_note": DRAFT_NOTE, "siblings_note": SIBLINGS_NOTE}
+        | context,
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _save_from_form(
+    request: HttpRequest, form: EnrollmentForm, *, draft: bool, **kwargs: Any
+) -> list[Enrollment] | None:
+    try:
+        rows = domanda_save(
+            account=request.user,
+            guardian_data=form.guardian_data(),
+            pupil_data=form.pupil_data(),
+            services=form.chosen_services(),
+            extra=form.extra_data(),
+            consent=form.cleaned_data["privacy"],
+            draft=draft,
+            request=request,
+            **kwargs,
+        )
+    except EnrollmentError as exc:
+        form.add_error(None, exc.message)
+        return None
+    if draft:
+        # A temporary password may just have been set: keep this session valid.
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+    return rows
+
+
+@parent_required
+def enrollment_new(request: HttpRequest) -> HttpResponse:
+    account = request.user
+    guardian = guardian_for_account(account=account)
+    services = services_open_for_new()
+    lock_cf = _is_cf_account(account) and not (
+        guardian and guardian.pupils.filter(codice_fiscale=account.codice_fiscale).exists()
+    )
+    initial = _guardian_initial(account, guardian)
+    if lock_cf:
+        initial["pupil_codice_fiscale"] = account.codice_fiscale
+    draft = request.POST.get("azione") == "bozza"
+    form = EnrollmentForm(
+        request.POST or None, initial=initial, services=services, lock_pupil_cf=lock_cf, full=not draft
+    )
+    context = {"kind": "nuova", "can_draft": True, "no_services": not services.exists()}
+    if request.method == "POST":
+        if not form.is_valid():
+            if draft:
+                form.add_error(None, DRAFT_MISSING)
+            return _render_form(request, form, **context)
+        rows = _save_from_form(request, form, draft=draft)
+        if rows is None:
+            return _render_form(request, form, **context)
+        if draft:
+            return redirect("enrollment:edit", domanda=rows[0].domanda)
+        return redirect("enrollment:summary", domanda=rows[0].domanda)
+    return _render_form(request, form, **context)
+
+
+def _domanda_or_404(request: HttpRequest, domanda: uuid.UUID) -> tuple[Guardian, list[Enrollment]]:
+    guardian = guardian_for_account(account=request.user)
+    rows = list(domanda_enrollments(domanda=domanda, guardian=guardian)) if guardian else []
+    if not rows:
+        raise Http404("Iscrizione non trovata")
+    return guardian, rows
+
+
+@parent_required
+def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+    guardian, rows = _domanda_or_404(request, domanda)
+    live = [e for e in rows if e.status != Enrollment.Status.ANNULLATA]
+    if not live or not all(e.is_editable for e in live):
+        messages.info(
+            request, "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata."
+        )
+        return redirect("enrollment:summary", domanda=domanda)
+    first = live[0]
+    is_draft = all(e.status == Enrollment.Status.BOZZA for e in live)
+    can_draft = is_draft and first.kind == Enrollment.Kind.NUOVA
+    services = services_open_for_new() if can_draft else None
+    draft = request.POST.get("azione") == "bozza" and can_draft
+    form = EnrollmentForm(
+        request.POST or None,
+        initial=initial_from(guardian=guardian, pupil=first.pupil, enrollments=live),
+        services=services,
+        fixed_services=[e.service for e in live],
+        school_year=first.school_year,
+        lock_pupil_cf=_is_cf_account(request.user)
+        and first.pupil.codice_fiscale == request.user.codice_fiscale,
+        full=not draft,
+    )
+    context = {"kind": first.kind, "can_draft": can_draft, "enrollments": live, "domanda": domanda}
+    if request.method == "POST":
+        if not form.is_valid():
+            if draft:
+                form.add_error(None, DRAFT_MISSING)
+            return _render_form(request, form, **context)
+        rows = _save_from_form(request, form, draft=draft, domanda=domanda)
+        if rows is None:
+            return _render_form(request, form, **context)
+        if draft:
+            return redirect("enrollment:edit", domanda=domanda)
+        if not is_draft:
+            messages.success(request, "Modifiche salvate.")
+        return redirect("enrollment:summary", domanda=domanda)
+    return _render_form(request, form, **context)
+
+
+@parent_required
+def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+    guardian, rows = _domanda_or_404(request, domanda)
+    live = [e for e in rows if e.status != Enrollment.Status.ANNULLATA] or rows
+    first = live[0]
+    if request.method == "POST":
+        action = request.POST.get("azione")
+        try:
+            if action == "invia":
+                submitted = enrollments_submit(enrollments=live, by=request.user, request=request)
+                waiting = [e for e in submitted if e.on_waiting_list]
+                messages.success(
+                    request, "Iscrizione inviata. Riceverai una email di conferma con il riepilogo."
+                )
+                for e in waiting:
+                    messages.warning(
+                        request,
+                        f"{e.service.name}: i posti sono esauriti, l'iscrizione è in lista d'attesa "
+                        f"in posizione {e.waiting_position}.",
+                    )
+            elif action == "bozza" and first.kind == Enrollment.Kind.NUOVA:
+                domanda_save(
+                    account=request.user,
+                    guardian_data=_strip(initial_from(guardian=guardian)),
+                    pupil_data=_strip(initial_from(pupil=first.pupil)),
+                    services=[e.service for e in live],
+                    extra={e.service.code: e.extra for e in live},
+                    consent=True,
+                    domanda=domanda,
+                    draft=True,
+                    request=request,
+                )
+                update_session_auth_hash(request, request.user)
+                messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+        except EnrollmentError as exc:
+            messages.error(request, exc.message)
+        return redirect("enrollment:summary", domanda=domanda)
+    all_draft = all(e.status == Enrollment.Status.BOZZA for e in live)
+    return render(
+        request,
+        "enrollment/summary.html",
+        {
+            "enrollments": live,
+            "first": first,
+            "guardian": guardian,
+            "pupil": first.pupil,
+            "domanda": domanda,
+            "all_draft": all_draft,
+            "can_draft": all_draft and first.kind == Enrollment.Kind.NUOVA,
+            "editable": all(e.is_editable for e in live) and live[0].status != Enrollment.Status.ANNULLATA,
+            "privacy_text": PRIVACY_TEXT,
+            "draft_note": DRAFT_NOTE,
+        },
+    )
+
+
+def _strip(initial: dict[str, Any]) -> dict[str, Any]:
+    """Form initial values back to model field names (pupil_x / guardian_x → x)."""
+    return {k.split("_", 1)[1]: v for k, v in initial.items() if k.startswith(("pupil_", "guardian_"))}
+
+
+@parent_required
+@require_POST
+def enrollment_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    enrollment = enrollment_for_account(account=request.user, pk=pk)
+    if enrollment is None:
+        raise Http404("Iscrizione non trovata")
+    try:
+        enrollment_withdraw(enrollment=enrollment, by=request.user, request=request)
+    except EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"L'iscrizione n. {enrollment.reference} è stata annullata.")
+    return redirect("enrollment:parent_home")
+
+
+@parent_required
+def renewals(request: HttpRequest) -> HttpResponse:
+    guardian = guardian_for_account(account=request.user)
+    return render(
+        request,
+        "enrollment/renewals.html",
+        {
+            "guardian": guardian,
+            "renewals": renewals_available(guardian=guardian) if guardian else [],
+            "siblings_note": SIBLINGS_NOTE,
+            "open_services": services_open_for_new().exists(),
+        },
+    )
+
+
+@parent_required
+def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
+    guardian = guardian_for_account(account=request.user)
+    available = dict(renewals_available(guardian=guardian)) if guardian else {}
+    previous = next((e for e in available if e.pk == pk), None)
+    if previous is None:
+        raise Http404("Rinnovo non disponibile")
+    target = available[previous]
+    form = EnrollmentForm(
+        request.POST or None,
+        initial=initial_from(guardian=guardian, pupil=previous.pupil) | {"privacy": False},
+        services=None,
+        fixed_services=[target],
+        school_year=target.school_year,
+    )
+    context = {"kind": "rinnovo", "can_draft": False, "previous": previous, "target": target,
+               "siblings_note": SIBLINGS_NOTE}  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = renewal_save(
+                account=request.user,
+                previous=previous,
+                guardian_data=form.guardian_data(),
+                pupil_data=form.pupil_data(),
+                extra=form.extra_data(),
+                consent=form.cleaned_data["privacy"],
+                request=request,
+            )
+        except EnrollmentError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("enrollment:summary", domanda=rows[0].domanda)
+    return _render_form(request, form, **context)
+
+
+def _pdf_response(doc: documents.PdfDocument, *, inline: bool = False) -> HttpResponse:
+    content = doc.pdf()
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{doc.filename()}"'
+    return response
+
+
+@parent_required
+def riepilogo_pdf(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+    _domanda_or_404(request, domanda)
+    return _pdf_response(documents.Riepilogo(comune=comune_current(), domanda=domanda))
+
+
+@parent_required
+def manuale_pdf(request: HttpRequest) -> HttpResponse:
+    return _pdf_response(documents.ManualeInformativo(comune=comune_current()))
+
+
+@parent_required
+def credenziali_pdf(request: HttpRequest) -> HttpResponse:
+    return _pdf_response(documents.LetteraCredenziali(comune=comune_current(), account=request.user))

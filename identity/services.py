@@ -157,6 +157,27 @@ def _codice_utente_allocate(comune: Comune) -> str:
             return candidate
 
 
+def codice_utente_assign(*, account: Account, by: Account | None = None) -> str:
+    """Give `account` a codice utente if it has none; its password is left as it is.
+
+    A family that entered with "Sono un nuovo iscritto" keeps the password it
+    chose and gets a codice utente for the renewals of the following years.
+    """
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if not account.codice_utente:
+            account.codice_utente = _codice_utente_allocate(_current_comune())
+            account.save(update_fields=["codice_utente"])
+            audit_record(
+                action="credentials.codice_utente_assigned",
+                actor=by,
+                obj=account,
+                data={"codice_utente": account.codice_utente},
+                actor_label="" if by else "sistema",
+            )
+    return account.codice_utente
+
+
 def credentials_issue(*, account: Account, by: Account | None = None) -> IssuedCredentials:
     """Give `account` a codice utente (if it has none) and a new initial password.
 

@@ -83,4 +83,4 @@ def public_client(db) -> Client:  # type: ignore[no-untyped-def]
     return Client(HTTP_HOST=PUBLIC_HOST)
 
 
-pytest_plugins = ["tests.smtp"]
+pytest_plugins = ["tests.smtp", "tests.committed"]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", portal_home, name="portal_home"),
     path("informativa-privacy/", privacy_notice, name="privacy_notice"),
     path("admin/", staff_site.urls),
+    path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("", include("identity.urls")),

@@ -1,0 +1,186 @@
+"""The PDF documents of an enrollment, one renderer class per document type.
+
+Each document is an HTML template rendered by WeasyPrint: A4, Italian,
+tagged PDF with title and language, branded with the comune's name, emblem
+and contacts. Rendered PDFs are cached by content version (the data they
+show), so repeated downloads and e-mail attachments do not render again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import select_template
+from django.utils import timezone
+from weasyprint import HTML
+
+from core import attachments
+from enrollment.credentials import LetterCredentials, letter_credentials
+from enrollment.models import Enrollment
+from enrollment.rules import PRIVACY_TEXT
+from identity.models import Account
+from tenants.models import Comune
+
+CACHE_SECONDS = 24 * 3600
+
+
+class PdfDocument:
+    """Base of every PDF: subclasses give the template, title, file name and data."""
+
+    template_name: ClassVar[str]
+    title: ClassVar[str]
+
+    def __init__(self, *, comune: Comune) -> None:
+        self.comune = comune
+
+    def filename(self) -> str:
+        raise NotImplementedError
+
+    def context(self) -> dict[str, Any]:
+        return {}
+
+    def version(self) -> str:
+        """What the content depends on; part of the cache key."""
+        return self.comune.config_hash
+
+    def templates(self) -> list[str]:
+        return [self.template_name]
+
+    def html(self) -> str:
+        cfg = self.comune.settings
+        emblem = None
+        if cfg.branding.emblem:
+            emblem = (Path(settings.TENANT_CONFIG_DIR) / "assets" / cfg.branding.emblem).as_uri()
+        context = {
+            "comune": self.comune,
+            "cfg": cfg,
+            "emblem_url": emblem,
+            "title": self.title,
+            "generated_at": timezone.localtime(),
+        } | self.context()
+        return select_template(self.templates()).render(context)
+
+    def render(self) -> bytes:
+        return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(pdf_tags=True)
+
+    def cache_key(self) -> str:
+        raw = f"{type(self).__name__}|{self.cache_id()}|{self.version()}"
+        return "pdf:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    def pdf(self) -> bytes:
+        key = self.cache_key()
+        content = cache.get(key)
+        if content is None:
+            content = self.render()
+            cache.set(key, content, CACHE_SECONDS)
+        return content
+
+    def cache_id(self) -> str:
+        return ""
+
+
+class Riepilogo(PdfDocument):
+    """ "Riepilogo della domanda d'iscrizione": all data, status, reference, dates."""
+
+    template_name = "enrollment/pdf/riepilogo.html"
+    title = "Riepilogo della domanda d'iscrizione"
+
+    def __init__(self, *, comune: Comune, domanda: uuid.UUID | str) -> None:
+        super().__init__(comune=comune)
+        self.domanda = uuid.UUID(str(domanda))
+        self.rows = list(
+            Enrollment.objects.filter(domanda=self.domanda)
+            .select_related("pupil", "guardian", "service")
+            .order_by("service__name", "pk")
+        )
+        if not self.rows:
+            raise LookupError(f"domanda {self.domanda} not found")
+
+    def cache_id(self) -> str:
+        return str(self.domanda)
+
+    def version(self) -> str:
+        first = self.rows[0]
+        parts = [str(first.pupil.updated_at), str(first.guardian.updated_at)]
+        parts += [f"{e.pk}:{e.status}:{e.updated_at}:{e.waiting_position}" for e in self.rows]
+        return super().version() + "|".join(parts)
+
+    def filename(self) -> str:
+        return f"riepilogo-iscrizione-{self.rows[0].reference}.pdf"
+
+    def context(self) -> dict[str, Any]:
+        first = self.rows[0]
+        return {
+            "enrollments": self.rows,
+            "pupil": first.pupil,
+            "guardian": first.guardian,
+            "privacy_text": PRIVACY_TEXT,
+        }
+
+
+class ManualeInformativo(PdfDocument):
+    """The comune's guide to the portal and the app; a template per comune,
+    falling back to the generic one."""
+
+    template_name = "enrollment/pdf/manuale.html"
+    title = "Manuale informativo del Portale Iscrizioni"
+
+    def templates(self) -> list[str]:
+        return [f"enrollment/pdf/manuale_{self.comune.slug}.html", self.template_name]
+
+    def filename(self) -> str:
+        return f"manuale-informativo-{self.comune.slug}.pdf"
+
+    def context(self) -> dict[str, Any]:
+        return {"backends": self.comune.settings.identity.backends}
+
+
+class LetteraCredenziali(PdfDocument):
+    """The credentials letter: codice utente and how to sign in; a password
+    only when one was issued in the same step (never stored in clear)."""
+
+    template_name = "enrollment/pdf/lettera_credenziali.html"
+    title = "Lettera credenziali di accesso"
+
+    def __init__(
+        self, *, comune: Comune, account: Account, credentials: LetterCredentials | None = None
+    ) -> None:
+        super().__init__(comune=comune)
+        self.account = account
+        self.credentials = credentials or letter_credentials(account=account)
+
+    def cache_id(self) -> str:
+        return f"{self.account.pk}:{self.credentials.codice_utente}"
+
+    def pdf(self) -> bytes:
+        # A letter carrying a password is rendered once and never cached.
+        return self.render() if self.credentials.password else super().pdf()
+
+    def filename(self) -> str:
+        return "lettera-credenziali.pdf"
+
+    def context(self) -> dict[str, Any]:
+        return {"account": self.account, "credentials": self.credentials}
+
+
+def _comune_of_schema() -> Comune:
+    from enrollment.selectors import comune_current
+
+    return comune_current()
+
+
+@attachments.register("enrollment.riepilogo")
+def riepilogo_attachment(*, domanda: str) -> tuple[str, bytes, str]:
+    doc = Riepilogo(comune=_comune_of_schema(), domanda=domanda)
+    return doc.filename(), doc.pdf(), "application/pdf"
+
+
+@attachments.register("enrollment.lettera_credenziali")
+def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
+    doc = LetteraCredenziali(comune=_comune_of_schema(), account=Account.objects.get(pk=account_id))
+    return doc.filename(), doc.pdf(), "application/pdf"

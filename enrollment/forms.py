@@ -1,0 +1,244 @@
+"""The enrollment form: pupil, guardian, services, service questions, privacy."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from stdnum.it import codicefiscale
+
+from enrollment.models import Pupil, Service
+from enrollment.rules import (
+    PRIVACY_TEXT,
+    birth_date_problem,
+    codice_fiscale_problem,
+    service_fields,
+)
+
+PHONE_RE = re.compile(r"^\+?[0-9 ]{6,20}$")
+CAP_RE = re.compile(r"^\d{5}$")
+
+PUPIL_SECTION = (
+    "first_name",
+    "last_name",
+    "codice_fiscale",
+    "birth_date",
+    "birth_place",
+    "school",
+    "class_section",
+)
+GUARDIAN_SECTION = ("first_name", "last_name", "codice_fiscale", "email", "phone", "address", "cap", "city")
+
+
+def _text(label: str, *, max_length: int, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        error_messages={
+            "required": f"Compila il campo «{label}».",
+            "max_length": f"«{label}» può avere al massimo {max_length} caratteri.",
+        },
+        **kwargs,
+    )
+
+
+class EnrollmentForm(forms.Form):
+    """One form for one pupil; `services` None means the services are fixed
+    (a renewal, or a form already submitted) and are not asked again."""
+
+    pupil_first_name = _text("Nome dell'alunno", max_length=100)
+    pupil_last_name = _text("Cognome dell'alunno", max_length=100)
+    pupil_codice_fiscale = _text("Codice fiscale dell'alunno", max_length=16)
+    pupil_birth_date = forms.DateField(
+        label="Data di nascita dell'alunno",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Compila il campo «Data di nascita dell'alunno».",
+            "invalid": "Inserisci la data di nascita nel formato gg/mm/aaaa.",
+        },
+    )
+    pupil_birth_place = _text("Luogo di nascita dell'alunno", max_length=100)
+    pupil_school = forms.ChoiceField(
+        label="Scuola frequentata nell'anno scolastico",
+        choices=[("", "Scegli la scuola"), *Pupil.School.choices],
+        error_messages={"required": "Scegli la scuola che l'alunno frequenterà."},
+    )
+    pupil_class_section = _text("Classe e sezione", max_length=20, help_text="Ad esempio: 2ª A")
+
+    guardian_first_name = _text("Nome del genitore/tutore", max_length=100)
+    guardian_last_name = _text("Cognome del genitore/tutore", max_length=100)
+    guardian_codice_fiscale = _text("Codice fiscale del genitore/tutore", max_length=16)
+    guardian_email = forms.EmailField(
+        label="Email del genitore/tutore",
+        error_messages={
+            "required": "Compila il campo «Email del genitore/tutore».",
+            "invalid": "Inserisci un indirizzo email valido, ad esempio nome@esempio.it.",
+        },
+    )
+    guardian_phone = _text("Telefono del genitore/tutore", max_length=30)
+    guardian_address = _text("Indirizzo di residenza", max_length=200, help_text="Via e numero civico")
+    guardian_cap = _text("CAP", max_length=5)
+    guardian_city = _text("Comune di residenza", max_length=100)
+
+    services = forms.ModelMultipleChoiceField(
+        label="Servizi richiesti",
+        queryset=Service.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Scegli almeno un servizio."},
+    )
+    privacy = forms.BooleanField(
+        label=PRIVACY_TEXT,
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: QuerySet[Service] | None,
+        fixed_services: list[Service] | None = None,
+        school_year: str | None = None,
+        lock_pupil_cf: bool = False,
+        full: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.full = full
+        self.fixed_services = fixed_services or []
+        self.school_year = school_year
+        if services is None:
+            del self.fields["services"]
+            offered = list(self.fixed_services)
+        else:
+            self.fields["services"].queryset = services
+            self.fields["services"].label_from_instance = lambda s: f"{s.name} {s.school_year}"
+            offered = list(services)
+        if lock_pupil_cf:
+            self.fields["pupil_codice_fiscale"].disabled = True
+            self.fields[
+                "pupil_codice_fiscale"
+            ].help_text = "È il codice fiscale con cui hai effettuato l'accesso e non può essere cambiato."
+        self.service_questions: list[tuple[Service, list[str]]] = []
+        for service in offered:
+            names = []
+            for q in service_fields(service.code):
+                name = f"extra_{service.code}_{q.name}"
+                self.fields[name] = _text(f"{q.label} ({service.name})", max_length=300, required=False)
+                self.fields[name].help_text = q.help_text
+                self.fields[name].widget = forms.Textarea(attrs={"rows": 2})
+                names.append(name)
+            if names:
+                self.service_questions.append((service, names))
+
+    def section(self, prefix: str, names: tuple[str, ...]) -> list[forms.BoundField]:
+        return [self[f"{prefix}_{n}"] for n in names]
+
+    @property
+    def pupil_fields(self) -> list[forms.BoundField]:
+        return self.section("pupil", PUPIL_SECTION)
+
+    @property
+    def guardian_fields(self) -> list[forms.BoundField]:
+        return self.section("guardian", GUARDIAN_SECTION)
+
+    def _clean_cf(self, name: str) -> str:
+        value = self.cleaned_data[name].strip().upper()
+        problem = codice_fiscale_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean_pupil_codice_fiscale(self) -> str:
+        return self._clean_cf("pupil_codice_fiscale")
+
+    def clean_guardian_codice_fiscale(self) -> str:
+        return self._clean_cf("guardian_codice_fiscale")
+
+    def clean_guardian_phone(self) -> str:
+        value = self.cleaned_data["guardian_phone"].strip()
+        if not PHONE_RE.match(value):
+            raise forms.ValidationError(
+                "Inserisci un numero di telefono di sole cifre, ad esempio 035 123456."
+            )
+        return value
+
+    def clean_guardian_cap(self) -> str:
+        value = self.cleaned_data["guardian_cap"].strip()
+        if not CAP_RE.match(value):
+            raise forms.ValidationError("Il CAP è formato da 5 cifre.")
+        return value
+
+    def clean_privacy(self) -> bool:
+        if not self.cleaned_data.get("privacy"):
+            raise forms.ValidationError(
+                "Per proseguire è necessario autorizzare il trattamento dei dati personali."
+            )
+        return True
+
+    def chosen_services(self) -> list[Service]:
+        if "services" in self.fields:
+            return list(self.cleaned_data.get("services") or [])
+        return self.fixed_services
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        birth, school, cf = (
+            data.get("pupil_birth_date"),
+            data.get("pupil_school"),
+            data.get("pupil_codice_fiscale"),
+        )
+        chosen = self.chosen_services()
+        year = self.school_year or (chosen[0].school_year if chosen else None)
+        if birth and cf and codicefiscale.get_birth_date(cf) != birth:
+            self.add_error(
+                "pupil_birth_date", "La data di nascita non corrisponde al codice fiscale dell'alunno."
+            )
+        if birth and school and year:
+            if birth > timezone.localdate():
+                self.add_error("pupil_birth_date", "La data di nascita non può essere nel futuro.")
+            else:
+                problem = birth_date_problem(birth_date=birth, school=school, school_year=year)
+                if problem:
+                    self.add_error("pupil_birth_date", problem)
+        if self.full:
+            for service, names in self.service_questions:
+                if service not in chosen:
+                    continue
+                for q, name in zip(service_fields(service.code), names, strict=True):
+                    if q.required and not (data.get(name) or "").strip():
+                        self.add_error(name, f"Compila il campo «{q.label}» richiesto da {service.name}.")
+        return data
+
+    def guardian_data(self) -> dict[str, Any]:
+        return {n: self.cleaned_data[f"guardian_{n}"] for n in GUARDIAN_SECTION}
+
+    def pupil_data(self) -> dict[str, Any]:
+        return {n: self.cleaned_data[f"pupil_{n}"] for n in PUPIL_SECTION}
+
+    def extra_data(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for service, names in self.service_questions:
+            for q, name in zip(service_fields(service.code), names, strict=True):
+                out.setdefault(service.code, {})[q.name] = (self.cleaned_data.get(name) or "").strip()
+        return out
+
+
+def initial_from(
+    *, guardian: Any = None, pupil: Any = None, enrollments: list[Any] | None = None
+) -> dict[str, Any]:
+    """Form values from stored records (renewal prefill, editing a saved form)."""
+    initial: dict[str, Any] = {}
+    if guardian is not None:
+        initial.update({f"guardian_{n}": getattr(guardian, n) for n in GUARDIAN_SECTION})
+    if pupil is not None:
+        initial.update({f"pupil_{n}": getattr(pupil, n) for n in PUPIL_SECTION})
+    for e in enrollments or []:
+        for key, value in e.extra.items():
+            initial[f"extra_{e.service.code}_{key}"] = value
+    if enrollments:
+        initial["services"] = [e.service for e in enrollments]
+        initial["privacy"] = True
+    return initial

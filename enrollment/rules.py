@@ -1,0 +1,111 @@
+"""Fixed texts and rules of the parents' enrollment: privacy text, the
+service-specific questions and the plausible ages per school."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum.it import codicefiscale
+
+# The consent text of both seeds, word for word.
+PRIVACY_TEXT = (
+    "Autorizzo il trattamento dei miei dati personali ai sensi dell'art. 13 del regolamento (UE) "
+    "n. 2016/679 e successive modifiche ed integrazioni, Codice in materia di protezione dei dati "
+    "personali."
+)
+PRIVACY_VERSION = "art13-" + hashlib.sha256(PRIVACY_TEXT.encode()).hexdigest()[:12]
+
+SIBLINGS_NOTE = (
+    "Attenzione: in caso di iscrizione di più fratelli, iscrivere tutti gli utenti con lo stesso "
+    "genitore/tutore."
+)
+DRAFT_NOTE = (
+    "Il salvataggio in bozza dell'iscrizione non è sufficiente per considerare valida l'iscrizione: "
+    "per inviarla al gestore del servizio è necessario arrivare fino all'ultimo passo e premere "
+    '"Invia Iscrizione".'
+)
+
+
+@dataclass(frozen=True)
+class ServiceField:
+    """A question a service asks in addition to pupil and guardian data."""
+
+    name: str
+    label: str
+    required: bool
+    help_text: str = ""
+
+
+# Questions by service code; the same code means the same service in every comune.
+SERVICE_FIELDS: dict[str, tuple[ServiceField, ...]] = {
+    "PRE": (
+        ServiceField(
+            "motivo",
+            "Motivo della richiesta",
+            True,
+            "Ad esempio: orario di lavoro dei genitori.",
+        ),
+    ),
+    "POST": (
+        ServiceField(
+            "delegati",
+            "Persone delegate al ritiro",
+            False,
+            "Nome e cognome delle persone maggiorenni che possono ritirare l'alunno.",
+        ),
+    ),
+    "MENSA": (
+        ServiceField(
+            "dieta",
+            "Dieta speciale, allergie o intolleranze",
+            False,
+            "Allegare il certificato medico all'ufficio se richiesto.",
+        ),
+    ),
+    "TRASPORTO": (
+        ServiceField(
+            "fermata",
+            "Fermata o indirizzo di salita",
+            True,
+            "La via o la fermata dello scuolabus dove l'alunno sale.",
+        ),
+    ),
+}
+
+
+def service_fields(code: str) -> tuple[ServiceField, ...]:
+    return SERVICE_FIELDS.get(code, ())
+
+
+# Age (in years, on 31 December of the school year's first year) a pupil of
+# each school can plausibly have; anticipi and repeaters fit the margins.
+SCHOOL_AGES = {"infanzia": (2, 6), "primaria": (5, 12), "secondaria": (10, 16)}
+
+
+def codice_fiscale_problem(value: str) -> str | None:
+    """An Italian message when `value` is not a valid personal codice fiscale."""
+    cf = value.strip().upper()
+    if len(cf) != 16:
+        return "Il codice fiscale deve essere di 16 caratteri."
+    try:
+        codicefiscale.validate(cf)
+    except codicefiscale.InvalidChecksum:
+        return "Il codice fiscale non è valido: il carattere di controllo non corrisponde."
+    except codicefiscale.ValidationError:
+        return "Il codice fiscale non è valido: controlla lettere e cifre."
+    return None
+
+
+def birth_date_problem(*, birth_date: date, school: str, school_year: str) -> str | None:
+    """An Italian message when the birth date is implausible for the school."""
+    first_year = int(school_year[:4])
+    age = first_year - birth_date.year
+    low, high = SCHOOL_AGES[school]
+    if not low <= age <= high:
+        return (
+            f"La data di nascita non è compatibile con la scuola indicata per l'anno scolastico "
+            f"{school_year}: sono previsti alunni tra {low} e {high} anni."
+        )
+    return None

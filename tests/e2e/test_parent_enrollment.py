@@ -1,0 +1,165 @@
+"""A parent walks through the portal in a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from enrollment import demo
+from enrollment.models import Enrollment
+from enrollment.rules import PRIVACY_TEXT
+from identity.models import Account
+from tenants.models import Comune
+from tests.e2e.conftest import logged_in_context
+from tests.enrollment.conftest import GUARDIAN_CF, PUPIL_BIRTH, PUPIL_CF
+from tests.jobs import run_pending_jobs
+
+pytestmark = pytest.mark.e2e
+DATETIME = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")
+
+
+def field(page: Page, label: str) -> Locator:
+    """The control whose label starts with `label` (required labels end with "*")."""
+    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
+
+
+def _download_pdf(page: Page, link_text: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_text).click()
+    return Path(info.value.path()).read_bytes()
+
+
+def _status_box(page: Page) -> dict[str, str]:
+    labels = page.locator("section.card dt").all_inner_texts()
+    values = page.locator("section.card dd").all_inner_texts()
+    return {k.strip().rstrip(":"): v.strip() for k, v in zip(labels, values, strict=True)}
+
+
+def test_palosco_new_enrollment_draft_summary_submit_documents(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune], artifacts: Path, smtp_server
+) -> None:
+    palosco = committed_comuni["palosco"]
+    with schema_context("palosco"):
+        account = Account.objects.create_user(
+            username=PUPIL_CF,
+            codice_fiscale=PUPIL_CF,
+            kind=Account.Kind.PARENT,
+            email="nuovo.iscritto@example.org",
+            email_verified_at=timezone.now(),
+            password="Password-Scelta-1",
+        )
+    base = f"http://palosco.localhost:{live_comuni}"
+    context = logged_in_context(browser, comune=palosco, account=account, base_url=base)
+    page = context.new_page()
+
+    page.goto("/")
+    expect(page).to_have_title(re.compile("Comune di Palosco"))
+    page.get_by_role("link", name="Nuova Iscrizione").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Modulo Iscrizione")
+    expect(field(page, "Codice fiscale dell'alunno")).to_have_value(PUPIL_CF)
+    expect(field(page, "Codice fiscale dell'alunno")).to_be_disabled()
+
+    field(page, "Nome dell'alunno").fill("Luca")
+    field(page, "Cognome dell'alunno").fill("Rossi")
+    field(page, "Data di nascita dell'alunno").fill(PUPIL_BIRTH.isoformat())
+    field(page, "Luogo di nascita dell'alunno").fill("Bergamo")
+    field(page, "Scuola frequentata nell'anno scolastico").select_option("primaria")
+    field(page, "Classe e sezione").fill("3ª A")
+    field(page, "Nome del genitore/tutore").fill("Mario")
+    field(page, "Cognome del genitore/tutore").fill("Rossi")
+    field(page, "Codice fiscale del genitore/tutore").fill(GUARDIAN_CF)
+    field(page, "Telefono del genitore/tutore").fill("035 123456")
+    field(page, "Indirizzo di residenza").fill("Via Roma 1")
+    field(page, "CAP").fill("24050")
+    field(page, "Comune di residenza").fill("Palosco")
+    field(page, "PRE SCUOLA 2025/2026").check()
+
+    # Salva Bozza without the privacy consent: a clear message, focusable summary.
+    page.get_by_role("button", name="Salva Bozza").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Per salvare in bozza l'iscrizione è necessario")
+    expect(alert.get_by_role("link", name=re.compile("Autorizzo il trattamento"))).to_be_visible()
+    page.screenshot(path=artifacts / "palosco-01-errori.png", full_page=True)
+
+    page.get_by_label(PRIVACY_TEXT).check()
+    page.get_by_role("button", name="Salva Bozza").click()
+    expect(page.get_by_role("status").first).to_contain_text("Bozza salvata.")
+    assert _status_box(page)["Stato Iscrizione"] == "Bozza"
+
+    field(page, "Motivo della richiesta (PRE SCUOLA)").fill("Orario di lavoro")
+    page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
+    expect(page.get_by_role("heading", name="Riepilogo Dati")).to_be_visible()
+    for name in ("Esci", "Indietro", "Modifica Iscrizione"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    for name in ("Salva Bozza", "Invia Iscrizione"):
+        expect(page.get_by_role("button", name=name)).to_be_visible()
+    page.screenshot(path=artifacts / "palosco-02-riepilogo.png", full_page=True)
+
+    page.get_by_role("button", name="Invia Iscrizione").click()
+    expect(page.get_by_role("status").first).to_contain_text("Iscrizione inviata.")
+    box = _status_box(page)
+    assert box["Stato Iscrizione"] == "Inviata"
+    for label in ("Data primo salvataggio", "Data ultima modifica", "Data inserimento iscrizione"):
+        assert DATETIME.match(box[label]), (label, box[label])
+    page.screenshot(path=artifacts / "palosco-03-inviata.png", full_page=True)
+
+    for link in (
+        "Riepilogo della domanda d'iscrizione (PDF)",
+        "Manuale informativo (PDF)",
+        "Lettera credenziali di accesso (PDF)",
+    ):
+        assert _download_pdf(page, link).startswith(b"%PDF-"), link
+
+    with schema_context("palosco"):
+        enrollment = Enrollment.objects.get(pupil__codice_fiscale=PUPIL_CF)
+        assert enrollment.status == Enrollment.Status.INVIATA
+        run_pending_jobs()
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert any(s.startswith("Ricevuta iscrizione Luca Rossi") for s in subjects)
+    context.close()
+
+
+def test_romano_renewal_of_last_years_enrollment(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune], artifacts: Path
+) -> None:
+    romano = committed_comuni["romanodilombardia"]
+    with schema_context("romanodilombardia"):
+        demo.load_comune(romano)
+        account = Account.objects.get(username="ROM-000002")
+    base = f"http://romanodilombardia.localhost:{live_comuni}"
+    context = logged_in_context(browser, comune=romano, account=account, base_url=base)
+    page = context.new_page()
+    page.goto("/iscrizioni/")
+    page.get_by_role("link", name=re.compile("Rinnova iscrizione")).click()
+    expect(page.get_by_text("in caso di iscrizione di più fratelli")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Rinnova REFEZIONE SCOLASTICA per Elena Verdi")).click()
+    expect(field(page, "Nome dell'alunno")).to_have_value("Elena")
+    expect(page.get_by_role("button", name="Salva Bozza")).to_have_count(0)
+    field(page, "Classe e sezione").fill("2ª C")
+    page.get_by_label(PRIVACY_TEXT).check()
+    page.screenshot(path=artifacts / "romano-01-rinnovo.png", full_page=True)
+    page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
+    page.get_by_role("button", name="Invia Iscrizione").click()
+    assert _status_box(page)["Stato Iscrizione"] == "Inviata"
+    page.screenshot(path=artifacts / "romano-02-inviata.png", full_page=True)
+    with schema_context("romanodilombardia"):
+        renewal = Enrollment.objects.get(kind=Enrollment.Kind.RINNOVO)
+        assert renewal.school_year == "2025/2026" and renewal.pupil.class_section == "2ª C"
+    context.close()
+
+
+def test_static_assets_of_the_portal_exist(palosco_client) -> None:
+    """The pages above need Bootstrap Italia and the emblem from our own static files.
+
+    Uses `db`, so pytest-django creates the test database for this module's committed tests.
+    """
+    from django.contrib.staticfiles import finders
+
+    for path in ("bootstrap-italia/css/bootstrap-italia.min.css", "comuni/palosco/stemma.svg"):
+        assert finders.find(path), path
+    assert palosco_client.get("/").status_code == 200
