@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", staff_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("", include("identity.spid.urls")),
 ]
