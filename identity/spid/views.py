@@ -11,6 +11,8 @@ import base64
 import logging
 import secrets
 import zlib
+from collections.abc import Callable
+from functools import wraps
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -43,9 +45,19 @@ logger = logging.getLogger("identity.spid")
 LABELS = {"spid": "SPID", "cie": "CIE"}
 
 
+def enabled_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """404 before anything else (method checks included) where the comune has not enabled `kind`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, kind: str) -> HttpResponse:
+        if not backend_enabled(request.tenant, kind):
+            raise Http404
+        return view(request, kind)
+
+    return wrapper
+
+
 def _sp(request: HttpRequest, kind: str) -> ServiceProvider:
-    if not backend_enabled(request.tenant, kind):
-        raise Http404
     return ServiceProvider.for_request(request, kind)
 
 
@@ -69,6 +81,7 @@ def _not_configured(request: HttpRequest, kind: str, exc: SpidNotConfigured) -> 
     )
 
 
+@enabled_only
 @require_GET
 def metadata(request: HttpRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
@@ -80,6 +93,7 @@ def metadata(request: HttpRequest, kind: str) -> HttpResponse:
     return HttpResponse(xml, content_type="application/samlmetadata+xml; charset=utf-8")
 
 
+@enabled_only
 @require_GET
 def login(request: HttpRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
@@ -133,6 +147,7 @@ def _in_response_to(xml: bytes) -> str:
 # The IdP posts here from its own site: there is no CSRF token to check; the
 # signed response, bound to a request this browser started, is the proof.
 @csrf_exempt
+@enabled_only
 @require_POST
 def acs(request: HttpRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
@@ -166,6 +181,7 @@ def _decode_redirect_message(value: str) -> bytes:
     return zlib.decompress(base64.b64decode(value), -15)
 
 
+@enabled_only
 @require_http_methods(["GET", "POST"])
 def slo(request: HttpRequest, kind: str) -> HttpResponse:
     """Single Logout: POST starts it from our logout button; GET receives the IdP's messages."""
