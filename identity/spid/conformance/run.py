@@ -133,7 +133,7 @@ warnings.simplefilter("ignore")
 from pathlib import PosixPath
 from spid_compliant_certificates.validator.validate import validate
 report = validate(PosixPath(sys.argv[1]), "public").as_dict()
-print(json.dumps([c for t in report["tests"] for c in t["checks"]]))
+print(json.dumps([c for t in report["tests"] for c in t["checks"]], default=str))
 """
 
 

@@ -109,3 +109,14 @@ def test_login_buttons_offer_the_idps_by_keyboard(romano, demo_idp_on) -> None: 
         backends["cie"].entry_template, backends["cie"].entry_context(request, comune=romano), request
     )
     assert "Entra con CIE" in cie and 'href="/accesso/cie/login/?next=%2Fiscrizioni%2F"' in cie
+
+
+def test_demo_identities_have_valid_codici_fiscali() -> None:
+    from stdnum.it import codicefiscale
+
+    from identity.spid.demo_idp.identities import DEMO_IDENTITIES
+
+    assert len(DEMO_IDENTITIES) >= 3
+    for person in DEMO_IDENTITIES:
+        assert codicefiscale.is_valid(person.codice_fiscale), person
+        assert "@" in person.email
