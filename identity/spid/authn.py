@@ -57,7 +57,6 @@ class PendingRequest:
     issued_at: str
     browser: str  # sha256 of the binding token, never the token itself
     next_url: str
-    relay_state: str
 
 
 def _pending_key(request_id: str) -> str:
@@ -124,7 +123,6 @@ def authn_start(
         issued_at=issued_at,
         browser=_token_digest(token),
         next_url=next_url,
-        relay_state=relay_state,
     )
     cache.set(_pending_key(request_id), asdict(pending), PENDING_TTL)
     xml = authn_request_xml(sp=sp, idp=idp, request_id=request_id, issued_at=issued_at)

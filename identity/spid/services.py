@@ -7,6 +7,7 @@ import hashlib
 
 from django.contrib.auth import logout
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest
 
 from core.services import audit_record
@@ -33,19 +34,25 @@ def saml_login_complete(
     ttl = (identity.not_on_or_after - dt.datetime.now(dt.UTC) + CLOCK_SKEW).total_seconds()
     if not cache.add(_replay_key(identity), 1, timeout=max(int(ttl), 60)):
         raise ResponseRefused(f"assertion {identity.assertion_id} replayed")
-    account, created = parent_account_for_codice_fiscale(
-        codice_fiscale=identity.codice_fiscale,
-        first_name=identity.first_name,
-        last_name=identity.last_name,
-        email=identity.email,
-    )
-    if created:
-        audit_record(
-            action="account.created", actor=account, obj=account, data={"backend": kind}, request=request
+    with transaction.atomic():
+        account, created = parent_account_for_codice_fiscale(
+            codice_fiscale=identity.codice_fiscale,
+            first_name=identity.first_name,
+            last_name=identity.last_name,
+            email=identity.email,
         )
-    destination = login_complete(
-        request=request, account=account, backend_key=kind, next_url=pending.next_url or None
-    )
+        if not account.is_active:
+            raise ResponseRefused(
+                f"account {account.pk} is disabled",
+                user_message="Il tuo account è stato disattivato dal comune: contatta l'ufficio scuola.",
+            )
+        if created:
+            audit_record(
+                action="account.created", actor=account, obj=account, data={"backend": kind}, request=request
+            )
+        destination = login_complete(
+            request=request, account=account, backend_key=kind, next_url=pending.next_url or None
+        )
     # What SLO needs, in the new (rotated) session.
     request.session[SESSION_KEY] = {
         "kind": kind,

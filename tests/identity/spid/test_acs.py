@@ -394,3 +394,18 @@ def test_unsigned_idp_logout_request_refused(romano, romano_spid: Client) -> Non
     response = romano_spid.get("/accesso/spid/slo/", {"SAMLRequest": encoded})
     assert response.status_code == 400
     assert _logged_in(romano_spid)
+
+
+def test_a_disabled_parent_account_cannot_enter_with_spid(romano, romano_spid: Client) -> None:  # type: ignore[no-untyped-def]
+    with tenant_context(romano):
+        Account.objects.create_user(
+            username="ROM-000009",
+            kind=Account.Kind.PARENT,
+            codice_fiscale=MARIO.codice_fiscale,
+            is_active=False,
+        )
+    started = login_start(romano_spid)
+    response = _post(romano_spid, demo_idp_answer(romano_spid, started))
+    assert response.status_code == 403
+    assert "disattivato dal comune" in unescape(response.content.decode())
+    assert not _logged_in(romano_spid)
