@@ -52,6 +52,11 @@ def slo_message_issuer(xml: bytes) -> str:
     return (issuer.text or "").strip() if issuer is not None else ""
 
 
+def slo_name_id(xml: bytes) -> str:
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    return (root.findtext(f"{{{SAML_NS}}}NameID") or "").strip()
+
+
 def redirect_signature_valid(
     query_string: str, certificates: tuple[str, ...], message: str = "SAMLRequest"
 ) -> bool:

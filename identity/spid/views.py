@@ -32,6 +32,7 @@ from identity.spid.slo import (
     logout_response_url,
     redirect_signature_valid,
     slo_message_issuer,
+    slo_name_id,
 )
 from identity.spid.sp import CIE, ServiceProvider, service_provider_check
 from identity.spid.validation import (
@@ -212,6 +213,10 @@ def slo(request: HttpRequest, kind: str) -> HttpResponse:
                 message="Richiesta di uscita non valida.",
                 status=400,
             )
-        saml_logout(request=request)
+        # Only the session this IdP opened for this NameID ends; a logout for
+        # someone else is answered but changes nothing here.
+        saml_session = request.session.get(SESSION_KEY) or {}
+        if saml_session.get("idp") == idp.entity_id and saml_session.get("name_id") == slo_name_id(xml):
+            saml_logout(request=request)
         return HttpResponseRedirect(logout_response_url(sp=sp, idp=idp, request_xml=xml))
     return HttpResponseRedirect("/")

@@ -43,6 +43,9 @@ DB_NAME = "spid_sp_test"
 TEST_IDP = "https://localhost:8443"
 PROFILES = {"spid": "spid-sp-public", "cie": "cie-sp-public"}
 STEP_TIMEOUT = 150
+# The whole run must end well within CI's budget; past it, the `finally`
+# below still stops the server it started.
+RUN_DEADLINE = 270
 
 
 def log(message: str) -> None:
@@ -150,8 +153,14 @@ def certificate_check(cert: Path) -> tuple[int, int]:
     return len(checks), len(failed)
 
 
+def _deadline_passed(signum: int, frame: object) -> None:
+    raise SystemExit(f"spid-test: stopped after {RUN_DEADLINE} s")
+
+
 def main() -> int:
     started = time.monotonic()
+    signal.signal(signal.SIGALRM, _deadline_passed)
+    signal.alarm(RUN_DEADLINE)
     if not SPID_SP_TEST.exists():
         raise SystemExit(".venv-spid is missing: run `make spid-test`, which creates it")
     shutil.rmtree(WORK, ignore_errors=True)

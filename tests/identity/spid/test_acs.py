@@ -409,3 +409,44 @@ def test_a_disabled_parent_account_cannot_enter_with_spid(romano, romano_spid: C
     assert response.status_code == 403
     assert "disattivato dal comune" in unescape(response.content.decode())
     assert not _logged_in(romano_spid)
+
+
+def _idp_logout(client: Client, name_id: str):  # type: ignore[no-untyped-def]
+    """A LogoutRequest from the demo IdP, signed on the query string as the binding requires."""
+    from urllib.parse import quote
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    xml = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-logout" Version="2.0" '
+        f'IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>{DEMO_IDP}</saml:Issuer>'
+        f"<saml:NameID>{name_id}</saml:NameID></samlp:LogoutRequest>"
+    )
+    encoded = quote(base64.b64encode(zlib.compress(xml.encode())[2:-4]).decode(), safe="")
+    sig_alg = quote("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", safe="")
+    signed = f"SAMLRequest={encoded}&SigAlg={sig_alg}"
+    key = serialization.load_pem_private_key(demo_idp_credentials().key_pem.encode(), password=None)
+    signature = base64.b64encode(key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    return client.get(f"/accesso/spid/slo/?{signed}&Signature={quote(signature, safe='')}")
+
+
+def test_idp_initiated_logout_with_a_valid_signature_ends_the_session(romano, romano_spid: Client) -> None:  # type: ignore[no-untyped-def]
+    started = login_start(romano_spid)
+    _post(romano_spid, demo_idp_answer(romano_spid, started))
+    response = _idp_logout(romano_spid, romano_spid.session["saml"]["name_id"])
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{ROMANO_BASE}/spid-demo-idp/slo/?SAMLResponse=")
+    assert not _logged_in(romano_spid)
+    answer = parse_qs(urlsplit(response["Location"]).query)
+    logout_response = etree.fromstring(zlib.decompress(base64.b64decode(answer["SAMLResponse"][0]), -15))
+    assert logout_response.get("InResponseTo") == "_idp-logout"
+
+
+def test_idp_logout_for_another_name_id_leaves_this_session(romano, romano_spid: Client) -> None:  # type: ignore[no-untyped-def]
+    started = login_start(romano_spid)
+    _post(romano_spid, demo_idp_answer(romano_spid, started))
+    response = _idp_logout(romano_spid, "_someone-else")
+    assert response.status_code == 302
+    assert _logged_in(romano_spid)
