@@ -62,11 +62,12 @@ def base_database_url() -> str:
     return embedded_database_url()
 
 
-def database_recreate(base_url: str) -> str:
+def database_recreate(base_url: str, *, create: bool = True) -> str:
     parts = urlsplit(base_url)
     with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        if create:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
     return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
 
 
@@ -166,7 +167,8 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "keys").mkdir(parents=True)
     port = free_port()
-    database_url = database_recreate(base_database_url())
+    base_url = base_database_url()
+    database_url = database_recreate(base_url)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -243,6 +245,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
         server_log.close()
+        database_recreate(base_url, create=False)
     log(f"done in {time.monotonic() - started:.0f} s; reports in {WORK}")
     for line in summary:
         print(line)
