@@ -115,7 +115,8 @@ def login(request: HttpRequest, kind: str) -> HttpResponse:
             kind=kind,
             reason=f"idp {entity_id!r} {'has no certificate' if known else 'not trusted'}",
             message=(
-                "Il gestore dell'identità digitale scelto non è al momento disponibile. Scegline un altro."
+                "Il gestore dell'identità digitale scelto non è al momento disponibile."
+                + (" Scegline un altro." if kind != CIE else " Riprova più tardi.")
                 if known
                 else "Scegli il tuo gestore dell'identità digitale dall'elenco del pulsante "
                 f"«Entra con {LABELS[kind]}»."
