@@ -10,7 +10,7 @@ PORT ?= 8000
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps
+.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps spid-test
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ db: setup
 	$(BIN)/python manage.py migrate_platform
 	$(BIN)/python manage.py sync_tenants
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py spid_keys
 
 run: db
 	@$(BIN)/python manage.py demo_banner --port $(PORT)
@@ -52,3 +53,15 @@ lint: setup
 
 clean-data:
 	rm -rf .data
+
+# SPID/CIE conformance: AgID's spid-sp-test (own venv: it pins its own pysaml2;
+# needs Debian's xmlsec1) against a test server of ours, for every comune.
+SPID_VENV := .venv-spid
+$(SPID_VENV)/.installed:
+	test -x $(SPID_VENV)/bin/python || $(PYTHON) -m venv $(SPID_VENV)
+	$(SPID_VENV)/bin/pip install --quiet --disable-pip-version-check spid-sp-test==1.2.18
+	touch $@
+
+spid-test: setup $(SPID_VENV)/.installed
+	@command -v xmlsec1 >/dev/null || (apt-get update -qq && apt-get install -y -qq xmlsec1)
+	timeout --kill-after=10 290 $(BIN)/python identity/spid/conformance/run.py

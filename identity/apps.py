@@ -6,5 +6,7 @@ class IdentityConfig(AppConfig):
     verbose_name = "Accessi"
 
     def ready(self) -> None:
-        # Registering the built-in login backends.
+        # Backends register themselves on import.
         from identity.backends import codice_fiscale, credentials  # noqa: F401
+        from identity.cie import backend as cie_backend  # noqa: F401
+        from identity.spid import backend as spid_backend  # noqa: F401

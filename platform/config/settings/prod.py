@@ -29,3 +29,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MIDDLEWARE = [*MIDDLEWARE[:2], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[2:]]
+# The demo IdP is never trusted in production, whatever the environment says.
+SPID_DEMO_IDP = False
+SPID_TEST_IDP_METADATA = ""
