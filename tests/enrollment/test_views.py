@@ -294,3 +294,23 @@ def test_another_parent_cannot_open_my_enrollment(in_palosco, palosco_parent, lo
     assert other.post(f"/iscrizioni/iscrizione/{e.pk}/annulla/").status_code == 404
     e.refresh_from_db()
     assert e.status == Enrollment.Status.BOZZA
+
+
+def test_first_draft_of_new_iscritto_mails_password_and_keeps_the_session(in_palosco, login) -> None:
+    account = Account.objects.create_user(
+        username=PUPIL_CF,
+        codice_fiscale=PUPIL_CF,
+        kind=Account.Kind.PARENT,
+        email="nuovo@example.org",
+        email_verified_at=timezone.now(),
+    )
+    client = login(in_palosco, account)
+    response = client.post("/iscrizioni/nuova/", form_data(services=[service("PRE")], azione="bozza"))
+    assert response.status_code == 302
+    mail = OutgoingEmail.objects.get(purpose="temporary_password")
+    assert mail.to == ["nuovo@example.org"] and PUPIL_CF in mail.body
+    # Still logged in (the new password did not end the session); identity's
+    # rule then asks for "Cambio Password" before any parent page.
+    response = client.get("/iscrizioni/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accesso/cambio-password/")
