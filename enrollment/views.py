@@ -310,7 +310,7 @@ def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
     target = available[previous]
     form = EnrollmentForm(
         request.POST or None,
-        initial=initial_from(guardian=guardian, pupil=previous.pupil) | {"privacy": False},
+        initial=initial_from(guardian=guardian, pupil=previous.pupil),
         services=None,
         fixed_services=[target],
         school_year=target.school_year,
