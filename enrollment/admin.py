@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core.models import AuditEntry
-from enrollment.models import Service
+from enrollment.models import Enrollment, Service
 from identity.models import Account
 
 
@@ -32,6 +32,26 @@ class ServiceAdmin(admin.ModelAdmin):
 @admin.register(AuditEntry, site=staff_site)
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "message")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Enrollment, site=staff_site)
+class EnrollmentAdmin(admin.ModelAdmin):
+    """Read-only until the back office's actions (which go through
+    enrollment.services) exist: no status is ever changed by a plain save."""
+
+    list_display = ("reference", "pupil", "service", "school_year", "kind", "status", "waiting_position")
+    list_filter = ("school_year", "service", "status", "kind")
+    search_fields = ("reference", "pupil__last_name", "pupil__codice_fiscale", "guardian__last_name")
+    list_select_related = ("pupil", "service")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -23,6 +23,7 @@ from core import attachments
 from enrollment.credentials import LetterCredentials, letter_credentials
 from enrollment.models import Enrollment
 from enrollment.rules import PRIVACY_TEXT
+from enrollment.selectors import comune_current
 from identity.models import Account
 from tenants.models import Comune
 
@@ -168,19 +169,13 @@ class LetteraCredenziali(PdfDocument):
         return {"account": self.account, "credentials": self.credentials}
 
 
-def _comune_of_schema() -> Comune:
-    from enrollment.selectors import comune_current
-
-    return comune_current()
-
-
 @attachments.register("enrollment.riepilogo")
 def riepilogo_attachment(*, domanda: str) -> tuple[str, bytes, str]:
-    doc = Riepilogo(comune=_comune_of_schema(), domanda=domanda)
+    doc = Riepilogo(comune=comune_current(), domanda=domanda)
     return doc.filename(), doc.pdf(), "application/pdf"
 
 
 @attachments.register("enrollment.lettera_credenziali")
 def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
-    doc = LetteraCredenziali(comune=_comune_of_schema(), account=Account.objects.get(pk=account_id))
+    doc = LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
     return doc.filename(), doc.pdf(), "application/pdf"

@@ -22,7 +22,7 @@ from core.services import audit_record, email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
 from enrollment.rules import PRIVACY_TEXT, PRIVACY_VERSION
-from enrollment.selectors import comune_current, domanda_enrollments
+from enrollment.selectors import comune_current, domanda_enrollments, renewal_target
 from identity.models import Account
 from tenants.config import ROME, ServiceConfig
 
@@ -332,8 +332,6 @@ def renewal_save(
     request: HttpRequest | None = None,
 ) -> list[Enrollment]:
     """Save the renewal of last year's `previous` enrollment (prefilled form)."""
-    from enrollment.selectors import renewal_target
-
     if domanda is None:
         if previous.guardian.account_id != account.pk:
             raise EnrollmentError("Iscrizione non trovata.", code="not_found")
@@ -407,7 +405,7 @@ def enrollments_submit(
         rows = _lock(enrollments)
         to_submit = [e for e in rows if e.status == Status.BOZZA]
         for e in rows:
-            if e.status in (Status.ANNULLATA,):
+            if e.status == Status.ANNULLATA:
                 raise EnrollmentError(
                     f"L'iscrizione n. {e.reference} è stata annullata e non può essere inviata.",
                     code="invalid_transition",

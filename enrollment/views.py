@@ -124,7 +124,9 @@ def _save_from_form(
         form.add_error(None, exc.message)
         return None
     if draft:
-        # A temporary password may just have been set: keep this session valid.
+        # A temporary password may just have been set (on a fresh copy of the
+        # account): reload it so this session stays valid with the new hash.
+        request.user.refresh_from_db()
         update_session_auth_hash(request, request.user)
         messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
     return rows
@@ -241,6 +243,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
                     draft=True,
                     request=request,
                 )
+                request.user.refresh_from_db()
                 update_session_auth_hash(request, request.user)
                 messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
         except EnrollmentError as exc:
@@ -310,7 +313,7 @@ def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
     target = available[previous]
     form = EnrollmentForm(
         request.POST or None,
-        initial=initial_from(guardian=guardian, pupil=previous.pupil) | {"privacy": False},
+        initial=initial_from(guardian=guardian, pupil=previous.pupil),
         services=None,
         fixed_services=[target],
         school_year=target.school_year,

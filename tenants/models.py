@@ -61,6 +61,12 @@ class Comune(TenantMixin):
         return f"{article} {self.display_name}"
 
     @property
+    def display_name_to(self) -> str:
+        """'al Comune di Palosco', 'alla Città di Romano di Lombardia'."""
+        article = "alla" if self.kind == self.Kind.CITTA else "al"
+        return f"{article} {self.display_name}"
+
+    @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
 

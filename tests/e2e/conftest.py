@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connections
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django_tenants.utils import schema_context
@@ -53,16 +54,23 @@ def live_comuni(committed_comuni: dict[str, Comune]) -> Iterator[int]:
 
 
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    """Chromium for one test. Playwright's sync API keeps an event loop running
-    in this thread, which Django refuses for ORM calls unless told the loop is
-    not serving requests; the variable is set only while the browser lives."""
+def browser(live_comuni: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    """Chromium for one test, closed before the live server stops (its
+    keep-alive connections hold the server threads' database connections).
+
+    Playwright's sync API keeps an event loop running in this thread, which
+    Django refuses for ORM calls unless told the loop is not serving requests;
+    the variable is set only while the browser lives."""
     assert CHROMIUM.exists(), "Debian chromium is missing: run `make e2e-deps`"
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # While Playwright's loop runs, Django keeps this thread's connections
+        # in a context of their own: close them here, or the test database
+        # could not be dropped at the end of the session.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -90,6 +90,8 @@ def test_manuale_uses_the_comune_template_or_the_generic_one(in_palosco, romano)
     assert "ComunicApp" in romano_html and "Entra con SPID" in romano_html
     assert "Sono un nuovo iscritto" not in romano_html  # Romano has no codice fiscale access
     assert "0363 982341" in romano_html
+    assert "della Città di Romano di Lombardia" in romano_html and "del Città" not in romano_html
+    assert "del Comune di Palosco" in palosco_html
 
 
 def test_lettera_shows_codice_utente_and_a_password_only_when_issued(in_palosco, palosco_parent) -> None:
@@ -160,10 +162,10 @@ def test_pdf_generation_time(in_palosco, palosco_parent, capsys) -> None:
             started = time.perf_counter()
             factory().render()
             times.append((time.perf_counter() - started) * 1000)
+        factory().pdf()
         started = time.perf_counter()
         factory().pdf()
-        factory().pdf()
-        cached = (time.perf_counter() - started) * 1000 / 2
+        cached = (time.perf_counter() - started) * 1000
         report.append(f"{name}: {' / '.join(f'{t:.0f}' for t in times)} ms rendered, {cached:.1f} ms cached")
         assert min(times) < 1000
         assert cached < min(times)

@@ -294,3 +294,47 @@ def test_another_parent_cannot_open_my_enrollment(in_palosco, palosco_parent, lo
     assert other.post(f"/iscrizioni/iscrizione/{e.pk}/annulla/").status_code == 404
     e.refresh_from_db()
     assert e.status == Enrollment.Status.BOZZA
+
+
+def test_first_draft_of_new_iscritto_mails_password_and_keeps_the_session(in_palosco, login) -> None:
+    account = Account.objects.create_user(
+        username=PUPIL_CF,
+        codice_fiscale=PUPIL_CF,
+        kind=Account.Kind.PARENT,
+        email="nuovo@example.org",
+        email_verified_at=timezone.now(),
+    )
+    client = login(in_palosco, account)
+    response = client.post("/iscrizioni/nuova/", form_data(services=[service("PRE")], azione="bozza"))
+    assert response.status_code == 302
+    mail = OutgoingEmail.objects.get(purpose="temporary_password")
+    assert mail.to == ["nuovo@example.org"] and PUPIL_CF in mail.body
+    # Still logged in (the new password did not end the session); identity's
+    # rule then asks for "Cambio Password" before any parent page.
+    response = client.get("/iscrizioni/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accesso/cambio-password/")
+
+
+def test_full_service_shows_the_waiting_list_position(in_palosco, palosco_parent, login) -> None:
+    from enrollment.services import enrollment_submit
+    from tests.enrollment.conftest import SIBLING_BIRTH, SIBLING_CF
+
+    post = service("POST")
+    post.capacity = 1
+    post.save()
+    other = parent_create(username="PAL-000960", email="altro@example.org")
+    first = domanda_save(
+        account=other,
+        guardian_data=guardian_data(),
+        pupil_data=pupil_data(codice_fiscale=SIBLING_CF, birth_date=SIBLING_BIRTH),
+        services=[post],
+        consent=True,
+    )[0]
+    enrollment_submit(enrollment=first, by=other)
+    client = login(in_palosco, palosco_parent)
+    summary_url = client.post("/iscrizioni/nuova/", form_data(services=[post]))["Location"]
+    html = client.get(client.post(summary_url, {"azione": "invia"})["Location"]).content.decode()
+    assert "i posti sono esauriti, l&#x27;iscrizione è in lista d&#x27;attesa in posizione 1" in html
+    assert "Lista d'attesa: posizione 1" in html
+    assert "lista d'attesa, posizione 1" in client.get("/iscrizioni/").content.decode()
