@@ -1,9 +1,8 @@
 """Demo families for `make run`: guardians, pupils (siblings) and last year's
 confirmed enrollments, so that "Rinnova iscrizione" can be tried on both comuni.
 
-Parent accounts are identity's (codice utente PAL-000001, ROM-000001,
-ROM-000002); when identity has not created them, they are created here with
-the same codes and the demo password.
+Parent accounts are identity's demo accounts (codice utente PAL-000001,
+ROM-000001, ROM-000002; identity/demo.py).
 """
 
 from __future__ import annotations
@@ -12,16 +11,17 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from stdnum.it import codicefiscale
 
 from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.selectors import comune_current
 from enrollment.services import reference_allocate
+from identity import demo as identity_demo
 from identity.models import Account
 from tenants.models import Comune
 
-DEMO_PARENT_PASSWORD = "Genitore-Demo-2026"  # noqa: S105 (development demo only)
+DEMO_PARENT_PASSWORD = identity_demo.DEMO_PARENT_PASSWORD
 LAST_YEAR = "2024/2025"
 MONTHS = "ABCDEHLMPRST"
 
@@ -80,21 +80,12 @@ FAMILIES: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _account(code: str, first: str, last: str, email: str) -> Account:
-    lookup = Q(username=code)
-    if hasattr(Account, "codice_utente"):
-        lookup |= Q(codice_utente=code)
-    account = Account.objects.filter(lookup).first()
+def _account(code: str) -> Account:
+    """The demo parent with this codice utente, created by identity's demo loader."""
+    account = Account.objects.filter(codice_utente=code).first()
     if account is None:
-        account = Account.objects.create_user(
-            username=code,
-            password=DEMO_PARENT_PASSWORD,
-            kind=Account.Kind.PARENT,
-            first_name=first,
-            last_name=last,
-            email=email,
-            email_verified_at=timezone.now(),
-        )
+        identity_demo.load_comune(comune_current())
+        account = Account.objects.get(codice_utente=code)
     return account
 
 
@@ -103,7 +94,7 @@ def load_comune(comune: Comune) -> None:
     for family in FAMILIES.get(comune.slug, []):
         first, last, cf = family["guardian"]
         with transaction.atomic():
-            account = _account(family["code"], first, last, family["email"])
+            account = _account(family["code"])
             guardian, _ = Guardian.objects.get_or_create(
                 account=account,
                 defaults={

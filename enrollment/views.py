@@ -34,7 +34,7 @@ from enrollment.services import (
     enrollments_submit,
     renewal_save,
 )
-from identity.access import parent_required
+from identity.access import parent_required, password_change_defer
 
 DRAFT_MISSING = (
     "Per salvare in bozza l'iscrizione è necessario aver compilato i dati dell'alunno e del "
@@ -128,6 +128,7 @@ def _save_from_form(
         # account): reload it so this session stays valid with the new hash.
         request.user.refresh_from_db()
         update_session_auth_hash(request, request.user)
+        password_change_defer(request)
         messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
     return rows
 
@@ -245,6 +246,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
                 )
                 request.user.refresh_from_db()
                 update_session_auth_hash(request, request.user)
+                password_change_defer(request)
                 messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
         except EnrollmentError as exc:
             messages.error(request, exc.message)

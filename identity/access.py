@@ -24,6 +24,17 @@ PARENT_HOME_URL = "/iscrizioni/"
 NEW_ENROLLMENT_URL = "/iscrizioni/nuova/"
 
 
+# Set on the session in which a temporary password was issued (first "Salva
+# Bozza" of a "Sono un nuovo iscritto" family): that parent is already in and
+# keeps working; "Cambio Password" is asked at the next access with it.
+PASSWORD_CHANGE_DEFERRED = "password_change_deferred"  # noqa: S105 (a session key)
+
+
+def password_change_defer(request: HttpRequest) -> None:
+    if request.user.is_authenticated and request.user.must_change_password:
+        request.session[PASSWORD_CHANGE_DEFERRED] = True
+
+
 def _redirect(url: str, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
@@ -33,7 +44,7 @@ def parent_access_problem(request: HttpRequest) -> str | None:
     user = request.user
     if not user.is_authenticated or getattr(user, "kind", None) != Account.Kind.PARENT:
         return LOGIN_URL
-    if user.must_change_password:
+    if user.must_change_password and not request.session.get(PASSWORD_CHANGE_DEFERRED):
         return PASSWORD_CHANGE_URL
     if user.email_verified_at is None:
         return EMAIL_VERIFY_URL

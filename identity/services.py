@@ -19,7 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_en
 
 from core.services import audit_record, email_enqueue
 from identity import ratelimit
-from identity.access import NEW_ENROLLMENT_URL, PARENT_HOME_URL, parent_access_problem
+from identity.access import (
+    NEW_ENROLLMENT_URL,
+    PARENT_HOME_URL,
+    PASSWORD_CHANGE_DEFERRED,
+    parent_access_problem,
+)
 from identity.models import Account, EmailVerification
 from identity.selectors import (
     account_for_codice_fiscale_login,
@@ -92,6 +97,7 @@ def login_complete(
     """
     with transaction.atomic():
         login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.pop(PASSWORD_CHANGE_DEFERRED, None)
         request.session["login_backend"] = backend_key
         audit_record(
             action="login.success",

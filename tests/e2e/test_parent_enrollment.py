@@ -15,7 +15,6 @@ from enrollment.models import Enrollment
 from enrollment.rules import PRIVACY_TEXT
 from identity.models import Account
 from tenants.models import Comune
-from tests.e2e.conftest import logged_in_context
 from tests.enrollment.conftest import GUARDIAN_CF, PUPIL_BIRTH, PUPIL_CF
 from tests.jobs import run_pending_jobs
 
@@ -49,23 +48,30 @@ def _status_box(page: Page) -> dict[str, str]:
 def test_palosco_new_enrollment_draft_summary_submit_documents(
     browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune], artifacts: Path, smtp_server
 ) -> None:
-    palosco = committed_comuni["palosco"]
-    with schema_context("palosco"):
-        account = Account.objects.create_user(
-            username=PUPIL_CF,
-            codice_fiscale=PUPIL_CF,
-            kind=Account.Kind.PARENT,
-            email="nuovo.iscritto@example.org",
-            email_verified_at=timezone.now(),
-            password="Password-Scelta-1",
-        )
     base = f"http://palosco.localhost:{live_comuni}"
-    context = logged_in_context(browser, comune=palosco, account=account, base_url=base)
+    context = browser.new_context(base_url=base, locale="it-IT")
     page = context.new_page()
 
+    # Seed 000: "Nuova Iscrizione" -> Codice Fiscale Alunno -> "Sono un nuovo iscritto".
     page.goto("/")
     expect(page).to_have_title(re.compile("Comune di Palosco"))
     page.get_by_role("link", name="Nuova Iscrizione").click()
+    expect(page).to_have_url(re.compile(r"/accesso/"))
+    page.get_by_label("Codice Fiscale Alunno").fill(PUPIL_CF)
+    page.get_by_role("button", name="Sono un nuovo iscritto").click()
+
+    # "Verifica Email" with the code read from the real (test) SMTP server.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verifica Email")
+    page.get_by_label("Email").fill("nuovo.iscritto@example.org")
+    page.get_by_role("button", name="Invia email").click()
+    expect(page.get_by_text("Codice sicurezza inviato correttamente")).to_be_visible()
+    with schema_context("palosco"):
+        run_pending_jobs()
+    code = re.search(r"\b(\d{6})\b", smtp_server.bodies()[-1]).group(1)
+    page.get_by_label("Codice sicurezza").fill(code)
+    page.get_by_role("button", name="Conferma").click()
+    page.screenshot(path=artifacts / "palosco-00-dopo-verifica.png", full_page=True)
+
     expect(page.get_by_role("heading", level=1)).to_contain_text("Modulo Iscrizione")
     expect(field(page, "Codice fiscale dell'alunno")).to_have_value(PUPIL_CF)
     expect(field(page, "Codice fiscale dell'alunno")).to_be_disabled()
@@ -137,10 +143,17 @@ def test_romano_renewal_of_last_years_enrollment(
     with schema_context("romanodilombardia"):
         demo.load_comune(romano)
         account = Account.objects.get(username="ROM-000002")
+        account.email_verified_at = timezone.now()  # verified in an earlier session
+        account.save(update_fields=["email_verified_at"])
     base = f"http://romanodilombardia.localhost:{live_comuni}"
-    context = logged_in_context(browser, comune=romano, account=account, base_url=base)
+    context = browser.new_context(base_url=base, locale="it-IT")
     page = context.new_page()
-    page.goto("/iscrizioni/")
+    # Seed 003: codice utente and password, then "Anagrafiche > Rinnova iscrizione".
+    page.goto("/accesso/")
+    page.get_by_role("textbox", name=re.compile("^Codice utente")).fill("ROM-000002")
+    page.locator("#id_credentials-password").fill("Genitore-Demo-2026")
+    page.get_by_role("button", name="Accedi", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/iscrizioni/$"))
     page.get_by_role("link", name=re.compile("Rinnova iscrizione")).click()
     expect(page.get_by_text("in caso di iscrizione di più fratelli")).to_be_visible()
     page.get_by_role("link", name=re.compile("Rinnova REFEZIONE SCOLASTICA per Elena Verdi")).click()

@@ -27,7 +27,7 @@ def test_palosco_demo_is_idempotent_and_renewable(in_palosco) -> None:
 
 def test_romano_demo_attaches_to_an_existing_account(in_romano) -> None:
     existing = Account.objects.create_user(
-        username="ROM-000001", kind=Account.Kind.PARENT, first_name="Giulia"
+        username="ROM-000001", codice_utente="ROM-000001", kind=Account.Kind.PARENT, first_name="Giulia"
     )
     demo.load_comune(in_romano)
     assert existing.guardian.pupils.count() == 2

@@ -296,6 +296,10 @@ def test_another_parent_cannot_open_my_enrollment(in_palosco, palosco_parent, lo
     assert e.status == Enrollment.Status.BOZZA
 
 
+def _password_from(body: str) -> str:
+    return next(line.strip() for line in body.splitlines() if line.startswith("    "))
+
+
 def test_first_draft_of_new_iscritto_mails_password_and_keeps_the_session(in_palosco, login) -> None:
     account = Account.objects.create_user(
         username=PUPIL_CF,
@@ -309,8 +313,16 @@ def test_first_draft_of_new_iscritto_mails_password_and_keeps_the_session(in_pal
     assert response.status_code == 302
     mail = OutgoingEmail.objects.get(purpose="temporary_password")
     assert mail.to == ["nuovo@example.org"] and PUPIL_CF in mail.body
-    # Still logged in (the new password did not end the session); identity's
-    # rule then asks for "Cambio Password" before any parent page.
+    # Still logged in and still working: the new password did not end the
+    # session, and "Cambio Password" is asked at the next access with it.
+    assert client.get("/iscrizioni/").status_code == 200
+    account.refresh_from_db()
+    assert account.must_change_password
+    client.post("/esci/")
+    client.post(
+        "/accesso/codice_fiscale/",
+        {"codice_fiscale-codice_fiscale": PUPIL_CF, "codice_fiscale-password": _password_from(mail.body)},
+    )
     response = client.get("/iscrizioni/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accesso/cambio-password/")
