@@ -179,3 +179,7 @@ LOGGING = {
 }
 
 PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", default=4)}
+
+# Absolute address of a comune's portal, for links in e-mails ({host} is its
+# primary host); development adds the runserver port.
+COMUNE_URL_TEMPLATE = env.str("COMUNE_URL_TEMPLATE", default="https://{host}")

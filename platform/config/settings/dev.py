@@ -6,3 +6,4 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="core.mail.OutboxAndConsoleBackend")
+COMUNE_URL_TEMPLATE = env.str("COMUNE_URL_TEMPLATE", default="http://{host}:8000")
