@@ -5,6 +5,7 @@ from django.urls import include, path
 from core.views import healthz
 from enrollment.admin import staff_site
 from enrollment.views import portal_home, privacy_notice
+from superadmin.views import invitation
 
 urlpatterns = [
     path("", portal_home, name="portal_home"),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("admin/", staff_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("invito/<uidb64>/<token>/", invitation, name="invitation"),
 ]
