@@ -120,6 +120,7 @@ class OffboardForm(forms.Form):
     confirmation = forms.CharField(
         label="Per confermare scrivi lo slug del comune",
         max_length=63,
+        strip=False,
         error_messages={"required": "Scrivi lo slug del comune per confermare la dismissione."},
     )
 
