@@ -1,11 +1,15 @@
 """Schemas: the migrated template every comune is cloned from.
 
 Creating a comune clones `TENANT_BASE_SCHEMA` (tables, indexes and the rows
-migrations put there) instead of running every migration again, so onboarding
-takes about as long for the 500th comune as for the first.
+migrations put there) instead of running every migration again, with
+`schema_clone` (below), so onboarding takes about as long for the 500th
+comune as for the first.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -45,3 +49,177 @@ def platform_migrate(*, verbosity: int = 0) -> None:
     template_schema_migrate(verbosity=verbosity)
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
     connection.set_schema_to_public()
+
+
+# --- fast clone ---------------------------------------------------------------
+#
+# django-tenants' clone_schema() is a PL/pgSQL function that scans the system
+# catalogs; its time grows with the number of schemas in the database
+# (measured here: ~0.3 s with 2 comuni, ~1.1 s with 130). The clone below
+# reads the template's structure once per process (and again only after the
+# template is migrated) and replays it as plain DDL, which costs the same for
+# the 1st and the 1000th comune. Templates holding objects it does not copy
+# (views, triggers, functions, own types, policies, serial sequences,
+# storage options) fall back to django-tenants' clone.
+
+
+@dataclass(frozen=True)
+class ClonePlan:
+    version: tuple[int, int]
+    tables: list[str]
+    columns: dict[str, list[str]]
+    identities: list[tuple[str, str]]
+    constraints: list[str]
+    indexes: list[str]
+    foreign_keys: list[str]
+    # Free sequences (e.g. the codice utente counter), created fresh from their start.
+    sequences: list[str]
+
+
+_plans: dict[str, ClonePlan | None] = {}
+
+_UNSUPPORTED = (
+    "SELECT count(*) FROM pg_class WHERE relnamespace = %(ns)s AND relkind NOT IN ('r', 'i', 'S')",
+    "SELECT count(*) FROM pg_class WHERE relnamespace = %(ns)s AND relkind = 'r' AND reloptions IS NOT NULL",
+    # Sequences owned by a serial column: LIKE would copy a default pointing at
+    # the template's sequence. (Identity columns and free sequences are copied.)
+    "SELECT count(*) FROM pg_class s WHERE s.relnamespace = %(ns)s AND s.relkind = 'S' AND EXISTS "
+    "(SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "AND d.objid = s.oid AND d.deptype = 'a')",
+    "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal",
+    "SELECT count(*) FROM pg_proc WHERE pronamespace = %(ns)s",
+    "SELECT count(*) FROM pg_type WHERE typnamespace = %(ns)s AND typrelid = 0 AND typtype <> 'b'",
+    "SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = %(ns)s",
+)
+
+
+def _template_version(cursor: Any, template: str) -> tuple[int, int]:
+    cursor.execute(f"SELECT count(*), coalesce(max(id), 0) FROM {quote_name(template)}.django_migrations")  # noqa: S608
+    count, last = cursor.fetchone()
+    return int(count), int(last)
+
+
+def _clone_plan_read(cursor: Any, template: str, version: tuple[int, int]) -> ClonePlan | None:
+    cursor.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [template])
+    ns = cursor.fetchone()[0]
+    for sql in _UNSUPPORTED:
+        cursor.execute(sql, {"ns": ns})
+        if cursor.fetchone()[0]:
+            return None
+    # Unqualified names in the constraint definitions: they resolve in the
+    # new schema when replayed there.
+    cursor.execute(f"SET search_path TO {quote_name(template)}")
+    cursor.execute(
+        "SELECT oid, relname FROM pg_class WHERE relnamespace = %s AND relkind = 'r' ORDER BY relname", [ns]
+    )
+    tables = cursor.fetchall()
+    oids = [oid for oid, _ in tables]
+    columns: dict[str, list[str]] = {name: [] for _, name in tables}
+    identities = []
+    cursor.execute(
+        "SELECT c.relname, a.attname, a.attidentity "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+        "ORDER BY c.relname, a.attnum",
+        [oids],
+    )
+    for table, column, identity in cursor.fetchall():
+        columns[table].append(column)
+        if identity:
+            identities.append((table, column))
+    cursor.execute(
+        "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+        "JOIN pg_class c ON c.oid = k.conrelid WHERE k.conrelid = ANY(%s) "
+        "ORDER BY c.relname, k.contype, k.conname",
+        [oids],
+    )
+    constraints, foreign_keys = [], []
+    for table, name, kind, definition in cursor.fetchall():
+        statement = f"ALTER TABLE {quote_name(table)} ADD CONSTRAINT {quote_name(name)} {definition}"
+        (foreign_keys if kind == "f" else constraints).append(statement)
+    # pg_get_indexdef always qualifies the table: make it relative.
+    cursor.execute(
+        "SELECT replace(pg_get_indexdef(i.indexrelid), "
+        "' ON ' || quote_ident(%s) || '.' || quote_ident(c.relname) || ' ', "
+        "' ON ' || quote_ident(c.relname) || ' ') "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+        "WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY 1",
+        [template, oids],
+    )
+    indexes = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, "
+        "s.seqstart, s.seqcache, s.seqcycle FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+        "WHERE c.relnamespace = %s AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+        "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('i', 'a')) "
+        "ORDER BY c.relname",
+        [ns],
+    )
+    sequences = [
+        f"CREATE SEQUENCE {quote_name(name)} AS {kind} INCREMENT BY {inc} MINVALUE {low} MAXVALUE {high} "
+        f"START WITH {start} CACHE {cache} {'CYCLE' if cycle else 'NO CYCLE'}"
+        for name, kind, inc, low, high, start, cache, cycle in cursor.fetchall()
+    ]
+    if any(f" ON {quote_name(template)}." in d or f" ON {template}." in d for d in indexes):
+        return None
+    return ClonePlan(
+        version=version,
+        tables=[name for _, name in tables],
+        columns=columns,
+        identities=identities,
+        constraints=constraints,
+        indexes=indexes,
+        foreign_keys=foreign_keys,
+        sequences=sequences,
+    )
+
+
+def schema_clone(*, template: str, new: str) -> bool:
+    """Create schema `new` as a copy of `template` (structure and rows).
+
+    Returns False, having done nothing, when the template holds objects this
+    clone does not copy; the caller then uses django-tenants' clone.
+    """
+    try:
+        with connection.cursor() as cursor:
+            version = _template_version(cursor, template)
+            plan = _plans.get(template)
+            if plan is None or plan.version != version:
+                plan = _clone_plan_read(cursor, template, version)
+                _plans[template] = plan
+            if plan is None:
+                return False
+            src = quote_name(template)
+            cursor.execute(f"CREATE SCHEMA {quote_name(new)}")
+            cursor.execute(f"SET search_path TO {quote_name(new)}")
+            for statement in plan.sequences:
+                cursor.execute(statement)
+            for table in plan.tables:
+                cursor.execute(
+                    f"CREATE TABLE {quote_name(table)} (LIKE {src}.{quote_name(table)} "
+                    "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED "
+                    "INCLUDING STORAGE INCLUDING COMMENTS)"
+                )
+            for table in plan.tables:
+                cols = ", ".join(quote_name(c) for c in plan.columns[table])
+                cursor.execute(
+                    f"INSERT INTO {quote_name(table)} ({cols}) SELECT {cols} FROM {src}.{quote_name(table)}"  # noqa: S608
+                )
+            for table, column in plan.identities:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608
+                    f"coalesce(max({quote_name(column)}), 0) + 1, false) FROM {quote_name(table)}",
+                    [f"{quote_name(new)}.{quote_name(table)}", column],
+                )
+            for statement in (*plan.constraints, *plan.indexes, *plan.foreign_keys):
+                cursor.execute(statement)
+    finally:
+        # The next cursor sets the search_path of the connection's schema again.
+        connection.set_schema_to_public()
+    return True
+
+
+def quote_name(name: str) -> str:
+    return connection.ops.quote_name(name)

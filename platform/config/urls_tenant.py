@@ -5,6 +5,7 @@ from django.urls import include, path
 from core.views import healthz
 from enrollment.admin import staff_site
 from enrollment.views import portal_home, privacy_notice
+from superadmin.views import invitation
 
 urlpatterns = [
     path("", portal_home, name="portal_home"),
@@ -15,4 +16,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("identity.urls")),
     path("", include("identity.spid.urls")),
+    path("invito/<uidb64>/<token>/", invitation, name="invitation"),
 ]

@@ -37,7 +37,7 @@ class Command(BaseCommand):
                     "(the comune's code in the Indice PA, e.g. c_h509; it goes into the certificate "
                     "as organizationIdentifier PA:IT-<ipa_code> and into the metadata)"
                 )
-            base = settings.SPID_BASE_URL_TEMPLATE.format(host=cfg.hosts[0])
+            base = settings.COMUNE_URL_TEMPLATE.format(host=cfg.hosts[0])
             for kind in kinds:
                 created = sp_keys_ensure(
                     schema_name=comune.schema_name,

@@ -177,7 +177,7 @@ def main() -> int:
         "SPID_DEMO_IDP": "false",
         "SECRET_KEY": "spid-sp-test-only-" + os.urandom(16).hex(),
         "SPID_KEYS_DIR": str(WORK / "keys"),
-        "SPID_BASE_URL_TEMPLATE": f"http://{{host}}:{port}",
+        "COMUNE_URL_TEMPLATE": f"http://{{host}}:{port}",
         "SPID_TEST_IDP_METADATA": str(WORK / "test-idp.xml"),
         "PYTHONWARNINGS": "ignore",
     }

@@ -189,9 +189,6 @@ PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", de
 # SPID and CIE (identity/spid, identity/cie). Each comune's SP signing keys
 # live outside the repository, one folder per schema (`manage.py spid_keys`).
 SPID_KEYS_DIR = env.path("SPID_KEYS_DIR", default=str(DATA_DIR / "spid"))
-# Base URL of a comune's host, used for the certificate's `uri` (the entityID)
-# when keys are generated outside a request; requests use their own host.
-SPID_BASE_URL_TEMPLATE = env.str("SPID_BASE_URL_TEMPLATE", default="https://{host}")
 # The registry of trusted SPID/CIE Identity Providers kept in the repository
 # (refreshed by `manage.py spid_idps_refresh`).
 SPID_IDP_REGISTRY = BASE_DIR / "identity" / "spid" / "idps" / "registry.json"
@@ -200,3 +197,7 @@ SPID_IDP_REGISTRY = BASE_DIR / "identity" / "spid" / "idps" / "registry.json"
 SPID_DEMO_IDP = False
 # Metadata file of spid-sp-test's IdP, trusted only while `make spid-test` runs.
 SPID_TEST_IDP_METADATA = env.str("SPID_TEST_IDP_METADATA", default="")
+# Absolute address of a comune's portal outside a request ({host} is its
+# primary host): links in e-mails, the SPID certificate's `uri` (entityID).
+# Development adds the runserver port.
+COMUNE_URL_TEMPLATE = env.str("COMUNE_URL_TEMPLATE", default="https://{host}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.config import ConfigError, config_load_files
+from tenants.models import Comune
 from tenants.provisioning import template_schema_migrate
-from tenants.services import comune_apply_config
+from tenants.services import comune_apply_config, comune_onboard
 
 
 class Command(BaseCommand):
@@ -18,6 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("files", nargs="*", help="YAML files (default: tenant_configs/*.yaml)")
         parser.add_argument("--check", action="store_true", help="validate only, write nothing")
+        parser.add_argument(
+            "--admin-email",
+            help="for comuni that do not exist yet: also create their first administrator, invited by e-mail",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         paths = [Path(f) for f in options["files"]] or sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
@@ -38,9 +44,18 @@ class Command(BaseCommand):
         template_schema_migrate()
         for path, cfg in configs:
             try:
+                if options["admin_email"] and not Comune.objects.filter(slug=cfg.slug).exists():
+                    onboarded = comune_onboard(config=cfg, admin_email=options["admin_email"])
+                    self.stdout.write(
+                        f"{cfg.slug}: created in {onboarded.seconds:.2f}s; "
+                        f"{onboarded.admin.username} invited at {onboarded.admin.email}"
+                    )
+                    continue
                 result = comune_apply_config(config=cfg)
             except ConfigError as exc:
                 raise CommandError(f"{path.name}: " + "; ".join(exc.problems)) from exc
+            except ValidationError as exc:
+                raise CommandError(f"--admin-email: {'; '.join(exc.messages)}") from exc
             if result.created:
                 self.stdout.write(f"{cfg.slug}: created in {result.seconds:.2f}s")
             elif result.changes:

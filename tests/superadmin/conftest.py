@@ -1,0 +1,48 @@
+"""Operators: an account in the public schema and a client that passed both steps."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from identity.models import Account
+from superadmin import totp
+from superadmin.models import OperatorSecondFactor
+from tests.conftest import PUBLIC_HOST
+
+OPERATOR_PASSWORD = "Console-Prova-2026!"
+
+
+@pytest.fixture
+def operator(db) -> Account:  # type: ignore[no-untyped-def]
+    return Account.objects.create_user(
+        "operatore.prova",
+        OPERATOR_PASSWORD,
+        kind=Account.Kind.OPERATOR,
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+def password_login(client: Client, username: str, password: str) -> None:
+    response = client.post("/admin/login/", {"username": username, "password": password, "next": "/admin/"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def pass_second_factor(client: Client, account: Account) -> None:
+    client.get("/admin/secondo-fattore/")
+    factor = OperatorSecondFactor.objects.get(account=account)
+    step = totp.time_step()
+    # A fresh step each time: codes are single use.
+    if factor.last_used_step is not None and factor.last_used_step >= step - 1:
+        step = factor.last_used_step + 1
+    response = client.post("/admin/secondo-fattore/", {"code": totp.code_at_step(factor.secret, step)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.fixture
+def operator_client(operator: Account) -> Client:
+    client = Client(HTTP_HOST=PUBLIC_HOST)
+    password_login(client, operator.username, OPERATOR_PASSWORD)
+    pass_second_factor(client, operator)
+    return client

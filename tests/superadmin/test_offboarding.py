@@ -1,0 +1,98 @@
+"""Offboarding exports first and drops only after the slug is typed exactly."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, schema_exists
+
+from core.models import AuditEntry
+from enrollment.models import Service
+from identity.models import Account
+from tenants.config import config_parse
+from tenants.demo_comuni import demo_config
+from tenants.models import Comune, Domain
+from tenants.services import PG_DUMP, ComuneError, comune_apply_config, comune_offboard
+from tests.conftest import PALOSCO_HOST
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def _exports(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "offboard").glob("*")) if (data_dir / "offboard").exists() else []
+
+
+@pytest.mark.parametrize("typed", ["", "Palosco", "palosco ", "romanodilombardia", "PALOSCO"])
+def test_wrong_confirmation_drops_and_exports_nothing(
+    operator_client: Client, data_dir: Path, typed: str
+) -> None:
+    response = operator_client.post("/admin/comuni/palosco/dismissione/", {"confirmation": typed})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert Comune.objects.filter(slug="palosco").exists()
+    assert schema_exists("palosco")
+    assert Domain.objects.filter(domain=PALOSCO_HOST).exists()
+    assert _exports(data_dir) == []
+
+
+def test_service_refuses_without_the_exact_slug(palosco: Comune, data_dir: Path) -> None:
+    with pytest.raises(ComuneError, match="scrivi esattamente «palosco»"):
+        comune_offboard(comune=palosco, confirmation="palosc")
+    assert schema_exists("palosco") and _exports(data_dir) == []
+
+
+def test_page_warns_and_needs_the_slug(operator_client: Client) -> None:
+    html = operator_client.get("/admin/comuni/palosco/dismissione/").content.decode()
+    assert "operazione irreversibile" in html
+    assert "Per confermare scrivi lo slug del comune" in html
+
+
+@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
+def test_offboard_exports_then_drops(operator_client: Client, operator: Account, data_dir: Path) -> None:
+    with schema_context("palosco"):
+        services = Service.objects.count()
+    response = operator_client.post("/admin/comuni/palosco/dismissione/", {"confirmation": "palosco"})
+    assert response.status_code == 302 and response["Location"] == "/admin/comuni/"
+    (folder,) = _exports(data_dir)
+    assert folder.name.startswith("palosco-")
+    dump = (folder / "schema.sql").read_text()
+    assert "CREATE TABLE palosco.enrollment_service" in dump and "PRE SCUOLA" in dump
+    with (folder / "service.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == services and {"code", "school_year", "opens_at"} <= set(rows[0])
+    assert config_parse((folder / "configurazione.yaml").read_text(), source="x").slug == "palosco"
+    connection.set_schema_to_public()
+    assert not Comune.objects.filter(slug="palosco").exists()
+    assert not Domain.objects.filter(domain=PALOSCO_HOST).exists()
+    assert not schema_exists("palosco")
+    assert Client(HTTP_HOST=PALOSCO_HOST).get("/").status_code == 404
+    entry = AuditEntry.objects.get(action="comune.offboarded")
+    assert entry.actor == operator and str(folder) in entry.message
+    assert AuditEntry.objects.filter(action="comune.exported", actor=operator).exists()
+
+
+@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
+def test_export_alone_keeps_the_comune(operator_client: Client, data_dir: Path) -> None:
+    response = operator_client.post("/admin/comuni/palosco/esporta/")
+    assert response.status_code == 302
+    (folder,) = _exports(data_dir)
+    assert {p.name for p in folder.iterdir()} >= {"schema.sql", "service.csv", "configurazione.yaml"}
+    assert schema_exists("palosco") and Comune.objects.filter(slug="palosco").exists()
+
+
+@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
+def test_failed_dump_keeps_the_comune(db, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # A comune created inside this test's transaction is invisible to pg_dump's
+    # own connection, so the dump really fails ("no matching schemas").
+    comune = comune_apply_config(config=demo_config(9999)).comune
+    with pytest.raises(ComuneError, match="pg_dump"):
+        comune_offboard(comune=comune, confirmation=comune.slug)
+    assert schema_exists(comune.schema_name) and Comune.objects.filter(slug=comune.slug).exists()
