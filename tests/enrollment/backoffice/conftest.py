@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django_tenants.utils import tenant_context
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from enrollment.backoffice.roles import AMMINISTRATORE, OPERATORE, SOLA_LETTURA, staff_roles_ensure
 from enrollment.models import Enrollment, Service
@@ -60,6 +61,12 @@ def operatore(staff: dict[str, Account]) -> Account:
 @pytest.fixture
 def as_role(palosco: Comune, staff: dict[str, Account]) -> Callable[[str], Client]:
     return lambda role: client_for(palosco, staff[role])
+
+
+def discard_pending_jobs() -> None:
+    """Forget the jobs queued so far (the parents' receipts, tested by the
+    enrollment tests), so a test sees only the e-mails of the staff action."""
+    ProcrastinateJob.objects.filter(status="todo").update(status="succeeded")
 
 
 _counter = iter(range(1, 10_000))
