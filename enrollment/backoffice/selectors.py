@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.models import AuditEntry
-from enrollment.models import Enrollment, Service
+from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.services import HOLDS_PLACE
 from identity.models import Account
 from tenants.config import ROME
@@ -62,11 +62,12 @@ def _search(qs: QuerySet[Enrollment], q: str) -> QuerySet[Enrollment]:
     if CF_RE.match(upper) and any(c.isdigit() for c in upper):
         return qs.filter(Q(pupil__codice_fiscale=upper) | Q(guardian__codice_fiscale=upper))
     for word in q.split():
+        # Two indexed subqueries (UPPER(name) LIKE 'WORD%') instead of an OR
+        # across joins, which would scan every pupil and guardian.
+        name = Q(last_name__istartswith=word) | Q(first_name__istartswith=word)
         qs = qs.filter(
-            Q(pupil__last_name__istartswith=word)
-            | Q(pupil__first_name__istartswith=word)
-            | Q(guardian__last_name__istartswith=word)
-            | Q(guardian__first_name__istartswith=word)
+            Q(pupil__in=Pupil.objects.filter(name).values("pk"))
+            | Q(guardian__in=Guardian.objects.filter(name).values("pk"))
         )
     return qs
 
