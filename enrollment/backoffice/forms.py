@@ -20,7 +20,7 @@ ORDER_LABELS = {
     "riferimento": "Numero di riferimento",
     "stato": "Stato",
 }
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
 
 def _date(label: str) -> forms.DateField:
@@ -109,7 +109,8 @@ def _datetime(label: str) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         input_formats=DATETIME_FORMATS,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        # Seconds shown (step 1) so 23:59:59 from the YAML survives an unrelated edit.
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         error_messages={
             "required": f"Compila il campo «{label}».",
             "invalid": f"«{label}»: inserisci data e ora, ad esempio 05/05/2026 09:00.",

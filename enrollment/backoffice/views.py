@@ -295,7 +295,7 @@ def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
 
 @allowed(Action.VIEW)
 def catalogue(request: HttpRequest) -> HttpResponse:
-    rows = [(s, sel.service_staff_edited_fields(service=s)) for s in sel.services_for_staff()]
+    rows = [(s, sorted(sel.service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
     return _page(request, "backoffice/catalogue.html", rows=rows)
 
 
@@ -314,7 +314,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ServiceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            service_update(service=service, values=form.cleaned_data, by=request.user, request=request)
+            changed = {f: form.cleaned_data[f] for f in form.changed_data}
+            service_update(service=service, values=changed, by=request.user, request=request)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
