@@ -412,6 +412,14 @@ def _role_group(role: str) -> Group:
     return Group.objects.get(name=role)
 
 
+def _password_message(error: ValidationError) -> str:
+    # Django 5.2 changed this message's msgid and its Italian catalogue still
+    # has the old one, so it would be shown in English.
+    if error.code == "password_too_short":
+        return f"La password è troppo corta: deve contenere almeno {error.params['min_length']} caratteri."
+    return " ".join(error.messages)
+
+
 def _active_admins() -> int:
     return Account.objects.filter(
         kind=Account.Kind.STAFF, is_active=True, groups__name=AMMINISTRATORE
@@ -448,7 +456,7 @@ def staff_account_create(
         try:
             validate_password(password, user=account)
         except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
+            raise ValidationError({"password": [_password_message(e) for e in exc.error_list]}) from exc
         account.set_password(password)
         account.save()
         account.groups.add(group)
