@@ -76,6 +76,7 @@ def scratch_comune():  # type: ignore[no-untyped-def]
     platform_migrate()
     text = (ROOT / "tenant_configs" / "palosco.yaml").read_text()
     text = text.replace("slug: palosco", f"slug: {SLUG}").replace("palosco.localhost", HOST)
+    text = text.replace("name: Palosco", "name: Benchmark back office")
     comune_apply_config(config=config_parse(text, source="bench"))
     return Comune.objects.get(slug=SLUG)
 
