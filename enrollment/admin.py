@@ -41,7 +41,13 @@ class StaffAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         ours = [path(str(p.pattern), self.admin_view(p.callback), name=p.name) for p in backoffice_urls]
-        return ours + super().get_urls()
+        # The invitation link is opened before its owner can sign in.
+        public = [
+            path(
+                "imposta-password/<str:uidb64>/<str:token>/", views.staff_set_password, name="bo_set_password"
+            )
+        ]
+        return public + ours + super().get_urls()
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return views.dashboard(request)

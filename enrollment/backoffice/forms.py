@@ -206,16 +206,43 @@ class StaffCreateForm(forms.Form):
     )
     password1 = forms.CharField(
         label="Password",
+        required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Almeno 8 caratteri, non solo cifre, non simile al nome utente né comune.",
-        error_messages={"required": "Compila il campo «Password»."},
+        help_text=(
+            "Almeno 8 caratteri, non solo cifre, non simile al nome utente né comune. "
+            "Lascia vuoto per inviare all'interessato un'e-mail con il collegamento per sceglierla."
+        ),
     )
     password2 = forms.CharField(
         label="Ripeti la password",
+        required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Ripeti la password."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (data.get("password1") or data.get("password2")) and data.get("password1") != data.get(
+            "password2"
+        ):
+            self.add_error("password2", "Le due password non coincidono.")
+        return data
+
+
+class PasswordSetForm(forms.Form):
+    password1 = forms.CharField(
+        label="Nuova password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Almeno 8 caratteri, non solo cifre, non simile al nome utente né comune.",
+        error_messages={"required": "Compila il campo «Nuova password»."},
+    )
+    password2 = forms.CharField(
+        label="Ripeti la nuova password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Ripeti la nuova password."},
     )
 
     def clean(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ role, runs in one transaction, writes the audit log and queues its e-mails.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -74,10 +74,33 @@ def enrollment_reopen_notify(
     *, enrollment: Enrollment, by: Account, request: HttpRequest | None = None
 ) -> Enrollment:
     """ "Riapri": back to `inviata` (enrollment_reopen), and tell the parent,
-    who had been told the previous outcome."""
+    who had been told the previous outcome.
+
+    A rejected enrollment did not hold a place: if the service has filled
+    up meanwhile it goes to the end of the waiting list, so reopening never
+    overbooks the service.
+    """
     role_require(by, Action.DECIDE)
     with transaction.atomic():
         row = enrollment_reopen(enrollment=enrollment, by=by, request=request)
+        service = Service.objects.select_for_update().get(pk=row.service_id)
+        if service.capacity is not None and places_taken(service=service) > service.capacity:
+            last = Enrollment.objects.filter(service=service, status=Status.INVIATA).aggregate(
+                m=Max("waiting_position")
+            )["m"]
+            row.waiting_position = (last or 0) + 1
+            row.save(update_fields=["waiting_position"])
+            audit_record(
+                action="enrollment.waiting_queued",
+                actor=by,
+                obj=row,
+                message=f"{row.reference}: servizio al completo, lista d'attesa {row.waiting_position}",
+                data={
+                    "before": {"waiting_position": None},
+                    "after": {"waiting_position": row.waiting_position},
+                },
+                request=request,
+            )
         _mail_parent(
             row,
             template="backoffice/email/reopened.txt",
@@ -426,6 +449,13 @@ def _active_admins() -> int:
     ).count()
 
 
+def _password_check(password: str, account: Account) -> None:
+    try:
+        validate_password(password, user=account)
+    except ValidationError as exc:
+        raise ValidationError({"password": [_password_message(e) for e in exc.error_list]}) from exc
+
+
 def staff_account_create(
     *,
     by: Account | None,
@@ -434,16 +464,22 @@ def staff_account_create(
     last_name: str,
     email: str,
     role: str,
-    password: str,
+    password: str = "",
+    invite_url: Callable[[Account], str] | None = None,
     request: HttpRequest | None = None,
 ) -> Account:
-    """A staff account of this comune with one role and a strong password.
+    """A staff account of this comune with one role.
 
+    With a `password` it must pass Django's validators. Without one the
+    account has no usable password and is mailed an invitation: a one-time
+    link (`invite_url(account)`) to choose it.
     `by` None is for the demo loader and the operators' console, which act
     outside any comune role.
     """
     if by is not None:
         role_require(by, Action.STAFF)
+    if not password and invite_url is None:
+        raise ValidationError({"password": "Scegli una password o invia l'invito per e-mail."})
     username = username.strip().lower()
     group = _role_group(role)
     with transaction.atomic():
@@ -453,11 +489,11 @@ def staff_account_create(
             username=username, first_name=first_name, last_name=last_name, email=email,
             kind=Account.Kind.STAFF, is_staff=True,
         )  # fmt: skip
-        try:
-            validate_password(password, user=account)
-        except ValidationError as exc:
-            raise ValidationError({"password": [_password_message(e) for e in exc.error_list]}) from exc
-        account.set_password(password)
+        if password:
+            _password_check(password, account)
+            account.set_password(password)
+        else:
+            account.set_unusable_password()
         account.save()
         account.groups.add(group)
         audit_record(
@@ -465,9 +501,31 @@ def staff_account_create(
             actor=by,
             obj=account,
             message=f"Account del personale {username} creato con ruolo {role}",
-            data={"username": username, "role": role},
+            data={"username": username, "role": role, "invited": not password},
             request=request,
         )
+        if not password and invite_url is not None:
+            comune = comune_current()
+            email_enqueue(
+                to=[email],
+                subject=f"Accesso alla gestione iscrizioni - {comune.display_name}",
+                body=render_to_string(
+                    "backoffice/email/invite.txt",
+                    {"account": account, "comune": comune, "role": role, "url": invite_url(account)},
+                ),
+                purpose="staff_invite",
+            )
+    return account
+
+
+def staff_password_set(*, account: Account, password: str, request: HttpRequest | None = None) -> Account:
+    """The invited staff member chooses their password (through the one-time link)."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk, kind=Account.Kind.STAFF)
+        _password_check(password, account)
+        account.set_password(password)
+        account.save(update_fields=["password"])
+        audit_record(action="staff.password_set", actor=account, obj=account, request=request)
     return account
 
 

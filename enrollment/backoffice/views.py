@@ -11,11 +11,15 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
 from enrollment import documents
@@ -24,6 +28,7 @@ from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
     ConfirmForm,
     EnrollmentFilterForm,
+    PasswordSetForm,
     RejectForm,
     RoleForm,
     ServiceCreateForm,
@@ -42,6 +47,7 @@ from enrollment.backoffice.services import (
     sportello_enrollment_create,
     staff_account_create,
     staff_account_deactivate,
+    staff_password_set,
     staff_role_set,
     waiting_list_promote,
 )
@@ -355,8 +361,6 @@ def service_edits_clear(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allowed(Action.SPORTELLO)
 def sportello(request: HttpRequest) -> HttpResponse:
-    from django.utils import timezone
-
     now = timezone.now()
     offered = Service.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("name", "school_year")
     form = EnrollmentForm(request.POST or None, services=offered)
@@ -400,6 +404,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             account = staff_account_create(
+                invite_url=lambda a: _invite_url(request, a),
                 by=request.user, username=d["username"], first_name=d["first_name"], last_name=d["last_name"],
                 email=d["email"], role=d["role"], password=d["password1"], request=request,
             )  # fmt: skip
@@ -408,9 +413,43 @@ def staff_new(request: HttpRequest) -> HttpResponse:
                 form.add_error("password1", exc.error_dict.pop("password"))
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"Account {account.username} creato.")
+            sent = "" if d["password1"] else f": invito inviato a {account.email}"
+            messages.success(request, f"Account {account.username} creato{sent}.")
             return redirect("staff_admin:bo_staff")
     return _page(request, "backoffice/staff_form.html", form=form)
+
+
+def _invite_url(request: HttpRequest, account: Account) -> str:
+    path = reverse(
+        "staff_admin:bo_set_password",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
+            "token": default_token_generator.make_token(account),
+        },
+    )
+    return request.build_absolute_uri(path)
+
+
+def staff_set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The invitation link: public (the invited person has no password yet),
+    valid once, since the token depends on the password it replaces."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        pk = 0
+    account = Account.objects.filter(pk=pk, kind=Account.Kind.STAFF, is_active=True).first()
+    if account is None or not default_token_generator.check_token(account, token):
+        return render(request, "backoffice/set_password.html", _ctx(request, invalid=True), status=400)
+    form = PasswordSetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_password_set(account=account, password=form.cleaned_data["password1"], request=request)
+        except ValidationError as exc:
+            form.add_error("password1", exc.message_dict["password"])
+        else:
+            messages.success(request, "Password impostata: ora puoi accedere.")
+            return redirect("staff_admin:login")
+    return render(request, "backoffice/set_password.html", _ctx(request, form=form, account=account))
 
 
 def _staff_account(pk: int) -> Account:

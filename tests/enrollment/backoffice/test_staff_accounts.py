@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -12,8 +14,9 @@ from core.models import AuditEntry
 from enrollment.backoffice.roles import AMMINISTRATORE, OPERATORE, SOLA_LETTURA, staff_role
 from enrollment.backoffice.services import staff_account_create, staff_role_set
 from identity.models import Account
-from tests.conftest import PALOSCO_HOST
+from tests.conftest import PALOSCO_HOST, ROMANO_HOST
 from tests.enrollment.backoffice.conftest import client_for
+from tests.jobs import run_pending_jobs
 
 STRONG = "Scuolabus-Verde-2026"
 
@@ -46,7 +49,8 @@ def test_admin_creates_a_staff_account_that_can_sign_in(palosco, admin_user) -> 
         assert staff_role(account) == OPERATORE
         assert account.password.startswith("argon2")
         entry = AuditEntry.objects.get(action="staff.created")
-        assert entry.actor == admin_user and entry.data == {"username": "giulia.neri", "role": OPERATORE}
+        assert entry.actor == admin_user
+        assert entry.data == {"username": "giulia.neri", "role": OPERATORE, "invited": False}
         assert STRONG not in str(entry.data)
     new = _login("giulia.neri", STRONG)
     assert new.get("/admin/iscrizioni/").status_code == 200
@@ -150,3 +154,40 @@ def test_password_change_page_is_the_comunes(palosco, operatore) -> None:  # typ
     )
     assert response.status_code == 302
     assert _login(operatore.username, "Nuova-Chiave-2027").get("/admin/").status_code == 200
+
+
+def test_invitation_mail_with_a_one_time_set_password_link(palosco, admin_user, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(palosco, admin_user)
+    response = client.post(reverse("staff_admin:bo_staff_new"), _new(password1="", password2=""), follow=True)
+    assert "invito inviato a giulia.neri@comune.example.org" in response.content.decode()
+    with tenant_context(palosco):
+        account = Account.objects.get(username="giulia.neri")
+        assert not account.has_usable_password()
+        assert AuditEntry.objects.get(action="staff.created").data["invited"] is True
+        assert run_pending_jobs() == 1
+    assert smtp_server.messages[0]["To"] == "giulia.neri@comune.example.org"
+    body = smtp_server.bodies()[0]
+    link = re.search(r"http://palosco\.localhost/admin/imposta-password/\S+/", body)
+    assert link and "giulia.neri" in body and OPERATORE in body
+    path = link.group(0).removeprefix("http://palosco.localhost")
+    invited = Client(HTTP_HOST=PALOSCO_HOST)
+    assert 'for="id_password1"' in invited.get(path).content.decode()
+    html = invited.post(path, {"password1": "12345678", "password2": "12345678"}).content.decode()
+    assert 'role="alert"' in html and "interamente numerica" in html
+    assert invited.post(path, {"password1": STRONG, "password2": STRONG}).status_code == 302
+    assert _login("giulia.neri", STRONG).get("/admin/iscrizioni/").status_code == 200
+    # The link works once: the token depends on the password it replaced.
+    reused = Client(HTTP_HOST=PALOSCO_HOST).get(path)
+    assert reused.status_code == 400 and "Collegamento non valido" in reused.content.decode()
+    assert Client(HTTP_HOST=PALOSCO_HOST).get("/admin/imposta-password/xx/yy/").status_code == 400
+
+
+def test_invitation_link_is_useless_on_another_comune(palosco, romano, admin_user, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    client_for(palosco, admin_user).post(
+        reverse("staff_admin:bo_staff_new"), _new(password1="", password2="")
+    )
+    with tenant_context(palosco):
+        run_pending_jobs()
+    path = re.search(r"/admin/imposta-password/\S+/", smtp_server.bodies()[0]).group(0)
+    response = Client(HTTP_HOST=ROMANO_HOST).post(path, {"password1": STRONG, "password2": STRONG})
+    assert response.status_code == 400

@@ -130,3 +130,24 @@ def test_sportello_reuses_the_guardian_and_refuses_duplicates(in_palosco, operat
         sportello_enrollment_create(
             by=operatore, guardian_data=guardian_data(), pupil_data=pupil_data(), services=[pre], extra=extra
         )
+
+
+def test_riapri_of_a_rejected_enrollment_never_overbooks(
+    palosco, operatore, full_service, smtp_server
+) -> None:  # type: ignore[no-untyped-def]
+    post, (first, _, third) = full_service
+    client = client_for(palosco, operatore)
+    client.post(reverse("staff_admin:bo_reject", args=[first.pk]), {"motivo": "Documenti mancanti"})
+    client.post(reverse("staff_admin:bo_promote", args=[post.pk]))  # second takes the place
+    with tenant_context(palosco):
+        discard_pending_jobs()
+    client.post(reverse("staff_admin:bo_reopen", args=[first.pk]))
+    with tenant_context(palosco):
+        first.refresh_from_db()
+        third.refresh_from_db()
+        assert first.status == S.INVIATA and first.waiting_position == 2  # after third (now 1)
+        assert third.waiting_position == 1
+        entry = AuditEntry.objects.get(action="enrollment.waiting_queued")
+        assert entry.data["after"] == {"waiting_position": 2}
+        assert run_pending_jobs() == 1
+    assert "lista d'attesa, posizione 2" in smtp_server.bodies()[0]
