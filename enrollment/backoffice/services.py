@@ -28,7 +28,7 @@ from core.services import audit_record, email_enqueue
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
 from enrollment.backoffice.selectors import confirmed_count, places_taken, service_staff_edited_fields
 from enrollment.models import Enrollment, Guardian, Pupil, Service
-from enrollment.selectors import comune_current
+from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
     GUARDIAN_FIELDS,
     PUPIL_FIELDS,
@@ -266,8 +266,15 @@ def sportello_enrollment_create(
                     f"(n. {taken.reference}).",
                     code="duplicate",
                 )
+            renewal_of = None
+            if kind == Enrollment.Kind.RINNOVO:
+                renewal_of = Enrollment.objects.filter(
+                    pupil=pupil, service__code=service.code, status=Status.CONFERMATA,
+                    school_year=previous_school_year(service.school_year),
+                ).first()  # fmt: skip
             values = {
                 "domanda": domanda, "guardian": guardian, "kind": kind, "status": Status.BOZZA,
+                "renewal_of": renewal_of,
                 "extra": {k: v for k, v in extra.get(service.code, {}).items() if v},
                 "via_sportello": True, "created_by": by, "first_saved_at": now, "updated_at": now,
                 "submitted_at": None, "decided_at": None, "waiting_position": None, "outcome_note": "",
@@ -294,6 +301,20 @@ def sportello_enrollment_create(
             rows.append(row)
         consent_record(account=None, guardian=guardian, domanda=domanda)
         return enrollments_submit(enrollments=rows, by=by, request=request)
+
+
+def enrollments_export_record(
+    *, by: Account, fmt: str, filters: dict[str, str], request: HttpRequest | None = None
+) -> None:
+    """Personal data leaving the system: who exported which list, when."""
+    role_require(by, Action.EXPORT)
+    audit_record(
+        action="enrollment.exported",
+        actor=by,
+        message=f"Esportazione {fmt.upper()} dell'elenco iscrizioni",
+        data={"format": fmt, "filters": filters},
+        request=request,
+    )
 
 
 # Catalogue ------------------------------------------------------------------

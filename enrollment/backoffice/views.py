@@ -41,6 +41,7 @@ from enrollment.backoffice.services import (
     OPERATIONAL_FIELDS,
     enrollment_reopen_notify,
     enrollments_confirm_bulk,
+    enrollments_export_record,
     service_create,
     service_staff_edits_clear,
     service_update,
@@ -138,8 +139,14 @@ def _filtered(request: HttpRequest) -> Any:
     return sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
 
 
+def _export_record(request: HttpRequest, fmt: str) -> None:
+    filters = {k: v for k, v in request.GET.items() if v}
+    enrollments_export_record(by=request.user, fmt=fmt, filters=filters, request=request)
+
+
 @allowed(Action.EXPORT)
 def export_csv(request: HttpRequest) -> HttpResponse:
+    _export_record(request, "csv")
     response = StreamingHttpResponse(
         exports.csv_lines(_filtered(request)), content_type="text/csv; charset=utf-8"
     )
@@ -149,6 +156,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @allowed(Action.EXPORT)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
+    _export_record(request, "xlsx")
     return FileResponse(
         exports.xlsx_file(_filtered(request)),
         as_attachment=True,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from openpyxl import load_workbook
 
+from core.models import AuditEntry
 from enrollment.backoffice import views
 from enrollment.backoffice.exports import HEADERS
 from enrollment.models import Enrollment
@@ -121,6 +122,10 @@ def test_csv_export_for_italian_excel(palosco, staff, rows) -> None:  # type: ig
     assert by_ref[a.reference]["Data di nascita alunno"] == a.pupil.birth_date.strftime("%d/%m/%Y")
     # A value that Excel would run as a formula is neutralised.
     assert by_ref[c.reference]["Nome alunno"] == "'=HYPERLINK(1)"
+    with tenant_context(palosco):
+        entry = AuditEntry.objects.get(action="enrollment.exported")
+        assert entry.actor == staff["Sola lettura"]
+        assert entry.data == {"format": "csv", "filters": {"servizio": str(a.service_id)}}
 
 
 def test_xlsx_export(palosco, staff, rows) -> None:  # type: ignore[no-untyped-def]

@@ -151,3 +151,17 @@ def test_riapri_of_a_rejected_enrollment_never_overbooks(
         assert entry.data["after"] == {"waiting_position": 2}
         assert run_pending_jobs() == 1
     assert "lista d'attesa, posizione 2" in smtp_server.bodies()[0]
+
+
+def test_sportello_renewal_links_last_years_enrollment(in_palosco, operatore) -> None:  # type: ignore[no-untyped-def]
+    last_year = sportello_enrollment_create(
+        by=operatore, guardian_data=guardian_data(), pupil_data=pupil_data(), services=[service("POST")]
+    )[0]
+    Enrollment.objects.filter(pk=last_year.pk).update(
+        status=S.CONFERMATA, service=service("POST", "2024/2025"), school_year="2024/2025"
+    )
+    renewal = sportello_enrollment_create(
+        by=operatore, guardian_data=guardian_data(), pupil_data=pupil_data(), services=[service("POST")],
+        kind=Enrollment.Kind.RINNOVO,
+    )[0]  # fmt: skip
+    assert renewal.kind == Enrollment.Kind.RINNOVO and renewal.renewal_of == last_year
