@@ -10,12 +10,16 @@ around the services that hold the rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import admin
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
+from django.utils import translation
 
 from core.services import audit_record, client_ip
 from enrollment.backoffice import views
@@ -35,6 +39,11 @@ class StaffAdminSite(admin.AdminSite):
     password_change_template = "backoffice/password_change.html"  # noqa: S105 (a template)
     password_change_done_template = "backoffice/password_change_done.html"  # noqa: S105
 
+    def admin_view(
+        self, view: Callable[..., HttpResponse], cacheable: bool = False
+    ) -> Callable[..., HttpResponse]:
+        return _in_italian(super().admin_view(view, cacheable))
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and getattr(user, "kind", None) == Account.Kind.STAFF)
@@ -53,6 +62,9 @@ class StaffAdminSite(admin.AdminSite):
         return views.dashboard(request)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return _in_italian(self._login)(request, extra_context)
+
+    def _login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The admin's sign-in with a limit of failed attempts per address and user name."""
         if request.method != "POST":
             return super().login(request, extra_context)
@@ -73,6 +85,21 @@ class StaffAdminSite(admin.AdminSite):
             audit_record(action="login.failed", actor_label=request.POST.get("username", "")[:150],
                          data={"backend": "backoffice"}, request=request)  # fmt: skip
         return response
+
+
+def _in_italian(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The office works in Italian whatever the browser asks: the pages, the
+    dates and Django's own messages (the parents' portal keeps its switch)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override("it"):
+            response = view(request, *args, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    return wrapper
 
 
 def _as_get(request: HttpRequest) -> HttpRequest:

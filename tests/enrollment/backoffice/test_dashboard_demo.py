@@ -58,3 +58,14 @@ def test_demo_staff_one_per_role(palosco) -> None:  # type: ignore[no-untyped-de
     assert client.get("/admin/iscrizioni/").status_code == 200
     assert client.get("/admin/sportello/").status_code == 403
     assert any("lettura.<slug>" in line for line in demo.banner_lines(port=8000))
+
+
+def test_back_office_is_italian_whatever_the_browser_asks(palosco, staff) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(palosco, staff[SOLA_LETTURA])
+    html = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="it">' in html
+    assert "Wed" not in html and "Mon" not in html
+    login = Client(HTTP_HOST=PALOSCO_HOST).post(
+        "/admin/login/", {"username": "x", "password": "y"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Inserisci" in login.content.decode()  # Django's own error, in Italian
