@@ -135,8 +135,17 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest) -> Any:
+    """The list's queryset, or None when the filters are invalid (an export
+    must never fall back to the whole list)."""
     form = EnrollmentFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return None
     return sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    messages.error(request, "Correggi i filtri prima di esportare l'elenco.")
+    return redirect(f"{reverse('staff_admin:bo_list')}?{request.GET.urlencode()}")
 
 
 def _export_record(request: HttpRequest, fmt: str) -> None:
@@ -146,19 +155,23 @@ def _export_record(request: HttpRequest, fmt: str) -> None:
 
 @allowed(Action.EXPORT)
 def export_csv(request: HttpRequest) -> HttpResponse:
+    qs = _filtered(request)
+    if qs is None:
+        return _back_to_list(request)
     _export_record(request, "csv")
-    response = StreamingHttpResponse(
-        exports.csv_lines(_filtered(request)), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename("csv")}"'
     return response
 
 
 @allowed(Action.EXPORT)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
+    qs = _filtered(request)
+    if qs is None:
+        return _back_to_list(request)
     _export_record(request, "xlsx")
     return FileResponse(
-        exports.xlsx_file(_filtered(request)),
+        exports.xlsx_file(qs),
         as_attachment=True,
         filename=exports.export_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -169,7 +182,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 @allowed(Action.DECIDE)
 def bulk_confirm(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    rows = list(Enrollment.objects.filter(pk__in=ids))
+    rows = list(Enrollment.objects.filter(pk__in=ids).exclude(status=Enrollment.Status.BOZZA))
     if not rows:
         messages.error(request, "Seleziona almeno un'iscrizione da confermare.")
     else:

@@ -144,3 +144,14 @@ def test_xlsx_export(palosco, staff, rows) -> None:  # type: ignore[no-untyped-d
     assert row["Numero di riferimento"] == b.reference
     assert row["Tipo"] == "Rinnovo" and row["Stato"] == "Confermata"
     assert row["Cognome genitore/tutore"] == "Rossi"
+
+
+def test_export_with_invalid_filters_exports_nothing(palosco, staff, rows) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(palosco, staff["Operatore"])
+    for name in ("bo_export_csv", "bo_export_xlsx"):
+        response = client.get(reverse(f"staff_admin:{name}"), {"dal": "ieri"}, follow=True)
+        html = response.content.decode()
+        assert response.redirect_chain[0][0] == f"{LIST}?dal=ieri"
+        assert "Correggi i filtri prima di esportare" in html and "formato gg/mm/aaaa" in html
+    with tenant_context(palosco):
+        assert not AuditEntry.objects.filter(action="enrollment.exported").exists()
