@@ -46,6 +46,15 @@ class EnrollmentFilterForm(forms.Form):
     tipo = forms.ChoiceField(
         label="Tipo", choices=[("", "Nuove e rinnovi"), *Enrollment.Kind.choices], required=False
     )
+    canale = forms.ChoiceField(
+        label="Inserita da",
+        choices=[
+            ("", "Portale e sportello"),
+            ("portale", "Genitore nel portale"),
+            ("sportello", "Ufficio allo sportello"),
+        ],
+        required=False,
+    )
     dal = _date("Inviata dal")
     al = _date("Inviata fino al")
     q = forms.CharField(
@@ -63,7 +72,7 @@ class EnrollmentFilterForm(forms.Form):
         self.fields["servizio"].queryset = Service.objects.order_by("-school_year", "name")
         self.fields["servizio"].label_from_instance = lambda s: f"{s.name} {s.school_year}"
         self.fields["anno"].choices = [("", "Tutti gli anni")] + [(y, y) for y in school_years()]
-        for name in ("anno", "stato", "tipo", "ordina"):
+        for name in ("anno", "stato", "tipo", "canale", "ordina"):
             self.fields[name].error_messages["invalid_choice"] = "Scegli un valore dell'elenco."
 
     def clean(self) -> dict[str, Any]:
@@ -82,6 +91,7 @@ class EnrollmentFilterForm(forms.Form):
             date_from=d.get("dal"),
             date_to=d.get("al"),
             q=(d.get("q") or "").strip(),
+            via_sportello={"portale": False, "sportello": True}.get(d.get("canale") or ""),
             ordering=d.get("ordina") or "recenti",
         )
 

@@ -71,6 +71,10 @@ def test_filters_and_search(palosco, staff, rows) -> None:  # type: ignore[no-un
     year, number = c.reference.split("-")
     assert _list(client, q=f"{year}-{int(number)}") == {c.reference}
     assert _list(client, q="nessuno") == set()
+    with tenant_context(palosco):
+        Enrollment.objects.filter(pk=c.pk).update(via_sportello=True)
+    assert _list(client, canale="sportello") == {c.reference}
+    assert _list(client, canale="portale") == {a.reference, b.reference}
 
 
 def test_invalid_filters_are_explained(palosco, staff, rows) -> None:  # type: ignore[no-untyped-def]
