@@ -178,8 +178,8 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @allowed(Action.DECIDE)
+@require_POST
 def bulk_confirm(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     rows = list(Enrollment.objects.filter(pk__in=ids).exclude(status=Enrollment.Status.BOZZA))
@@ -236,8 +236,8 @@ def _decide(request: HttpRequest, pk: int, run: Callable[[Enrollment], Any], don
     return redirect("staff_admin:bo_detail", pk=e.pk)
 
 
-@require_POST
 @allowed(Action.DECIDE)
+@require_POST
 def enrollment_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConfirmForm(request.POST)
     if not form.is_valid():
@@ -252,8 +252,8 @@ def enrollment_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 @allowed(Action.DECIDE)
+@require_POST
 def enrollment_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = RejectForm(request.POST)
     if not form.is_valid():
@@ -268,8 +268,8 @@ def enrollment_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
 @allowed(Action.DECIDE)
+@require_POST
 def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(
         request,
@@ -300,8 +300,8 @@ def waiting_lists(request: HttpRequest) -> HttpResponse:
     return _page(request, "backoffice/waiting.html", services=[t for t in services if t[1]])
 
 
-@require_POST
 @allowed(Action.WAITING_LIST)
+@require_POST
 def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=service_id)
     try:
@@ -366,8 +366,8 @@ def service_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "backoffice/service_form.html", form=form, service=None, edited=set())
 
 
-@require_POST
 @allowed(Action.CATALOGUE)
+@require_POST
 def service_edits_clear(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     service_staff_edits_clear(service=service, by=request.user, request=request)
@@ -477,8 +477,8 @@ def _staff_account(pk: int) -> Account:
     return get_object_or_404(Account, pk=pk, kind=Account.Kind.STAFF)
 
 
-@require_POST
 @allowed(Action.STAFF)
+@require_POST
 def staff_role_change(request: HttpRequest, pk: int) -> HttpResponse:
     account = _staff_account(pk)
     form = RoleForm(request.POST)
@@ -494,8 +494,8 @@ def staff_role_change(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff_admin:bo_staff")
 
 
-@require_POST
 @allowed(Action.STAFF)
+@require_POST
 def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     account = _staff_account(pk)
     try:

@@ -138,3 +138,65 @@ def test_anonymous_and_parents_are_sent_to_the_staff_login(palosco, palosco_clie
         parent = parent_create(username="PAL-000777", is_staff=True)
     response = client_for(palosco, parent).get("/admin/iscrizioni/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+# Every back-office URL and the action it needs: a new page missing here fails
+# the first test below, a page missing its role check fails the second.
+URL_ACTIONS = {
+    "bo_list": Action.VIEW,
+    "bo_export_csv": Action.EXPORT,
+    "bo_export_xlsx": Action.EXPORT,
+    "bo_bulk_confirm": Action.DECIDE,
+    "bo_detail": Action.VIEW,
+    "bo_confirm": Action.DECIDE,
+    "bo_reject": Action.DECIDE,
+    "bo_reopen": Action.DECIDE,
+    "bo_riepilogo": Action.VIEW,
+    "bo_waiting": Action.VIEW,
+    "bo_promote": Action.WAITING_LIST,
+    "bo_catalogue": Action.VIEW,
+    "bo_service_new": Action.CATALOGUE,
+    "bo_service_edit": Action.CATALOGUE,
+    "bo_service_clear": Action.CATALOGUE,
+    "bo_sportello": Action.SPORTELLO,
+    "bo_staff": Action.STAFF,
+    "bo_staff_new": Action.STAFF,
+    "bo_staff_role": Action.STAFF,
+    "bo_staff_deactivate": Action.STAFF,
+    "bo_audit": Action.VIEW,
+}
+
+
+def test_every_back_office_url_is_in_the_matrix() -> None:
+    from enrollment.backoffice.urls import urlpatterns
+
+    assert {p.name for p in urlpatterns} == set(URL_ACTIONS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_refuses_roles_without_its_action(palosco, staff, role) -> None:  # type: ignore[no-untyped-def]
+    from django_tenants.utils import tenant_context
+
+    from enrollment.backoffice.urls import urlpatterns
+
+    with tenant_context(palosco):
+        e = submitted(service("PRE"))
+    client = client_for(palosco, staff[role])
+    ids = {"pk": e.pk, "service_id": e.service_id}
+    for pattern in urlpatterns:
+        action = URL_ACTIONS[pattern.name]
+        args = {k: ids[k] if k != "pk" or "staff" not in pattern.name else staff[role].pk
+                for k in pattern.pattern.converters}  # fmt: skip
+        url = reverse(f"staff_admin:{pattern.name}", kwargs=args)
+        for method in (client.get, client.post):
+            response = method(url)
+            if response.streaming:  # reading to the end closes the export's temporary file
+                b"".join(response.streaming_content)
+            status = response.status_code
+            if action in EXPECTED[role]:
+                assert status != 403, (pattern.name, method.__name__)
+            else:
+                assert status == 403, (pattern.name, method.__name__)
+    with tenant_context(palosco):
+        e.refresh_from_db()
+        assert e.status == Enrollment.Status.INVIATA or Action.DECIDE in EXPECTED[role]
