@@ -1,63 +1,110 @@
-"""The comune staff's back office at /admin/ on the comune's host."""
+"""The comune staff's back office at /admin/ on the comune's host.
+
+The Django AdminSite is the shell: it gives sign-in, sign-out, password
+change, CSRF and no-cache for every page, and checks that the visitor is a
+staff account of this comune. The pages themselves are the back office's
+own views (`enrollment.backoffice`), rendered with the comune's branding
+on Bootstrap Italia; no ModelAdmin is registered, so nothing can be changed
+around the services that hold the rules.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-from core.models import AuditEntry
-from enrollment.models import Enrollment, Service
+from django.contrib import admin
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path
+from django.utils import translation
+
+from core.services import audit_record, client_ip
+from enrollment.backoffice import views
+from enrollment.backoffice.urls import urlpatterns as backoffice_urls
 from identity.models import Account
+
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = 15 * 60
 
 
 class StaffAdminSite(admin.AdminSite):
     site_header = "Gestione iscrizioni"
     site_title = "Gestione iscrizioni"
-    index_title = "Servizi e iscrizioni"
+    index_title = "Cruscotto"
+    login_template = "backoffice/login.html"
+    logout_template = "backoffice/logged_out.html"
+    password_change_template = "backoffice/password_change.html"  # noqa: S105 (a template)
+    password_change_done_template = "backoffice/password_change_done.html"  # noqa: S105
+
+    def admin_view(
+        self, view: Callable[..., HttpResponse], cacheable: bool = False
+    ) -> Callable[..., HttpResponse]:
+        return _in_italian(super().admin_view(view, cacheable))
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and getattr(user, "kind", None) == Account.Kind.STAFF)
 
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        ours = [path(str(p.pattern), self.admin_view(p.callback), name=p.name) for p in backoffice_urls]
+        # The invitation link is opened before its owner can sign in.
+        public = [
+            path(
+                "imposta-password/<str:uidb64>/<str:token>/", views.staff_set_password, name="bo_set_password"
+            )
+        ]
+        return public + ours + super().get_urls()
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return views.dashboard(request)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return _in_italian(self._login)(request, extra_context)
+
+    def _login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The admin's sign-in with a limit of failed attempts per address and user name."""
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        key = f"backoffice-login:{client_ip(request)}:{request.POST.get('username', '').lower()[:150]}"
+        failures = cache.get(key, 0)
+        if failures >= LOGIN_ATTEMPTS:
+            context = {**(extra_context or {}), "locked": True}
+            response = super().login(_as_get(request), context)
+            response.status_code = 429
+            return response
+        response = super().login(request, extra_context)
+        if request.user.is_authenticated and self.has_permission(request):
+            cache.delete(key)
+            audit_record(action="login.success", actor=request.user, obj=request.user,
+                         data={"backend": "backoffice"}, request=request)  # fmt: skip
+        else:
+            cache.set(key, failures + 1, LOGIN_WINDOW)
+            audit_record(action="login.failed", actor_label=request.POST.get("username", "")[:150],
+                         data={"backend": "backoffice"}, request=request)  # fmt: skip
+        return response
+
+
+def _in_italian(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The office works in Italian whatever the browser asks: the pages, the
+    dates and Django's own messages (the parents' portal keeps its switch)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override("it"):
+            response = view(request, *args, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    return wrapper
+
+
+def _as_get(request: HttpRequest) -> HttpRequest:
+    request.method = "GET"
+    return request
+
 
 staff_site = StaffAdminSite(name="staff_admin")
-
-
-@admin.register(Service, site=staff_site)
-class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "school_year", "opens_at", "closes_at", "capacity")
-    list_filter = ("school_year",)
-
-
-@admin.register(AuditEntry, site=staff_site)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_label", "action", "object_type", "object_id", "message")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(Enrollment, site=staff_site)
-class EnrollmentAdmin(admin.ModelAdmin):
-    """Read-only until the back office's actions (which go through
-    enrollment.services) exist: no status is ever changed by a plain save."""
-
-    list_display = ("reference", "pupil", "service", "school_year", "kind", "status", "waiting_position")
-    list_filter = ("school_year", "service", "status", "kind")
-    search_fields = ("reference", "pupil__last_name", "pupil__codice_fiscale", "guardian__last_name")
-    list_select_related = ("pupil", "service")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -63,8 +63,14 @@ class EnrollmentError(Exception):
 def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
     """Create or update the catalogue from the comune's config; never deletes.
 
-    Returns one line per service created or changed.
+    Returns one line per service created, changed, or whose staff-edited
+    fields were kept: a field the office changed in the back office (window,
+    capacity, fee note) is never overwritten by the YAML, and the report says
+    so (enrollment.backoffice.services.catalogue_sync_values).
     """
+    # Imported here: the back office builds on this module.
+    from enrollment.backoffice.services import catalogue_sync_values
+
     changes: list[str] = []
     with transaction.atomic():
         existing = {(s.code, s.school_year): s for s in Service.objects.select_for_update()}
@@ -75,12 +81,18 @@ def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
                 Service.objects.create(code=cfg.code, school_year=cfg.school_year, **values)
                 changes.append(f"service {cfg.code} {cfg.school_year} created")
                 continue
-            changed = [f for f, v in values.items() if getattr(service, f) != v]
+            apply, kept = catalogue_sync_values(service=service, values=values)
+            changed = [f for f, v in apply.items() if getattr(service, f) != v]
             if changed:
                 for f in changed:
-                    setattr(service, f, values[f])
+                    setattr(service, f, apply[f])
                 service.save()
                 changes.append(f"service {cfg.code} {cfg.school_year} updated ({', '.join(changed)})")
+            if kept:
+                changes.append(
+                    f"service {cfg.code} {cfg.school_year} kept staff values "
+                    f"({', '.join(kept)}) over the YAML"
+                )
     return changes
 
 

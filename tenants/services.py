@@ -252,12 +252,6 @@ def comune_config_update(*, comune: Comune, config: ComuneConfig, by: Any = None
     return comune_apply_config(config=config, by=by)
 
 
-ADMIN_GROUP = "Amministratore comune"
-# The comune's administrator manages its catalogue, enrollments and staff
-# accounts, and reads (never edits) its audit log.
-ADMIN_GROUP_APPS = ("enrollment", "identity", "auth")
-
-
 @dataclass
 class OnboardResult:
     comune: Comune
@@ -272,15 +266,10 @@ def comune_url(comune: Comune, path: str = "/") -> str:
 
 
 def _admin_group() -> Any:
-    from django.contrib.auth.models import Group, Permission
+    """The back office's "Amministratore comune" role (enrollment/backoffice/roles.py)."""
+    from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
 
-    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
-    if created:
-        perms = Permission.objects.filter(
-            content_type__app_label__in=ADMIN_GROUP_APPS
-        ) | Permission.objects.filter(content_type__app_label="core", codename__startswith="view_")
-        group.permissions.set(perms)
-    return group
+    return next(g for g in staff_roles_ensure() if g.name == AMMINISTRATORE)
 
 
 def comune_onboard(

@@ -46,3 +46,15 @@ def operator_client(operator: Account) -> Client:
     password_login(client, operator.username, OPERATOR_PASSWORD)
     pass_second_factor(client, operator)
     return client
+
+
+def comune_admin_create(username: str, password: str) -> Account:
+    """A staff account of the current comune schema with the back office's administrator role."""
+    from django.contrib.auth.models import Group
+
+    from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
+
+    account = Account.objects.create_user(username, password, kind=Account.Kind.STAFF, is_staff=True)
+    staff_roles_ensure()
+    account.groups.add(Group.objects.get(name=AMMINISTRATORE))
+    return account

@@ -12,6 +12,7 @@ from identity.models import Account
 from tenants.config import config_dump, config_parse
 from tenants.models import Comune, Domain
 from tests.conftest import PALOSCO_HOST, ROMANO_HOST
+from tests.superadmin.conftest import comune_admin_create
 
 STAFF_PASSWORD = "Ufficio-Prova-2026"
 
@@ -87,7 +88,7 @@ def test_export_yaml_round_trips(operator_client: Client, operator: Account, pal
 
 def _palosco_staff() -> None:
     with schema_context("palosco"):
-        Account.objects.create_user("ufficio.prova", STAFF_PASSWORD, kind=Account.Kind.STAFF, is_staff=True)
+        comune_admin_create("ufficio.prova", STAFF_PASSWORD)
 
 
 def test_suspend_needs_a_reason(operator_client: Client) -> None:

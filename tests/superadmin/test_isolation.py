@@ -7,16 +7,14 @@ from django_tenants.utils import schema_context
 
 from identity.models import Account
 from tests.conftest import PALOSCO_HOST, PUBLIC_HOST
-from tests.superadmin.conftest import OPERATOR_PASSWORD
+from tests.superadmin.conftest import OPERATOR_PASSWORD, comune_admin_create
 
 STAFF_PASSWORD = "Ufficio-Prova-2026"
 
 
 def _palosco_staff() -> Account:
     with schema_context("palosco"):
-        return Account.objects.create_user(
-            "ufficio.prova", STAFF_PASSWORD, kind=Account.Kind.STAFF, is_staff=True, is_superuser=True
-        )
+        return comune_admin_create("ufficio.prova", STAFF_PASSWORD)
 
 
 def test_operator_cannot_log_in_to_a_comune_admin(operator: Account) -> None:

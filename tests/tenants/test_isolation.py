@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
 from enrollment.models import Service
 from identity.models import Account
 
@@ -32,6 +34,8 @@ def test_session_of_one_host_is_worthless_on_another(palosco, romano) -> None:  
         staff = Account.objects.create_user(
             "ufficio.prova", "Ufficio-Prova-2026", kind=Account.Kind.STAFF, is_staff=True
         )
+        staff_roles_ensure()
+        staff.groups.add(Group.objects.get(name=AMMINISTRATORE))
     palosco_client = Client(HTTP_HOST="palosco.localhost")
     with tenant_context(palosco):  # the session row is written in Palosco's schema
         palosco_client.force_login(staff)

@@ -13,7 +13,13 @@ from django_tenants.utils import schema_context
 
 from tenants.selectors import comuni_list
 
-DEMO_MODULES = ["identity.demo", "enrollment.demo", "identity.spid.demo", "superadmin.demo"]
+DEMO_MODULES = [
+    "identity.demo",
+    "enrollment.demo",
+    "enrollment.backoffice.demo",
+    "identity.spid.demo",
+    "superadmin.demo",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,237 @@
+"""Reads of the back office: the filtered enrollment list, dashboard counts,
+waiting lists, history of an enrollment and the staff accounts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from core.models import AuditEntry
+from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.services import HOLDS_PLACE
+from identity.models import Account
+from tenants.config import ROME
+
+Status = Enrollment.Status
+REFERENCE_RE = re.compile(r"^\d{4}-\d{1,6}$")
+CF_RE = re.compile(r"^[A-Z0-9]{16}$")
+
+# Sort keys offered in the list; the primary key breaks ties so pages are stable.
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "recenti": ("-submitted_at", "-id"),
+    "meno_recenti": ("submitted_at", "id"),
+    "alunno": ("pupil__last_name", "pupil__first_name", "id"),
+    "riferimento": ("reference",),
+    "stato": ("status", "-submitted_at", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class EnrollmentFilters:
+    service: Service | None = None
+    school_year: str = ""
+    status: str = ""
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    ordering: str = "recenti"
+    via_sportello: bool | None = None
+
+
+def school_years() -> list[str]:
+    return list(Service.objects.order_by("-school_year").values_list("school_year", flat=True).distinct())
+
+
+def _search(qs: QuerySet[Enrollment], q: str) -> QuerySet[Enrollment]:
+    """Reference and codice fiscale match exactly (indexed); anything else is a
+    name prefix of pupil or guardian, word by word."""
+    q = q.strip()
+    if not q:
+        return qs
+    upper = q.upper()
+    if REFERENCE_RE.match(q):
+        year, number = q.split("-")
+        return qs.filter(reference=f"{year}-{int(number):06d}")
+    if CF_RE.match(upper) and any(c.isdigit() for c in upper):
+        return qs.filter(Q(pupil__codice_fiscale=upper) | Q(guardian__codice_fiscale=upper))
+    for word in q.split():
+        # Two indexed subqueries (UPPER(name) LIKE 'WORD%') instead of an OR
+        # across joins, which would scan every pupil and guardian.
+        name = Q(last_name__istartswith=word) | Q(first_name__istartswith=word)
+        qs = qs.filter(
+            Q(pupil__in=Pupil.objects.filter(name).values("pk"))
+            | Q(guardian__in=Guardian.objects.filter(name).values("pk"))
+        )
+    return qs
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ROME)
+
+
+def enrollments_for_staff(*, filters: EnrollmentFilters) -> QuerySet[Enrollment]:
+    """Submitted enrollments (drafts are the parent's and not yet sent to the
+    office) matching the filters, with what the list and exports show."""
+    qs = Enrollment.objects.exclude(status=Status.BOZZA).select_related("pupil", "guardian", "service")
+    if filters.service is not None:
+        qs = qs.filter(service=filters.service)
+    if filters.school_year:
+        qs = qs.filter(school_year=filters.school_year)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.via_sportello is not None:
+        qs = qs.filter(via_sportello=filters.via_sportello)
+    if filters.date_from:
+        qs = qs.filter(submitted_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(submitted_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    qs = _search(qs, filters.q)
+    return qs.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["recenti"]))
+
+
+def enrollment_for_staff(*, pk: int) -> Enrollment | None:
+    return (
+        Enrollment.objects.exclude(status=Status.BOZZA)
+        .select_related("pupil", "guardian", "guardian__account", "service", "created_by", "renewal_of")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def enrollment_history(*, enrollment: Enrollment) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(
+        object_type=Enrollment._meta.label_lower, object_id=str(enrollment.pk)
+    ).order_by("at", "id")
+
+
+def domanda_siblings(*, enrollment: Enrollment) -> QuerySet[Enrollment]:
+    """The other services requested in the same form."""
+    return (
+        Enrollment.objects.filter(domanda=enrollment.domanda)
+        .exclude(pk=enrollment.pk)
+        .select_related("service")
+        .order_by("service__name")
+    )
+
+
+def places_taken(*, service: Service) -> int:
+    return Enrollment.objects.filter(
+        service=service, status__in=HOLDS_PLACE, waiting_position__isnull=True
+    ).count()
+
+
+def confirmed_count(*, service: Service) -> int:
+    return Enrollment.objects.filter(service=service, status=Status.CONFERMATA).count()
+
+
+def waiting_list_for_staff(*, service: Service) -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.filter(service=service, status=Status.INVIATA, waiting_position__isnull=False)
+        .select_related("pupil", "guardian")
+        .order_by("waiting_position", "id")
+    )
+
+
+@dataclass
+class ServiceCounts:
+    service: Service
+    by_status: dict[str, int]
+    places_taken: int
+    waiting: int
+
+    @property
+    def places_left(self) -> int | None:
+        if self.service.capacity is None:
+            return None
+        return max(self.service.capacity - self.places_taken, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def dashboard_counts(*, school_year: str) -> list[ServiceCounts]:
+    """Counts by status, places taken and waiting list per service of the year,
+    in two grouped queries whatever the number of enrollments."""
+    services = list(Service.objects.filter(school_year=school_year).order_by("name"))
+    rows = (
+        Enrollment.objects.filter(school_year=school_year)
+        .exclude(status=Status.BOZZA)
+        .values("service_id", "status")
+        .annotate(
+            n=Count("id"),
+            waiting=Count("id", filter=Q(waiting_position__isnull=False)),
+        )
+    )
+    out = {s.pk: ServiceCounts(service=s, by_status={st: 0 for st in Status.values if st != Status.BOZZA},
+                               places_taken=0, waiting=0) for s in services}  # fmt: skip
+    for row in rows:
+        counts = out.get(row["service_id"])
+        if counts is None:
+            continue
+        counts.by_status[row["status"]] = row["n"]
+        if row["status"] in HOLDS_PLACE:
+            counts.places_taken += row["n"] - row["waiting"]
+        if row["status"] == Status.INVIATA:
+            counts.waiting += row["waiting"]
+    return list(out.values())
+
+
+def submissions_per_day(*, school_year: str, days: int = 30) -> list[tuple[date, int]]:
+    """Enrollments submitted per day over the last `days` days (comune's time)."""
+    since = timezone.localdate(timezone=ROME) - timedelta(days=days - 1)
+    rows = dict(
+        Enrollment.objects.filter(school_year=school_year, submitted_at__gte=_day_start(since))
+        .annotate(day=TruncDate("submitted_at", tzinfo=ROME))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return [(since + timedelta(days=i), rows.get(since + timedelta(days=i), 0)) for i in range(days)]
+
+
+def staff_accounts() -> QuerySet[Account]:
+    return (
+        Account.objects.filter(kind=Account.Kind.STAFF)
+        .prefetch_related("groups")
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
+
+
+def service_staff_edited_fields(*, service: Service) -> set[str]:
+    """Operational fields of `service` that staff changed in the back office.
+
+    The audit log is the record: every staff edit writes the changed fields,
+    and "Ripristina valori del file di configurazione" writes an entry that
+    clears them.
+    """
+    fields: set[str] = set()
+    entries = AuditEntry.objects.filter(
+        object_type=Service._meta.label_lower,
+        object_id=str(service.pk),
+        action__in=("service.staff_updated", "service.staff_edits_cleared"),
+    ).order_by("at", "id")
+    for entry in entries.values_list("action", "data"):
+        action, data = entry
+        if action == "service.staff_edits_cleared":
+            fields.clear()
+        else:
+            fields.update(data.get("fields", []))
+    return fields
+
+
+def services_for_staff() -> QuerySet[Service]:
+    return Service.objects.order_by("-school_year", "name")
+
+
+def audit_for_staff(*, limit: int = 200) -> Any:
+    return AuditEntry.objects.order_by("-at", "-id")[:limit]

@@ -1,0 +1,566 @@
+"""Staff-only writes of the back office.
+
+Decisions on a single enrollment use `enrollment.services` (the same
+functions every other surface uses); this module adds what only staff do:
+bulk confirm, waiting-list promotion, catalogue edits, enrollments at the
+counter (sportello) and staff accounts. Each function checks the caller's
+role, runs in one transaction, writes the audit log and queues its e-mails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.services import audit_record, email_enqueue
+from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
+from enrollment.backoffice.selectors import confirmed_count, places_taken, service_staff_edited_fields
+from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.selectors import comune_current, previous_school_year
+from enrollment.services import (
+    GUARDIAN_FIELDS,
+    PUPIL_FIELDS,
+    EnrollmentError,
+    consent_record,
+    enrollment_confirm,
+    enrollment_reopen,
+    enrollments_submit,
+    reference_allocate,
+)
+from identity.models import Account
+
+Status = Enrollment.Status
+# Fields of a service that the office decides (staff edits win over the YAML);
+# name and description stay the YAML's.
+OPERATIONAL_FIELDS = ("opens_at", "closes_at", "capacity", "fee_note", "new_enrollments", "renewals")
+
+
+def _value(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+def _mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
+    guardian = enrollment.guardian
+    to = guardian.email or (guardian.account.email if guardian.account_id else "")
+    if not to:
+        return
+    comune = comune_current()
+    email_enqueue(
+        to=[to],
+        subject=f"{subject} - {comune.display_name}",
+        body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
+        purpose=purpose,
+    )
+
+
+# Enrollments ----------------------------------------------------------------
+
+
+def enrollment_reopen_notify(
+    *, enrollment: Enrollment, by: Account, request: HttpRequest | None = None
+) -> Enrollment:
+    """ "Riapri": back to `inviata` (enrollment_reopen), and tell the parent,
+    who had been told the previous outcome.
+
+    A rejected enrollment did not hold a place: if the service has filled
+    up meanwhile it goes to the end of the waiting list, so reopening never
+    overbooks the service.
+    """
+    role_require(by, Action.DECIDE)
+    with transaction.atomic():
+        row = enrollment_reopen(enrollment=enrollment, by=by, request=request)
+        service = Service.objects.select_for_update().get(pk=row.service_id)
+        if service.capacity is not None and places_taken(service=service) > service.capacity:
+            last = Enrollment.objects.filter(service=service, status=Status.INVIATA).aggregate(
+                m=Max("waiting_position")
+            )["m"]
+            row.waiting_position = (last or 0) + 1
+            row.save(update_fields=["waiting_position"])
+            audit_record(
+                action="enrollment.waiting_queued",
+                actor=by,
+                obj=row,
+                message=f"{row.reference}: servizio al completo, lista d'attesa {row.waiting_position}",
+                data={
+                    "before": {"waiting_position": None},
+                    "after": {"waiting_position": row.waiting_position},
+                },
+                request=request,
+            )
+        _mail_parent(
+            row,
+            template="backoffice/email/reopened.txt",
+            subject=f"Iscrizione n. {row.reference} di nuovo in esame",
+            purpose="enrollment_reopened",
+        )
+    return row
+
+
+@dataclass
+class BulkResult:
+    done: list[Enrollment] = field(default_factory=list)
+    skipped: list[tuple[Enrollment, str]] = field(default_factory=list)
+
+
+def enrollments_confirm_bulk(
+    *, enrollments: Sequence[Enrollment], by: Account, request: HttpRequest | None = None
+) -> BulkResult:
+    """Confirm each selected enrollment through `enrollment_confirm`.
+
+    One that cannot be confirmed (already decided, on the waiting list) is
+    reported with its reason and does not stop the others.
+    """
+    role_require(by, Action.DECIDE)
+    result = BulkResult()
+    with transaction.atomic():
+        for enrollment in sorted(enrollments, key=lambda e: e.pk):
+            try:
+                with transaction.atomic():
+                    result.done.append(enrollment_confirm(enrollment=enrollment, by=by, request=request))
+            except EnrollmentError as exc:
+                result.skipped.append((enrollment, exc.message))
+        audit_record(
+            action="enrollment.bulk_confirmed",
+            actor=by,
+            message=f"Conferma multipla: {len(result.done)} confermate, {len(result.skipped)} non confermate",
+            data={
+                "confirmed": [e.reference for e in result.done],
+                "skipped": {e.reference: reason for e, reason in result.skipped},
+            },
+            request=request,
+        )
+    return result
+
+
+def waiting_list_promote(*, service: Service, by: Account, request: HttpRequest | None = None) -> Enrollment:
+    """Give the freed place to the first enrollment of the waiting list.
+
+    Order is kept: only the first in line can be promoted, and only when the
+    service has a place left; the others move up one position.
+    """
+    role_require(by, Action.WAITING_LIST)
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        first = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("pupil", "guardian", "guardian__account", "service")
+            .filter(service=service, status=Status.INVIATA, waiting_position__isnull=False)
+            .order_by("waiting_position", "id")
+            .first()
+        )
+        if first is None:
+            raise EnrollmentError("La lista d'attesa di questo servizio è vuota.", code="waiting_empty")
+        if service.capacity is not None and places_taken(service=service) >= service.capacity:
+            raise EnrollmentError(
+                f"{service.name} {service.school_year} non ha posti liberi: "
+                "aumenta i posti disponibili o attendi che se ne liberi uno.",
+                code="no_place",
+            )
+        position = first.waiting_position
+        first.waiting_position = None
+        first.updated_at = timezone.now()
+        first.save(update_fields=["waiting_position", "updated_at"])
+        Enrollment.objects.filter(
+            service=service, status=Status.INVIATA, waiting_position__gt=position
+        ).update(waiting_position=F("waiting_position") - 1)
+        audit_record(
+            action="enrollment.waiting_promoted",
+            actor=by,
+            obj=first,
+            message=f"{first.reference}: dalla lista d'attesa (posizione {position}) a un posto disponibile",
+            data={"before": {"waiting_position": position}, "after": {"waiting_position": None}},
+            request=request,
+        )
+        _mail_parent(
+            first,
+            template="backoffice/email/promoted.txt",
+            subject=f"Iscrizione n. {first.reference}: si è liberato un posto",
+            purpose="enrollment_promoted",
+        )
+    return first
+
+
+# Sportello ------------------------------------------------------------------
+
+
+def sportello_enrollment_create(
+    *,
+    by: Account,
+    guardian_data: dict[str, Any],
+    pupil_data: dict[str, Any],
+    services: Sequence[Service],
+    extra: dict[str, dict[str, str]] | None = None,
+    kind: str = Enrollment.Kind.NUOVA,
+    request: HttpRequest | None = None,
+) -> list[Enrollment]:
+    """An enrollment filled in by staff at the counter for a parent, submitted at once.
+
+    The guardian is found by codice fiscale (with or without a portal
+    account) or created without one; the rows are marked `via_sportello`
+    and created by the staff account; submission (window, places, receipt
+    e-mail) is the parents' `enrollments_submit`.
+    """
+    role_require(by, Action.SPORTELLO)
+    if not services:
+        raise EnrollmentError("Scegli almeno un servizio.", code="service_required")
+    extra = extra or {}
+    now = timezone.now()
+    g_values = {f: guardian_data[f] for f in GUARDIAN_FIELDS}
+    g_values["codice_fiscale"] = g_values["codice_fiscale"].strip().upper()
+    p_values = {f: pupil_data[f] for f in PUPIL_FIELDS}
+    p_values["codice_fiscale"] = p_values["codice_fiscale"].strip().upper()
+    with transaction.atomic():
+        guardian = (
+            Guardian.objects.select_for_update()
+            .filter(codice_fiscale=g_values["codice_fiscale"])
+            .order_by("id")
+            .first()
+        )
+        if guardian is None:
+            guardian = Guardian.objects.create(**g_values)
+        else:
+            for f, v in g_values.items():
+                setattr(guardian, f, v)
+            guardian.save()
+        pupil = Pupil.objects.select_for_update().filter(codice_fiscale=p_values["codice_fiscale"]).first()
+        if pupil is not None and pupil.guardian_id != guardian.pk:
+            raise EnrollmentError(
+                "Il codice fiscale dell'alunno è già registrato con un altro genitore/tutore.",
+                code="pupil_taken",
+            )
+        if pupil is None:
+            pupil = Pupil.objects.create(guardian=guardian, **p_values)
+        else:
+            for f, v in p_values.items():
+                setattr(pupil, f, v)
+            pupil.save()
+        domanda = uuid.uuid4()
+        rows = []
+        for service in services:
+            if kind == Enrollment.Kind.NUOVA and not service.new_enrollments:
+                raise EnrollmentError(
+                    f"{service.name} {service.school_year} accetta solo rinnovi.", code="service_closed"
+                )
+            if kind == Enrollment.Kind.RINNOVO and not service.renewals:
+                raise EnrollmentError(
+                    f"{service.name} {service.school_year} non accetta rinnovi.", code="service_closed"
+                )
+            taken = Enrollment.objects.select_for_update().filter(pupil=pupil, service=service).first()
+            if taken is not None and taken.status != Status.ANNULLATA:
+                raise EnrollmentError(
+                    f"{pupil.full_name} ha già un'iscrizione a {service.name} {service.school_year} "
+                    f"(n. {taken.reference}).",
+                    code="duplicate",
+                )
+            renewal_of = None
+            if kind == Enrollment.Kind.RINNOVO:
+                renewal_of = Enrollment.objects.filter(
+                    pupil=pupil, service__code=service.code, status=Status.CONFERMATA,
+                    school_year=previous_school_year(service.school_year),
+                ).first()  # fmt: skip
+            values = {
+                "domanda": domanda, "guardian": guardian, "kind": kind, "status": Status.BOZZA,
+                "renewal_of": renewal_of,
+                "extra": {k: v for k, v in extra.get(service.code, {}).items() if v},
+                "via_sportello": True, "created_by": by, "first_saved_at": now, "updated_at": now,
+                "submitted_at": None, "decided_at": None, "waiting_position": None, "outcome_note": "",
+            }  # fmt: skip
+            if taken is not None:
+                # A withdrawn row is reused: one row per pupil, service and year.
+                for f, v in values.items():
+                    setattr(taken, f, v)
+                taken.save()
+                row = taken
+            else:
+                row = Enrollment.objects.create(
+                    pupil=pupil, service=service, school_year=service.school_year,
+                    reference=reference_allocate(year=int(service.school_year[:4])), **values,
+                )  # fmt: skip
+            audit_record(
+                action="enrollment.sportello_created",
+                actor=by,
+                obj=row,
+                message=f"{row.reference} inserita allo sportello",
+                data={"domanda": str(domanda), "guardian": guardian.pk, "pupil": pupil.pk},
+                request=request,
+            )
+            rows.append(row)
+        consent_record(account=None, guardian=guardian, domanda=domanda)
+        return enrollments_submit(enrollments=rows, by=by, request=request)
+
+
+def enrollments_export_record(
+    *, by: Account, fmt: str, filters: dict[str, str], request: HttpRequest | None = None
+) -> None:
+    """Personal data leaving the system: who exported which list, when."""
+    role_require(by, Action.EXPORT)
+    audit_record(
+        action="enrollment.exported",
+        actor=by,
+        message=f"Esportazione {fmt.upper()} dell'elenco iscrizioni",
+        data={"format": fmt, "filters": filters},
+        request=request,
+    )
+
+
+# Catalogue ------------------------------------------------------------------
+
+
+def _check_service_values(values: dict[str, Any], *, service: Service | None) -> None:
+    errors: dict[str, str] = {}
+    if values["closes_at"] <= values["opens_at"]:
+        errors["closes_at"] = "La chiusura delle iscrizioni deve essere successiva all'apertura."
+    capacity = values.get("capacity")
+    if capacity is not None and service is not None:
+        confirmed = confirmed_count(service=service)
+        if capacity < confirmed:
+            errors["capacity"] = (
+                f"I posti disponibili non possono essere meno delle iscrizioni già confermate ({confirmed})."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def service_update(
+    *, service: Service, values: dict[str, Any], by: Account, request: HttpRequest | None = None
+) -> Service:
+    """Change the operational fields of a service; the changed fields are
+    recorded so the YAML sync keeps the office's values."""
+    role_require(by, Action.CATALOGUE)
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        values = {f: values[f] for f in OPERATIONAL_FIELDS if f in values}
+        _check_service_values(
+            {**{f: getattr(service, f) for f in OPERATIONAL_FIELDS}, **values}, service=service
+        )
+        changed = [f for f, v in values.items() if getattr(service, f) != v]
+        if not changed:
+            return service
+        before = {f: _value(getattr(service, f)) for f in changed}
+        for f in changed:
+            setattr(service, f, values[f])
+        service.save()
+        audit_record(
+            action="service.staff_updated",
+            actor=by,
+            obj=service,
+            message=f"{service}: modificati {', '.join(changed)}",
+            data={"fields": changed, "before": before, "after": {f: _value(values[f]) for f in changed}},
+            request=request,
+        )
+    return service
+
+
+def service_create(*, values: dict[str, Any], by: Account, request: HttpRequest | None = None) -> Service:
+    """A service for a school year created by the office (e.g. next year's)."""
+    role_require(by, Action.CATALOGUE)
+    _check_service_values(values, service=None)
+    with transaction.atomic():
+        if Service.objects.filter(code=values["code"], school_year=values["school_year"]).exists():
+            raise ValidationError(
+                {"code": f"Il servizio {values['code']} esiste già per l'anno {values['school_year']}."}
+            )
+        service = Service.objects.create(**values)
+        audit_record(
+            action="service.staff_updated",
+            actor=by,
+            obj=service,
+            message=f"{service}: creato dall'ufficio",
+            data={
+                "fields": list(OPERATIONAL_FIELDS),
+                "before": {},
+                "after": {k: _value(v) for k, v in values.items()},
+            },
+            request=request,
+        )
+    return service
+
+
+def service_staff_edits_clear(*, service: Service, by: Account, request: HttpRequest | None = None) -> None:
+    """Let the YAML file rule the service's operational fields again at next sync."""
+    role_require(by, Action.CATALOGUE)
+    with transaction.atomic():
+        audit_record(
+            action="service.staff_edits_cleared",
+            actor=by,
+            obj=service,
+            message=f"{service}: al prossimo allineamento valgono i valori del file di configurazione",
+            data={"fields": sorted(service_staff_edited_fields(service=service))},
+            request=request,
+        )
+
+
+def catalogue_sync_values(*, service: Service, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The sync rule for an existing service: which YAML values to apply.
+
+    Returns (values to apply, fields kept because staff changed them in the
+    back office and the YAML says otherwise). `enrollment.services.service_catalogue_sync`
+    calls this for each existing service and reports the kept fields.
+    """
+    edited = service_staff_edited_fields(service=service)
+    apply = {f: v for f, v in values.items() if f not in edited}
+    kept = sorted(f for f in edited if f in values and getattr(service, f) != values[f])
+    return apply, kept
+
+
+# Staff accounts --------------------------------------------------------------
+
+
+def _role_group(role: str) -> Group:
+    if role not in ROLES:
+        raise ValidationError({"role": "Scegli un ruolo."})
+    staff_roles_ensure()
+    return Group.objects.get(name=role)
+
+
+def _active_admins() -> int:
+    return Account.objects.filter(
+        kind=Account.Kind.STAFF, is_active=True, groups__name=AMMINISTRATORE
+    ).count()
+
+
+def _password_check(password: str, account: Account) -> None:
+    try:
+        validate_password(password, user=account)
+    except ValidationError as exc:
+        # identity.validators gives every message in Italian.
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def staff_account_create(
+    *,
+    by: Account | None,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    password: str = "",
+    invite_url: Callable[[Account], str] | None = None,
+    request: HttpRequest | None = None,
+) -> Account:
+    """A staff account of this comune with one role.
+
+    With a `password` it must pass Django's validators. Without one the
+    account has no usable password and is mailed an invitation: a one-time
+    link (`invite_url(account)`) to choose it.
+    `by` None is for the demo loader and the operators' console, which act
+    outside any comune role.
+    """
+    if by is not None:
+        role_require(by, Action.STAFF)
+    if not password and invite_url is None:
+        raise ValidationError({"password": "Scegli una password o invia l'invito per e-mail."})
+    username = username.strip().lower()
+    group = _role_group(role)
+    with transaction.atomic():
+        if Account.objects.filter(username=username).exists():
+            raise ValidationError({"username": "Esiste già un account con questo nome utente."})
+        account = Account(
+            username=username, first_name=first_name, last_name=last_name, email=email,
+            kind=Account.Kind.STAFF, is_staff=True,
+        )  # fmt: skip
+        if password:
+            _password_check(password, account)
+            account.set_password(password)
+        else:
+            account.set_unusable_password()
+        account.save()
+        account.groups.add(group)
+        audit_record(
+            action="staff.created",
+            actor=by,
+            obj=account,
+            message=f"Account del personale {username} creato con ruolo {role}",
+            data={"username": username, "role": role, "invited": not password},
+            request=request,
+        )
+        if not password and invite_url is not None:
+            comune = comune_current()
+            email_enqueue(
+                to=[email],
+                subject=f"Accesso alla gestione iscrizioni - {comune.display_name}",
+                body=render_to_string(
+                    "backoffice/email/invite.txt",
+                    {"account": account, "comune": comune, "role": role, "url": invite_url(account)},
+                ),
+                purpose="staff_invite",
+            )
+    return account
+
+
+def staff_password_set(*, account: Account, password: str, request: HttpRequest | None = None) -> Account:
+    """The invited staff member chooses their password (through the one-time link)."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk, kind=Account.Kind.STAFF)
+        _password_check(password, account)
+        account.set_password(password)
+        account.save(update_fields=["password"])
+        audit_record(action="staff.password_set", actor=account, obj=account, request=request)
+    return account
+
+
+def staff_role_set(
+    *, account: Account, role: str, by: Account | None, request: HttpRequest | None = None
+) -> Account:
+    """Give a staff account exactly one role."""
+    if by is not None:
+        role_require(by, Action.STAFF)
+    group = _role_group(role)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk, kind=Account.Kind.STAFF)
+        before = sorted(account.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        if before == [role]:
+            return account
+        if (
+            AMMINISTRATORE in before
+            and role != AMMINISTRATORE
+            and account.is_active
+            and _active_admins() <= 1
+        ):
+            raise ValidationError({"role": "Deve restare almeno un amministratore attivo del comune."})
+        account.groups.remove(*Group.objects.filter(name__in=ROLES))
+        account.groups.add(group)
+        audit_record(
+            action="staff.role_changed",
+            actor=by,
+            obj=account,
+            message=f"{account.username}: ruolo {', '.join(before) or 'nessuno'} → {role}",
+            data={"before": before, "after": [role]},
+            request=request,
+        )
+    return account
+
+
+def staff_account_deactivate(*, account: Account, by: Account, request: HttpRequest | None = None) -> Account:
+    """Disable a staff account: it can no longer sign in and its sessions stop working."""
+    role_require(by, Action.STAFF)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk, kind=Account.Kind.STAFF)
+        if account.pk == by.pk:
+            raise ValidationError("Non puoi disattivare il tuo stesso account.")
+        if not account.is_active:
+            return account
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        audit_record(
+            action="staff.deactivated",
+            actor=by,
+            obj=account,
+            message=f"Account del personale {account.username} disattivato",
+            data={"before": {"is_active": True}, "after": {"is_active": False}},
+            request=request,
+        )
+    return account

@@ -1,0 +1,29 @@
+"""Back-office pages, mounted under /admin/ by `enrollment.admin.staff_site`."""
+
+from django.urls import path
+
+from enrollment.backoffice import views
+
+urlpatterns = [
+    path("iscrizioni/", views.enrollment_list, name="bo_list"),
+    path("iscrizioni/esporta.csv", views.export_csv, name="bo_export_csv"),
+    path("iscrizioni/esporta.xlsx", views.export_xlsx, name="bo_export_xlsx"),
+    path("iscrizioni/conferma-selezionate/", views.bulk_confirm, name="bo_bulk_confirm"),
+    path("iscrizioni/<int:pk>/", views.enrollment_detail, name="bo_detail"),
+    path("iscrizioni/<int:pk>/conferma/", views.enrollment_confirm_view, name="bo_confirm"),
+    path("iscrizioni/<int:pk>/respingi/", views.enrollment_reject_view, name="bo_reject"),
+    path("iscrizioni/<int:pk>/riapri/", views.enrollment_reopen_view, name="bo_reopen"),
+    path("iscrizioni/<int:pk>/riepilogo.pdf", views.riepilogo_pdf, name="bo_riepilogo"),
+    path("lista-attesa/", views.waiting_lists, name="bo_waiting"),
+    path("lista-attesa/<int:service_id>/assegna-posto/", views.waiting_promote, name="bo_promote"),
+    path("catalogo/", views.catalogue, name="bo_catalogue"),
+    path("catalogo/nuovo/", views.service_new, name="bo_service_new"),
+    path("catalogo/<int:pk>/", views.service_edit, name="bo_service_edit"),
+    path("catalogo/<int:pk>/ripristina/", views.service_edits_clear, name="bo_service_clear"),
+    path("sportello/", views.sportello, name="bo_sportello"),
+    path("personale/", views.staff_list, name="bo_staff"),
+    path("personale/nuovo/", views.staff_new, name="bo_staff_new"),
+    path("personale/<int:pk>/ruolo/", views.staff_role_change, name="bo_staff_role"),
+    path("personale/<int:pk>/disattiva/", views.staff_deactivate, name="bo_staff_deactivate"),
+    path("registro/", views.audit_log, name="bo_audit"),
+]

@@ -1,0 +1,515 @@
+"""Pages of the back office. Thin: parse a form, call one service, render.
+
+Every view is mounted through `staff_site.admin_view` (login, CSRF, no
+cache) and checks the role's permission for its action with `allowed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.http import require_POST
+
+from enrollment import documents
+from enrollment.backoffice import exports
+from enrollment.backoffice import selectors as sel
+from enrollment.backoffice.forms import (
+    ConfirmForm,
+    EnrollmentFilterForm,
+    PasswordSetForm,
+    RejectForm,
+    RoleForm,
+    ServiceCreateForm,
+    ServiceForm,
+    SportelloKindForm,
+    StaffCreateForm,
+)
+from enrollment.backoffice.roles import MATRIX, Action, RoleDenied, role_allows, staff_role
+from enrollment.backoffice.services import (
+    OPERATIONAL_FIELDS,
+    enrollment_reopen_notify,
+    enrollments_confirm_bulk,
+    enrollments_export_record,
+    service_create,
+    service_staff_edits_clear,
+    service_update,
+    sportello_enrollment_create,
+    staff_account_create,
+    staff_account_deactivate,
+    staff_password_set,
+    staff_role_set,
+    waiting_list_promote,
+)
+from enrollment.forms import EnrollmentForm
+from enrollment.models import Enrollment, Service
+from enrollment.selectors import comune_current, services_catalogue
+from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
+from identity.models import Account
+
+PAGE_SIZE = 50
+
+
+def _denied(request: HttpRequest) -> HttpResponse:
+    return render(request, "backoffice/denied.html", _ctx(request), status=403)
+
+
+def allowed(action: Action) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Let the view run only for a role whose matrix row has `action`."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not role_allows(request.user, action):
+                return _denied(request)
+            try:
+                return view(request, *args, **kwargs)
+            except RoleDenied:
+                return _denied(request)
+
+        return wrapper
+
+    return decorator
+
+
+def _ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    role = staff_role(request.user)
+    return {"role": role, "can": {a.value: a in MATRIX[role] for a in Action} if role else {}, **extra}
+
+
+def _page(request: HttpRequest, template: str, **extra: Any) -> HttpResponse:
+    return render(request, template, _ctx(request, **extra))
+
+
+# Dashboard ------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    years = sel.school_years()
+    year = request.GET.get("anno") or (years[0] if years else "")
+    if year not in years:
+        year = years[0] if years else ""
+    per_day = sel.submissions_per_day(school_year=year) if year else []
+    return _page(
+        request,
+        "backoffice/dashboard.html",
+        years=years,
+        year=year,
+        counts=sel.dashboard_counts(school_year=year) if year else [],
+        per_day=per_day,
+        per_day_max=max((n for _, n in per_day), default=0),
+        statuses=[(v, label) for v, label in Enrollment.Status.choices if v != Enrollment.Status.BOZZA],
+    )
+
+
+# List, exports, bulk ---------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def enrollment_list(request: HttpRequest) -> HttpResponse:
+    form = EnrollmentFilterForm(request.GET or None)
+    qs = sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    return _page(
+        request,
+        "backoffice/list.html",
+        form=form,
+        page=page,
+        query=query.urlencode(),
+        filters_valid=not form.is_bound or form.is_valid(),
+    )
+
+
+def _filtered(request: HttpRequest) -> Any:
+    """The list's queryset, or None when the filters are invalid (an export
+    must never fall back to the whole list)."""
+    form = EnrollmentFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return None
+    return sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    messages.error(request, "Correggi i filtri prima di esportare l'elenco.")
+    return redirect(f"{reverse('staff_admin:bo_list')}?{request.GET.urlencode()}")
+
+
+def _export_record(request: HttpRequest, fmt: str) -> None:
+    filters = {k: v for k, v in request.GET.items() if v}
+    enrollments_export_record(by=request.user, fmt=fmt, filters=filters, request=request)
+
+
+@allowed(Action.EXPORT)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    qs = _filtered(request)
+    if qs is None:
+        return _back_to_list(request)
+    _export_record(request, "csv")
+    response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename("csv")}"'
+    return response
+
+
+@allowed(Action.EXPORT)
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    qs = _filtered(request)
+    if qs is None:
+        return _back_to_list(request)
+    _export_record(request, "xlsx")
+    return FileResponse(
+        exports.xlsx_file(qs),
+        as_attachment=True,
+        filename=exports.export_filename("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@allowed(Action.DECIDE)
+@require_POST
+def bulk_confirm(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    rows = list(Enrollment.objects.filter(pk__in=ids).exclude(status=Enrollment.Status.BOZZA))
+    if not rows:
+        messages.error(request, "Seleziona almeno un'iscrizione da confermare.")
+    else:
+        result = enrollments_confirm_bulk(enrollments=rows, by=request.user, request=request)
+        if result.done:
+            messages.success(request, f"Iscrizioni confermate: {len(result.done)}.")
+        for e, reason in result.skipped:
+            messages.warning(request, f"n. {e.reference} non confermata: {reason}")
+    return redirect(f"{reverse('staff_admin:bo_list')}?{request.POST.get('query', '')}")
+
+
+# Detail and decisions --------------------------------------------------------
+
+
+def _enrollment(pk: int) -> Enrollment:
+    e = sel.enrollment_for_staff(pk=pk)
+    if e is None:
+        raise Http404("Iscrizione non trovata.")
+    return e
+
+
+@allowed(Action.VIEW)
+def enrollment_detail(
+    request: HttpRequest, pk: int, confirm_form: Any = None, reject_form: Any = None, status: int = 200
+) -> HttpResponse:
+    e = _enrollment(pk)
+    return render(
+        request,
+        "backoffice/detail.html",
+        _ctx(
+            request,
+            e=e,
+            history=sel.enrollment_history(enrollment=e),
+            siblings=sel.domanda_siblings(enrollment=e),
+            confirm_form=confirm_form or ConfirmForm(),
+            reject_form=reject_form or RejectForm(),
+            form=reject_form,
+        ),
+        status=status,
+    )
+
+
+def _decide(request: HttpRequest, pk: int, run: Callable[[Enrollment], Any], done: str) -> HttpResponse:
+    e = _enrollment(pk)
+    try:
+        run(e)
+    except EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(ref=e.reference))
+    return redirect("staff_admin:bo_detail", pk=e.pk)
+
+
+@allowed(Action.DECIDE)
+@require_POST
+def enrollment_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return enrollment_detail(request, pk, confirm_form=form, status=400)
+    return _decide(
+        request,
+        pk,
+        lambda e: enrollment_confirm(
+            enrollment=e, by=request.user, note=form.cleaned_data["note"], request=request
+        ),
+        "Iscrizione n. {ref} confermata: il genitore riceverà un'e-mail.",
+    )
+
+
+@allowed(Action.DECIDE)
+@require_POST
+def enrollment_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return enrollment_detail(request, pk, reject_form=form, status=400)
+    return _decide(
+        request,
+        pk,
+        lambda e: enrollment_reject(
+            enrollment=e, by=request.user, reason=form.cleaned_data["motivo"], request=request
+        ),
+        "Iscrizione n. {ref} respinta: il genitore riceverà un'e-mail con il motivo.",
+    )
+
+
+@allowed(Action.DECIDE)
+@require_POST
+def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request,
+        pk,
+        lambda e: enrollment_reopen_notify(enrollment=e, by=request.user, request=request),
+        "Iscrizione n. {ref} riaperta: è di nuovo in stato Inviata.",
+    )
+
+
+@allowed(Action.VIEW)
+def riepilogo_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    e = _enrollment(pk)
+    doc = documents.Riepilogo(comune=comune_current(), domanda=e.domanda)
+    response = HttpResponse(doc.pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'
+    return response
+
+
+# Waiting list ------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def waiting_lists(request: HttpRequest) -> HttpResponse:
+    services = [
+        (s, list(sel.waiting_list_for_staff(service=s)), sel.places_taken(service=s))
+        for s in services_catalogue()
+    ]
+    return _page(request, "backoffice/waiting.html", services=[t for t in services if t[1]])
+
+
+@allowed(Action.WAITING_LIST)
+@require_POST
+def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
+    service = get_object_or_404(Service, pk=service_id)
+    try:
+        e = waiting_list_promote(service=service, by=request.user, request=request)
+    except EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Posto assegnato all'iscrizione n. {e.reference} ({e.pupil.full_name}): "
+            "ora può essere confermata.",
+        )
+    return redirect("staff_admin:bo_waiting")
+
+
+# Catalogue -----------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def catalogue(request: HttpRequest) -> HttpResponse:
+    rows = [(s, sorted(sel.service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
+    return _page(request, "backoffice/catalogue.html", rows=rows)
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@allowed(Action.CATALOGUE)
+def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(Service, pk=pk)
+    initial = {f: getattr(service, f) for f in OPERATIONAL_FIELDS}
+    form = ServiceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = {f: form.cleaned_data[f] for f in form.changed_data}
+            service_update(service=service, values=changed, by=request.user, request=request)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{service.name} {service.school_year} aggiornato.")
+            return redirect("staff_admin:bo_catalogue")
+    return _page(request, "backoffice/service_form.html", form=form, service=service,
+                 edited=sel.service_staff_edited_fields(service=service))  # fmt: skip
+
+
+@allowed(Action.CATALOGUE)
+def service_new(request: HttpRequest) -> HttpResponse:
+    form = ServiceCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = service_create(values=form.cleaned_data, by=request.user, request=request)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{service.name} {service.school_year} creato.")
+            return redirect("staff_admin:bo_catalogue")
+    return _page(request, "backoffice/service_form.html", form=form, service=None, edited=set())
+
+
+@allowed(Action.CATALOGUE)
+@require_POST
+def service_edits_clear(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(Service, pk=pk)
+    service_staff_edits_clear(service=service, by=request.user, request=request)
+    messages.success(
+        request, f"{service.name} {service.school_year}: al prossimo allineamento valgono i valori del file."
+    )
+    return redirect("staff_admin:bo_catalogue")
+
+
+# Sportello -----------------------------------------------------------------------
+
+
+@allowed(Action.SPORTELLO)
+def sportello(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    offered = Service.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("name", "school_year")
+    form = EnrollmentForm(request.POST or None, services=offered)
+    kind_form = SportelloKindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and kind_form.is_valid():
+        try:
+            rows = sportello_enrollment_create(
+                by=request.user,
+                guardian_data=form.guardian_data(),
+                pupil_data=form.pupil_data(),
+                services=form.chosen_services(),
+                extra=form.extra_data(),
+                kind=kind_form.cleaned_data["kind"],
+                request=request,
+            )
+        except EnrollmentError as exc:
+            form.add_error(None, exc.message)
+        else:
+            refs = ", ".join(r.reference for r in rows)
+            messages.success(request, f"Iscrizione inserita allo sportello e inviata: n. {refs}.")
+            return redirect("staff_admin:bo_detail", pk=rows[0].pk)
+    return _page(request, "backoffice/sportello.html", form=form, kind_form=kind_form)
+
+
+# Staff accounts -------------------------------------------------------------------
+
+
+@allowed(Action.STAFF)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    accounts = [
+        (a, staff_role(a) if a.is_active else None, [g.name for g in a.groups.all()])
+        for a in sel.staff_accounts()
+    ]
+    return _page(request, "backoffice/staff_list.html", accounts=accounts, role_form=RoleForm())
+
+
+@allowed(Action.STAFF)
+def staff_new(request: HttpRequest) -> HttpResponse:
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            account = staff_account_create(
+                invite_url=lambda a: _invite_url(request, a),
+                by=request.user, username=d["username"], first_name=d["first_name"], last_name=d["last_name"],
+                email=d["email"], role=d["role"], password=d["password1"], request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "password" in exc.error_dict:
+                form.add_error("password1", exc.error_dict.pop("password"))
+            _apply_errors(form, exc)
+        else:
+            sent = "" if d["password1"] else f": invito inviato a {account.email}"
+            messages.success(request, f"Account {account.username} creato{sent}.")
+            return redirect("staff_admin:bo_staff")
+    return _page(request, "backoffice/staff_form.html", form=form)
+
+
+def _invite_url(request: HttpRequest, account: Account) -> str:
+    path = reverse(
+        "staff_admin:bo_set_password",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
+            "token": default_token_generator.make_token(account),
+        },
+    )
+    return request.build_absolute_uri(path)
+
+
+def staff_set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The invitation link: public (the invited person has no password yet),
+    valid once, since the token depends on the password it replaces."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        pk = 0
+    account = Account.objects.filter(pk=pk, kind=Account.Kind.STAFF, is_active=True).first()
+    if account is None or not default_token_generator.check_token(account, token):
+        return render(request, "backoffice/set_password.html", _ctx(request, invalid=True), status=400)
+    form = PasswordSetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_password_set(account=account, password=form.cleaned_data["password1"], request=request)
+        except ValidationError as exc:
+            form.add_error("password1", exc.message_dict["password"])
+        else:
+            messages.success(request, "Password impostata: ora puoi accedere.")
+            return redirect("staff_admin:login")
+    return render(request, "backoffice/set_password.html", _ctx(request, form=form, account=account))
+
+
+def _staff_account(pk: int) -> Account:
+    return get_object_or_404(Account, pk=pk, kind=Account.Kind.STAFF)
+
+
+@allowed(Action.STAFF)
+@require_POST
+def staff_role_change(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _staff_account(pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Scegli il ruolo dell'account.")
+        return redirect("staff_admin:bo_staff")
+    try:
+        staff_role_set(account=account, role=form.cleaned_data["role"], by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Ruolo di {account.username}: {form.cleaned_data['role']}.")
+    return redirect("staff_admin:bo_staff")
+
+
+@allowed(Action.STAFF)
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _staff_account(pk)
+    try:
+        staff_account_deactivate(account=account, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Account {account.username} disattivato.")
+    return redirect("staff_admin:bo_staff")
+
+
+# Audit --------------------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    return _page(request, "backoffice/audit.html", entries=sel.audit_for_staff())
