@@ -58,7 +58,9 @@ def test_page_is_accessible_skeleton(palosco_client: Client) -> None:
 def test_english_is_available(palosco_client: Client) -> None:
     response = palosco_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
-    assert '<html lang="en">' in palosco_client.get("/").content.decode()
+    html = palosco_client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Online enrollment in school services" in html and "Skip to main content" in html
 
 
 def test_unknown_host_is_a_plain_404(db) -> None:  # type: ignore[no-untyped-def]
@@ -104,5 +106,6 @@ def test_browser_language_does_not_override_italian(palosco_client: Client) -> N
     assert response["Content-Language"] == "it"
 
 
-def test_citta_gets_its_article(romano_client: Client) -> None:
-    assert "Online della Città di Romano di Lombardia" in romano_client.get("/").content.decode()
+def test_citta_gets_its_article(romano) -> None:  # type: ignore[no-untyped-def]
+    assert romano.display_name_with_article == "della Città di Romano di Lombardia"
+    assert romano.display_name_to == "alla Città di Romano di Lombardia"
