@@ -19,13 +19,15 @@ from tests.enrollment.conftest import (
     GUARDIAN_CF,
     PUPIL_BIRTH,
     PUPIL_CF,
+    SIBLING_BIRTH,
+    SIBLING_CF,
     guardian_data,
     parent_create,
     pupil_data,
     service,
 )
 
-__all__ = ["GUARDIAN_CF", "PUPIL_CF", "parent_create", "service"]
+__all__ = ["GUARDIAN_CF", "PUPIL_CF", "SIBLING_BIRTH", "SIBLING_CF", "parent_create", "service"]
 
 
 def host_of(comune: Comune) -> str:
