@@ -15,7 +15,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from enrollment.services import EnrollmentError
@@ -146,7 +145,8 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
+    """Always JSON, whatever renderer the view negotiated (YAML schema, Swagger page, PDF)."""
     exc = _translate(exc)
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling and logging
@@ -167,7 +167,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = f"Troppe richieste: riprovare tra {int(exc.wait) + 1} secondi."
         body = error_body(str(code), message)
     set_rollback()
-    return Response(body, status=exc.status_code, headers=headers, content_type="application/json")
+    return JsonResponse(
+        body, status=exc.status_code, headers=headers, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def _is_ours(exc: exceptions.APIException) -> bool:

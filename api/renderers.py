@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
@@ -17,6 +16,6 @@ class PdfRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
-        # Only errors come here (the documents are returned as they are): the
-        # exception handler marks them application/json.
-        return data if isinstance(data, bytes) else json.dumps(data, ensure_ascii=False).encode()
+        # Never reached with a document (the views return it as it is) nor with
+        # an error (always JSON, api.errors): it only lets negotiation accept PDF.
+        return bytes(data or b"")

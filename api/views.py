@@ -87,6 +87,13 @@ ETAG_HEADER = OpenApiParameter(
     required=True,
     description="ETag dell'iscrizione letta per ultima (obbligatorio: 428 se manca, 412 se superato).",
 )
+ETAG_RESPONSE = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="Versione dell'iscrizione restituita, da usare in If-Match.",
+)
 CONFLICTS = {
     409: OpenApiResponse(description="Conflitto con lo stato dell'iscrizione."),
     412: OpenApiResponse(description="If-Match non corrisponde: l'iscrizione è cambiata."),
@@ -581,6 +588,7 @@ class EnrollmentListView(generics.GenericAPIView):
             "password. Il modulo va poi inviato con .../submit/."
         ),
         request=EnrollmentCreateSerializer,
+        parameters=[ETAG_RESPONSE],
         responses={201: DomandaSerializer, 409: CONFLICTS[409]},
         tags=["Iscrizioni"],
     )
@@ -615,6 +623,7 @@ class EnrollmentDetailView(APIView):
             "Con l'intestazione ETag da rimandare in If-Match per modificarla, inviarla o annullarla."
         ),
         responses=DomandaSerializer,
+        parameters=[ETAG_RESPONSE],
         tags=["Iscrizioni"],
     )
     def get(self, request: Request, domanda: uuid.UUID) -> Response:
@@ -625,7 +634,7 @@ class EnrollmentDetailView(APIView):
         summary="Modifica Iscrizione (tutti i dati)",
         description="Consentita finché l'ufficio non interviene. I servizi si cambiano solo in bozza.",
         request=EnrollmentUpdateSerializer,
-        parameters=[ETAG_HEADER],
+        parameters=[ETAG_HEADER, ETAG_RESPONSE],
         responses={200: DomandaSerializer, **CONFLICTS},
         tags=["Iscrizioni"],
     )
@@ -635,7 +644,7 @@ class EnrollmentDetailView(APIView):
     @extend_schema(
         summary="Modifica Iscrizione (solo i campi inviati)",
         request=EnrollmentUpdateSerializer,
-        parameters=[ETAG_HEADER],
+        parameters=[ETAG_HEADER, ETAG_RESPONSE],
         responses={200: DomandaSerializer, **CONFLICTS},
         tags=["Iscrizioni"],
     )
@@ -702,7 +711,7 @@ class EnrollmentSubmitView(APIView):
             "Se i posti sono esauriti l'elemento riceve una posizione in lista d'attesa."
         ),
         request=None,
-        parameters=[ETAG_HEADER],
+        parameters=[ETAG_HEADER, ETAG_RESPONSE],
         responses={200: DomandaSerializer, **CONFLICTS},
         tags=["Iscrizioni"],
     )
@@ -726,7 +735,7 @@ class EnrollmentWithdrawView(APIView):
         summary="Annulla l'iscrizione",
         description="Annulla i servizi indicati (o tutti) finché l'ufficio non ha confermato.",
         request=WithdrawSerializer,
-        parameters=[ETAG_HEADER],
+        parameters=[ETAG_HEADER, ETAG_RESPONSE],
         responses={200: DomandaSerializer, **CONFLICTS},
         tags=["Iscrizioni"],
     )
@@ -804,6 +813,7 @@ class RenewalCreateView(APIView):
             "va inviato con .../submit/."
         ),
         request=EnrollmentUpdateSerializer,
+        parameters=[ETAG_RESPONSE],
         responses={201: DomandaSerializer, 409: CONFLICTS[409]},
         tags=["Rinnovi"],
     )
