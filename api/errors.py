@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import set_rollback
 
@@ -177,6 +178,7 @@ def _is_ours(exc: exceptions.APIException) -> bool:
     return type(exc).__module__.startswith("api.") or isinstance(exc, exceptions.AuthenticationFailed)
 
 
+@csrf_exempt  # nothing to protect, and any method must get this JSON answer
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other address under /api/: a JSON 404, not the portal's HTML page."""
     return JsonResponse(error_body("not_found", MESSAGES[404]), status=404)
