@@ -155,7 +155,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait) + 1)  # type: ignore[attr-defined]
     if isinstance(exc, ApiError):
         body = error_body(exc.code, exc.message)
     elif isinstance(exc, exceptions.ValidationError):
