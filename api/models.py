@@ -43,6 +43,9 @@ class AppLoginCode(models.Model):
 
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     code_hash = models.CharField(max_length=64, unique=True)
+    # PKCE (RFC 7636, S256): only the app that started the login holds the
+    # verifier, so a code caught by another app on the same phone is useless.
+    code_challenge = models.CharField(max_length=128)
     backend = models.CharField(max_length=20)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

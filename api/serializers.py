@@ -134,6 +134,11 @@ class TokenObtainSerializer(serializers.Serializer):
 
 class ExchangeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=100, help_text="Codice monouso ricevuto nel redirect dell'app.")
+    code_verifier = serializers.CharField(
+        min_length=43,
+        max_length=128,
+        help_text="PKCE (RFC 7636): il segreto di cui l'app ha passato lo SHA-256 come code_challenge.",
+    )
     device_name = serializers.CharField(max_length=100, help_text="Nome del dispositivo.")
 
 

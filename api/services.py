@@ -7,7 +7,9 @@ lockout, same audit) and they never decide who may log in.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -113,7 +115,15 @@ def tokens_revoke_others(
     return count
 
 
-def app_login_code_issue(*, account: Account, backend: str, request: HttpRequest | None = None) -> str:
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 S256: BASE64URL(SHA256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii", errors="replace")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def app_login_code_issue(
+    *, account: Account, backend: str, code_challenge: str, request: HttpRequest | None = None
+) -> str:
     """A one-time code (60 s) for the app's redirect after a web login; returned in clear once."""
     code = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -121,6 +131,7 @@ def app_login_code_issue(*, account: Account, backend: str, request: HttpRequest
         AppLoginCode.objects.create(
             account=account,
             code_hash=secret_hash(code),
+            code_challenge=code_challenge,
             backend=backend,
             created_at=now,
             expires_at=now + APP_CODE_LIFETIME,
@@ -141,9 +152,12 @@ EXCHANGE_FAILED_MESSAGE = (
 
 
 def app_login_code_exchange(
-    *, code: str, device_name: str, request: HttpRequest | None = None
+    *, code: str, code_verifier: str, device_name: str, request: HttpRequest | None = None
 ) -> IssuedToken:
-    """Trade a one-time code for a token; a code works once and only within its 60 seconds."""
+    """Trade a one-time code and its PKCE verifier for a token.
+
+    A code works once, within its 60 seconds, and a wrong verifier uses it up.
+    """
     now = timezone.now()
     with transaction.atomic():
         row = (
@@ -152,14 +166,20 @@ def app_login_code_exchange(
             .filter(code_hash=secret_hash(code.strip()))
             .first()
         )
-        if row is None or row.used_at is not None or now >= row.expires_at or not row.account.is_active:
-            audit_record(
-                action="login.failure",
-                data={"backend": "app_code", "reason": "codice non valido"},
-                request=request,
-                actor_label="anonimo",
+        usable = row is not None and row.used_at is None and now < row.expires_at and row.account.is_active
+        verified = usable and hmac.compare_digest(pkce_challenge(code_verifier), row.code_challenge)
+        if row is not None and row.used_at is None:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+        if verified:
+            return token_issue(
+                account=row.account, device_name=device_name, backend=row.backend, request=request
             )
-            raise ExchangeError(EXCHANGE_FAILED_MESSAGE)
-        row.used_at = now
-        row.save(update_fields=["used_at"])
-        return token_issue(account=row.account, device_name=device_name, backend=row.backend, request=request)
+        audit_record(
+            action="login.failure",
+            data={"backend": "app_code", "reason": "codice non valido"},
+            request=request,
+            actor_label="anonimo",
+        )
+    # Outside the atomic block: the used-up code stays used up.
+    raise ExchangeError(EXCHANGE_FAILED_MESSAGE)

@@ -8,6 +8,7 @@ change. These views only translate between JSON and those calls.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Any
 
@@ -238,9 +239,10 @@ class ExchangeView(APIView):
     @extend_schema(
         summary="Scambiare il codice monouso dell'accesso web con un token",
         description=(
-            "Per SPID e CIE: l'app apre nel browser "
-            "`/api/v1/auth/app-login/?redirect_uri=<schema app>://...`; "
-            "dopo l'accesso web il browser torna all'app con `?code=...`, valido 60 secondi e una sola volta."
+            "Per SPID e CIE: l'app apre nel browser `/api/v1/auth/app-login/?redirect_uri=<schema app>://..."
+            "&code_challenge=<BASE64URL(SHA256(code_verifier))>&code_challenge_method=S256`; dopo "
+            "l'accesso web il browser torna all'app con `code=...`, valido 60 secondi e una sola volta, "
+            "da scambiare qui insieme al `code_verifier`."
         ),
         request=ExchangeSerializer,
         responses={201: TokenSerializer},
@@ -253,6 +255,7 @@ class ExchangeView(APIView):
         try:
             issued = api_services.app_login_code_exchange(
                 code=serializer.validated_data["code"],
+                code_verifier=serializer.validated_data["code_verifier"],
                 device_name=serializer.validated_data["device_name"],
                 request=request,
             )
@@ -267,6 +270,9 @@ class _AppRedirect(HttpResponseRedirect):
         return list(settings.API_APP_REDIRECT_SCHEMES)
 
 
+PKCE_CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
 def app_login(request: HttpRequest) -> HttpResponse:
     """Web step of the app's SPID/CIE login: after any web login, back to the app with a code."""
     redirect_uri = request.GET.get("redirect_uri", "")
@@ -276,13 +282,24 @@ def app_login(request: HttpRequest) -> HttpResponse:
             error_body("invalid_redirect_uri", "Indirizzo di ritorno all'app non valido o non registrato."),
             status=400,
         )
-    return _app_login_redirect(request, redirect_uri=redirect_uri)
+    challenge = request.GET.get("code_challenge", "")
+    if request.GET.get("code_challenge_method") != "S256" or not PKCE_CHALLENGE_RE.match(challenge):
+        return JsonResponse(
+            error_body(
+                "invalid_code_challenge",
+                "Servono code_challenge (SHA-256 del code_verifier, base64url) e code_challenge_method=S256.",
+            ),
+            status=400,
+        )
+    return _app_login_redirect(request, redirect_uri=redirect_uri, challenge=challenge)
 
 
 @parent_required
-def _app_login_redirect(request: HttpRequest, *, redirect_uri: str) -> HttpResponse:
+def _app_login_redirect(request: HttpRequest, *, redirect_uri: str, challenge: str) -> HttpResponse:
     backend = request.session.get("login_backend", "web")
-    code = api_services.app_login_code_issue(account=request.user, backend=backend, request=request)
+    code = api_services.app_login_code_issue(
+        account=request.user, backend=backend, code_challenge=challenge, request=request
+    )
     joiner = "&" if "?" in redirect_uri else "?"
     return _AppRedirect(f"{redirect_uri}{joiner}code={code}")
 

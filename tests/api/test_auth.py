@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from api.models import ApiToken
-from api.services import secret_hash, token_issue
+from api.services import pkce_challenge, secret_hash, token_issue
 from core.models import AuditEntry, OutgoingEmail
 from identity.models import Account
 from identity.ratelimit import LOCKED_MESSAGE
@@ -209,8 +209,18 @@ def test_no_token_is_401_with_the_scheme(in_romano) -> None:
     assert garbled.get("/api/v1/me/").json()["error"]["code"] == "invalid_token"
 
 
-def _app_login(client: Client, redirect_uri: str = "comunicapp://accesso?stato=xyz"):  # type: ignore[no-untyped-def]
-    return client.get("/api/v1/auth/app-login/", {"redirect_uri": redirect_uri})
+VERIFIER = "v" * 20 + "-segreto-dell-app-sul-telefono-" + "x" * 20
+
+
+def _app_login(client: Client, redirect_uri: str = "comunicapp://accesso?stato=xyz", **extra: str):  # type: ignore[no-untyped-def]
+    params = {"redirect_uri": redirect_uri, "code_challenge": pkce_challenge(VERIFIER)}
+    return client.get("/api/v1/auth/app-login/", params | {"code_challenge_method": "S256"} | extra)
+
+
+def _exchange(client: Client, code: str, verifier: str = VERIFIER):  # type: ignore[no-untyped-def]
+    return post(
+        client, "/api/v1/auth/exchange/", {"code": code, "code_verifier": verifier, "device_name": "Pixel"}
+    )
 
 
 def _web_session(comune, account: Account) -> Client:  # type: ignore[no-untyped-def]
@@ -228,18 +238,31 @@ def test_app_login_needs_a_parent_session_and_a_registered_scheme(in_romano, rom
     for bad in ("https://evil.example/x", "javascript:alert(1)", "altraapp://x", ""):
         refused = _app_login(web, bad)
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_redirect_uri"
+    for bad_pkce in ({"code_challenge_method": "plain"}, {"code_challenge": "corto"}):
+        refused = _app_login(web, **bad_pkce)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_code_challenge"
     response = _app_login(web)
     assert response.status_code == 302
     location = response["Location"]
     assert location.startswith("comunicapp://accesso?stato=xyz&code=")
     code = location.rsplit("code=", 1)[1]
     app = api_client(in_romano)
-    exchanged = post(app, "/api/v1/auth/exchange/", {"code": code, "device_name": "Pixel"})
+    exchanged = _exchange(app, code)
     assert exchanged.status_code == 201, exchanged.json()
     assert exchanged.json()["account"]["codice_utente"] == "ROM-000900"
     assert api_client(in_romano, exchanged.json()["token"]).get("/api/v1/enrollments/").status_code == 200
-    reused = post(app, "/api/v1/auth/exchange/", {"code": code, "device_name": "Pixel"})
+    reused = _exchange(app, code)
     assert reused.status_code == 400 and reused.json()["error"]["code"] == "invalid_code"
+
+
+def test_app_login_code_needs_the_apps_pkce_verifier(in_romano, romano_parent) -> None:
+    location = _app_login(_web_session(in_romano, romano_parent))["Location"]
+    code = location.rsplit("code=", 1)[1]
+    # Another app that caught the redirect does not know the verifier; the code is then used up.
+    stolen = _exchange(api_client(in_romano), code, verifier="y" * 43)
+    assert stolen.status_code == 400 and stolen.json()["error"]["code"] == "invalid_code"
+    assert _exchange(api_client(in_romano), code).status_code == 400
+    assert not ApiToken.objects.exists()
 
 
 def test_app_login_code_expires_after_60_seconds(in_romano, romano_parent) -> None:
@@ -250,7 +273,7 @@ def test_app_login_code_expires_after_60_seconds(in_romano, romano_parent) -> No
     row = AppLoginCode.objects.get()
     assert row.code_hash == secret_hash(code) and (row.expires_at - row.created_at) == timedelta(seconds=60)
     AppLoginCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    expired = post(api_client(in_romano), "/api/v1/auth/exchange/", {"code": code, "device_name": "Pixel"})
+    expired = _exchange(api_client(in_romano), code)
     assert expired.status_code == 400 and not ApiToken.objects.exists()
 
 

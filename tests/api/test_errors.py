@@ -65,7 +65,9 @@ def test_login_endpoints_have_a_tighter_ip_throttle(settings, in_romano) -> None
     client = api_client(in_romano)
     codes = [
         client.post(
-            "/api/v1/auth/exchange/", {"code": "x", "device_name": "y"}, content_type="application/json"
+            "/api/v1/auth/exchange/",
+            {"code": "x", "code_verifier": "v" * 43, "device_name": "y"},
+            content_type="application/json",
         ).status_code
         for _ in range(3)
     ]

@@ -49,7 +49,11 @@ def test_palosco_token_is_refused_on_romano(palosco, romano, name: str, url: str
     foreign = api_client(romano, key)
     if name == "app_login":
         # A web page working on the session only: the token is no session.
-        response = foreign.get(url, {"redirect_uri": "comunicapp://x"})
+        challenge = "a" * 43
+        response = foreign.get(
+            url,
+            {"redirect_uri": "comunicapp://x", "code_challenge": challenge, "code_challenge_method": "S256"},
+        )
         assert response.status_code == 302 and response["Location"].startswith("/accesso/")
         with tenant_context(romano):
             assert not AppLoginCode.objects.exists()
