@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.crypto import constant_time_compare
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
@@ -36,7 +37,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
                 "Intestazione Authorization non valida: usare 'Bearer <token>'.", code="invalid_token"
             )
         token = token_for_key(key=key)
-        if token is None or not token.is_valid() or not token.account.is_active:
+        if (
+            token is None
+            or not token.is_valid()
+            or not token.account.is_active
+            or not constant_time_compare(token.account_hash, token.account.get_session_auth_hash())
+        ):
             raise exceptions.AuthenticationFailed(
                 "Token non valido, scaduto o revocato: accedere di nuovo.", code="invalid_token"
             )

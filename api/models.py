@@ -17,6 +17,10 @@ class ApiToken(models.Model):
 
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    # The account's session auth hash when the token was issued (Django's own
+    # mechanism for sessions): any password change or reset, on the web or
+    # here, ends every token issued before it, as it ends web sessions.
+    account_hash = models.CharField(max_length=128)
     device_name = models.CharField("nome del dispositivo", max_length=100)
     # The login method that issued it (credentials, codice_fiscale, spid, cie...).
     backend = models.CharField(max_length=20)

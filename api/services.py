@@ -56,6 +56,7 @@ def token_issue(
         token = ApiToken.objects.create(
             account=account,
             key_hash=secret_hash(key),
+            account_hash=account.get_session_auth_hash(),
             device_name=device_name.strip()[:100] or "App",
             backend=backend,
             created_at=now,
@@ -76,6 +77,13 @@ def token_touch(*, token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def token_rebind(*, token: ApiToken) -> None:
+    """Keep this device signed in after its own account changed password (like
+    `update_session_auth_hash` for a web session)."""
+    account = Account.objects.get(pk=token.account_id)
+    ApiToken.objects.filter(pk=token.pk).update(account_hash=account.get_session_auth_hash())
 
 
 def token_revoke(*, token: ApiToken, by: Account, request: HttpRequest | None = None) -> ApiToken:

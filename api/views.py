@@ -387,8 +387,17 @@ class PasswordChangeView(APIView):
             identity_services.password_change(
                 request=request._request, account=account, new_password=form.cleaned_data["new_password1"]
             )
+            _keep_this_device(request)
             api_services.tokens_revoke_others(account=account, keep=current_token(request), request=request)
         return Response(AccountSerializer(account).data)
+
+
+def _keep_this_device(request: Request) -> None:
+    """After a password change by this caller (own change, or a temporary password
+    set by the first draft), its token stays valid; the others end."""
+    token = current_token(request)
+    if token is not None:
+        api_services.token_rebind(token=token)
 
 
 class _EmailStepView(APIView):
@@ -628,6 +637,8 @@ class EnrollmentListView(generics.GenericAPIView):
         if not form.is_valid():
             raise _enrollment_form_errors(form, draft=draft)
         rows = domanda_save(**_save_kwargs(form, request), services=form.chosen_services(), draft=draft)
+        if draft:
+            _keep_this_device(request)  # a temporary password may just have been set
         return _domanda_response(rows[0].domanda, rows[0].guardian, code=status.HTTP_201_CREATED)
 
 
@@ -714,6 +725,8 @@ class EnrollmentDetailView(APIView):
                 draft=wants_draft,
                 domanda=domanda,
             )
+            if wants_draft:
+                _keep_this_device(request)
         return _domanda_response(domanda, first.guardian)
 
 

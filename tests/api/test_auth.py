@@ -291,3 +291,19 @@ def test_web_session_works_with_csrf(in_romano, romano_parent) -> None:
 def test_unknown_api_address_is_a_json_404(in_romano) -> None:
     response = api_client(in_romano).get("/api/v1/non-esiste/")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_password_change_on_the_web_ends_the_apps_tokens(in_romano, romano_parent) -> None:
+    key = token_for(in_romano, romano_parent)
+    app = api_client(in_romano, key)
+    assert app.get("/api/v1/me/").status_code == 200
+    web = Client(HTTP_HOST="romanodilombardia.localhost")
+    with tenant_context(in_romano):
+        web.force_login(romano_parent)
+    response = web.post(
+        "/accesso/cambio-password/",
+        {"old_password": PASSWORD, "new_password1": "Nuova-Password-9", "new_password2": "Nuova-Password-9"},
+    )
+    assert response.status_code == 302
+    refused = app.get("/api/v1/me/")
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
