@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 import schemathesis
+from django.contrib.staticfiles import finders
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -53,6 +54,9 @@ def test_docs_use_local_assets_only(in_palosco) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f"/static/drf_spectacular_sidecar/swagger-ui-dist/{asset}" in html
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}"), asset
     assert not re.findall(r"""(?:src|href)=["'](?:https?:)?//""", html)  # nothing from another host
     assert not re.findall(r"jsdelivr|unpkg|cdnjs", html)
 
