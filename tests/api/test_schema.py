@@ -125,3 +125,12 @@ def _fuzz(account, known: dict[str, dict[str, object]]) -> None:  # type: ignore
         run()
     # Bounded: well under a minute on the project's 2-core machine.
     assert time.monotonic() - started < 90
+
+
+def test_demo_banner_points_to_the_docs() -> None:
+    from core.management.commands.load_demo import DEMO_MODULES
+
+    from api import demo
+
+    assert "api.demo" in DEMO_MODULES
+    assert "http://romanodilombardia.localhost:8000/api/v1/docs/" in "\n".join(demo.banner_lines(port=8000))

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from tenants.selectors import comuni_list
 
-DEMO_MODULES = ["identity.demo", "enrollment.demo"]
+DEMO_MODULES = ["identity.demo", "enrollment.demo", "api.demo"]
 
 
 class Command(BaseCommand):
