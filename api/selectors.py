@@ -15,7 +15,11 @@ def token_for_key(*, key: str) -> ApiToken | None:
 
 
 def tokens_active(*, account: Account) -> QuerySet[ApiToken]:
-    """The devices signed in as `account` ("dispositivi"): not revoked, not expired."""
+    """The devices signed in as `account` ("dispositivi"): not revoked, not expired, not
+    ended by a password change."""
     return ApiToken.objects.filter(
-        account=account, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        account=account,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        account_hash=account.get_session_auth_hash(),
     ).order_by("-created_at", "-id")

@@ -307,3 +307,7 @@ def test_a_password_change_on_the_web_ends_the_apps_tokens(in_romano, romano_par
     assert response.status_code == 302
     refused = app.get("/api/v1/me/")
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
+    romano_parent.refresh_from_db()
+    new_key = token_for(in_romano, romano_parent, "Nuovo telefono")
+    devices = api_client(in_romano, new_key).get("/api/v1/auth/devices/").json()
+    assert [d["device_name"] for d in devices["results"]] == ["Nuovo telefono"]
