@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from stdnum.it import codicefiscale
 
@@ -109,3 +110,15 @@ def birth_date_problem(*, birth_date: date, school: str, school_year: str) -> st
             f"{school_year}: sono previsti alunni tra {low} e {high} anni."
         )
     return None
+
+
+DRAFT_MISSING = (
+    "Per salvare in bozza l'iscrizione è necessario aver compilato i dati dell'alunno e del "
+    "genitore/tutore, scelto almeno un servizio e accettato l'autorizzazione al trattamento dei dati "
+    "personali."
+)
+
+
+def is_cf_account(account: Any) -> bool:
+    """A "Sono un nuovo iscritto" account: its login is the pupil's codice fiscale."""
+    return bool(account.codice_fiscale) and account.username == account.codice_fiscale

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from enrollment import documents
 from enrollment.forms import EnrollmentForm, initial_from
 from enrollment.models import Enrollment, Guardian
-from enrollment.rules import DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE
+from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
     comune_current,
     domanda_enrollments,
@@ -36,12 +36,6 @@ from enrollment.services import (
 )
 from identity.access import parent_required, password_change_defer
 
-DRAFT_MISSING = (
-    "Per salvare in bozza l'iscrizione è necessario aver compilato i dati dell'alunno e del "
-    "genitore/tutore, scelto almeno un servizio e accettato l'autorizzazione al trattamento dei dati "
-    "personali."
-)
-
 
 def portal_home(request: HttpRequest) -> HttpResponse:
     return render(
@@ -55,16 +49,11 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/privacy.html")
 
 
-def _is_cf_account(account: Any) -> bool:
-    """A "Sono un nuovo iscritto" account: its login is the pupil's codice fiscale."""
-    return bool(account.codice_fiscale) and account.username == account.codice_fiscale
-
-
 def _guardian_initial(account: Any, guardian: Guardian | None) -> dict[str, Any]:
     if guardian is not None:
         return initial_from(guardian=guardian)
     initial = {"guardian_email": account.email}
-    if not _is_cf_account(account):
+    if not is_cf_account(account):
         initial.update(
             {
                 "guardian_first_name": account.first_name,
@@ -138,7 +127,7 @@ def enrollment_new(request: HttpRequest) -> HttpResponse:
     account = request.user
     guardian = guardian_for_account(account=account)
     services = services_open_for_new()
-    lock_cf = _is_cf_account(account) and not (
+    lock_cf = is_cf_account(account) and not (
         guardian and guardian.pupils.filter(codice_fiscale=account.codice_fiscale).exists()
     )
     initial = _guardian_initial(account, guardian)
@@ -191,7 +180,7 @@ def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         services=services,
         fixed_services=[e.service for e in live],
         school_year=first.school_year,
-        lock_pupil_cf=_is_cf_account(request.user)
+        lock_pupil_cf=is_cf_account(request.user)
         and first.pupil.codice_fiscale == request.user.codice_fiscale,
         full=not draft,
     )

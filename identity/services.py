@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import SESSION_KEY, login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
@@ -352,7 +352,10 @@ def password_change(*, request: HttpRequest, account: Account, new_password: str
         account.must_change_password = False
         account.save(update_fields=["password", "must_change_password"])
         audit_record(action="password.change", actor=account, obj=account, request=request)
-    update_session_auth_hash(request, account)
+    # Only a session signed in as this account is kept valid: a call of the
+    # app's API authenticated by token has none, and must not start one.
+    if request.session.get(SESSION_KEY) == str(account.pk):
+        update_session_auth_hash(request, account)
 
 
 def logout_complete(*, request: HttpRequest) -> None:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("api.urls")),
     path("", include("identity.urls")),
     path("", include("identity.spid.urls")),
     path("invito/<uidb64>/<token>/", invitation, name="invitation"),

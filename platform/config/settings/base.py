@@ -37,6 +37,9 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 # Each comune's schema has its own accounts, sessions and audit log: a parent
 # of Palosco does not exist in Romano, and a session row of one schema is
@@ -50,6 +53,7 @@ TENANT_APPS = [
     "core",
     "identity",
     "enrollment",
+    "api",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -201,3 +205,45 @@ SPID_TEST_IDP_METADATA = env.str("SPID_TEST_IDP_METADATA", default="")
 # primary host): links in e-mails, the SPID certificate's `uri` (entityID).
 # Development adds the runserver port.
 COMUNE_URL_TEMPLATE = env.str("COMUNE_URL_TEMPLATE", default="https://{host}")
+# The parents' REST API (api/): tokens live in each comune's schema.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication", "api.auth.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.ParentReady"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.UserThrottle", "api.auth.IpThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Read at each request (api.auth): per account, per IP, and per IP on the
+# endpoints that take secrets. Counts live in the cache, per comune.
+API_THROTTLE_RATES = {
+    "user": env.str("API_RATE_USER", default="120/min"),
+    "ip": env.str("API_RATE_IP", default="300/min"),
+    "login": env.str("API_RATE_LOGIN", default="20/min"),
+}
+# URL schemes of the apps that may receive a one-time login code.
+API_APP_REDIRECT_SCHEMES = env.list("API_APP_REDIRECT_SCHEMES", default=["comunicapp"])
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Iscrizioni scolastiche",
+    "DESCRIPTION": (
+        "API per l'app dei genitori, sull'host di ogni comune. Autenticazione: "
+        "`Authorization: Bearer <token>` (POST /api/v1/auth/token/) oppure la sessione del portale con "
+        'il token CSRF. Errori: `{"error": {"code", "message", "fields"}}`. Le modifiche di '
+        "un'iscrizione richiedono If-Match con l'ETag letto per ultimo."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}

@@ -19,6 +19,7 @@ DEMO_MODULES = [
     "enrollment.backoffice.demo",
     "identity.spid.demo",
     "superadmin.demo",
+    "api.demo",
 ]
 
 

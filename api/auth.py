@@ -1,0 +1,158 @@
+"""How the API knows who is calling: app tokens, web sessions, and the parent checks.
+
+`Authorization: Bearer <token>` is looked up in the schema of the host's
+comune, so a token of another comune is simply unknown here (401). A web page
+of the same host may call the API with its session instead; then Django's
+CSRF check applies as on every form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework.request import Request
+
+from api import services
+from api.models import ApiToken
+from api.selectors import token_for_key
+from identity.models import Account
+
+BEARER = "Bearer"
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Account, ApiToken] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != BEARER.lower():
+            return None
+        key = key.strip()
+        if not key or " " in key:
+            raise exceptions.AuthenticationFailed(
+                "Intestazione Authorization non valida: usare 'Bearer <token>'.", code="invalid_token"
+            )
+        token = token_for_key(key=key)
+        if (
+            token is None
+            or not token.is_valid()
+            or not token.account.is_active
+            or not constant_time_compare(token.account_hash, token.account.get_session_auth_hash())
+        ):
+            raise exceptions.AuthenticationFailed(
+                "Token non valido, scaduto o revocato: accedere di nuovo.", code="invalid_token"
+            )
+        services.token_touch(token=token)
+        return token.account, token
+
+    def authenticate_header(self, request: Request) -> str:
+        # A 401 (not 403) for a missing or bad token, with the scheme to use.
+        return f'{BEARER} realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The web portal's session, with the CSRF check and an Italian refusal."""
+
+    def enforce_csrf(self, request: Request) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            raise CsrfFailed() from exc
+
+
+class CsrfFailed(exceptions.PermissionDenied):
+    default_detail = "Verifica CSRF non riuscita: ricaricare la pagina e riprovare."
+    default_code = "csrf_failed"
+
+
+class PasswordChangeRequired(exceptions.PermissionDenied):
+    default_detail = "Prima di continuare è necessario cambiare la password (POST /api/v1/me/password/)."
+    default_code = "password_change_required"
+
+
+class EmailVerificationRequired(exceptions.PermissionDenied):
+    default_detail = (
+        "Prima di continuare è necessario verificare l'indirizzo email "
+        "(POST /api/v1/me/email/send/ e poi /api/v1/me/email/confirm/)."
+    )
+    default_code = "email_verification_required"
+
+
+class NotParent(exceptions.PermissionDenied):
+    default_detail = "Questa funzione è riservata ai genitori/tutori."
+    default_code = "parent_required"
+
+
+def current_token(request: Request) -> ApiToken | None:
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+class IsParent(permissions.BasePermission):
+    """A signed-in parent account of this comune (by token or session)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False  # DRF answers 401 with the authenticate header
+        if getattr(user, "kind", None) != Account.Kind.PARENT:
+            raise NotParent()
+        return True
+
+
+class ParentReady(IsParent):
+    """A parent who has done the forced steps, in the web's order (identity.access)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if request.user.must_change_password:
+            raise PasswordChangeRequired()
+        if request.user.email_verified_at is None:
+            raise EmailVerificationRequired()
+        return True
+
+
+def next_step(account: Account) -> str | None:
+    """The forced step the parent must do next, as the API names it."""
+    if account.must_change_password:
+        return "password_change"
+    if account.email_verified_at is None:
+        return "email_verification"
+    return None
+
+
+class _ConfiguredRateThrottle(throttling.SimpleRateThrottle):
+    """Rates read from settings.API_THROTTLE_RATES at each request (tests may change them).
+
+    Keys go through the default cache, whose key function adds the schema
+    name: counts are per comune.
+    """
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+
+class UserThrottle(_ConfiguredRateThrottle):
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class IpThrottle(_ConfiguredRateThrottle):
+    scope = "ip"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginThrottle(IpThrottle):
+    """The endpoints that take secrets (token, exchange, codes): tighter, per IP."""
+
+    scope = "login"

@@ -1,0 +1,75 @@
+"""Two devices at the same instant, on real separate connections: one wins, the other is told."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from core.models import OutgoingEmail
+from enrollment.models import Enrollment
+from tests.api.conftest import api_client, body, parent_create, patch, post, token_for
+
+
+def _together(*calls: Callable[[], Any]) -> list[Any]:
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def _two_devices(committed_palosco):  # type: ignore[no-untyped-def]
+    with schema_context("palosco"):
+        parent = parent_create(username="PAL-000995")
+        phone = api_client(committed_palosco, token_for(committed_palosco, parent, "Telefono"))
+        tablet = api_client(committed_palosco, token_for(committed_palosco, parent, "Tablet"))
+        data = body()
+    created = post(phone, "/api/v1/enrollments/", data).json()
+    return phone, tablet, created
+
+
+def test_parallel_edits_with_the_same_version_one_wins(committed_palosco) -> None:
+    phone, tablet, created = _two_devices(committed_palosco)
+    url = f"/api/v1/enrollments/{created['id']}/"
+    responses = _together(
+        lambda: patch(phone, url, {"pupil": {"class_section": "4ª A"}}, **{"If-Match": created["etag"]}),
+        lambda: patch(tablet, url, {"pupil": {"class_section": "5ª B"}}, **{"If-Match": created["etag"]}),
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 412], [r.content[:200] for r in responses]
+    winner = next(r for r in responses if r.status_code == 200).json()["pupil"]["class_section"]
+    with schema_context("palosco"):
+        assert Enrollment.objects.get().pupil.class_section == winner
+
+
+def test_parallel_submits_submit_once(committed_palosco) -> None:
+    phone, tablet, created = _two_devices(committed_palosco)
+    url = f"/api/v1/enrollments/{created['id']}/submit/"
+    responses = _together(
+        lambda: post(phone, url, **{"If-Match": created["etag"]}),
+        lambda: post(tablet, url, **{"If-Match": created["etag"]}),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 412]
+    with schema_context("palosco"):
+        assert Enrollment.objects.get().status == Enrollment.Status.INVIATA
+        assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 1
+
+
+def test_module_uses_the_test_database(in_palosco) -> None:
+    """Makes pytest-django create the test database for this module's committed tests."""
+    assert connection.settings_dict["NAME"].startswith("test_")
