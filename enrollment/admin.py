@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, path
 from django.utils import translation
 
 from core.services import audit_record, client_ip
+from core.views import request_as_get
 from enrollment.backoffice import views
 from enrollment.backoffice.urls import urlpatterns as backoffice_urls
 from identity.models import Account
@@ -72,7 +73,7 @@ class StaffAdminSite(admin.AdminSite):
         failures = cache.get(key, 0)
         if failures >= LOGIN_ATTEMPTS:
             context = {**(extra_context or {}), "locked": True}
-            response = super().login(_as_get(request), context)
+            response = super().login(request_as_get(request), context)
             response.status_code = 429
             return response
         response = super().login(request, extra_context)
@@ -100,11 +101,6 @@ def _in_italian(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     return wrapper
-
-
-def _as_get(request: HttpRequest) -> HttpRequest:
-    request.method = "GET"
-    return request
 
 
 staff_site = StaffAdminSite(name="staff_admin")

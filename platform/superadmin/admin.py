@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
 from core.models import AuditEntry, OutgoingEmail
+from core.views import request_as_get
+from identity import ratelimit
 from superadmin import views
 from superadmin.access import operator_authenticated, second_factor_passed
 from tenants.models import Comune, Domain
@@ -29,6 +31,7 @@ class OperatorAdminSite(admin.AdminSite):
     site_title = "Console operatori"
     index_title = "Comuni e piattaforma"
     index_template = "superadmin/index.html"
+    login_template = "superadmin/login.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return second_factor_passed(request)
@@ -51,7 +54,21 @@ class OperatorAdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if operator_authenticated(request) and not second_factor_passed(request):
             return self._second_factor_redirect(request)
-        return super().login(request, extra_context)
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        # The password step has the same lockout as every other login form
+        # (identity.ratelimit: per user name and per IP, in the public schema).
+        limit = ratelimit.limit_for(request, scope="operatori", identifier=request.POST.get("username", ""))
+        if ratelimit.is_locked(limit):
+            response = super().login(request_as_get(request), {**(extra_context or {}), "locked": True})
+            response.status_code = 429
+            return response
+        response = super().login(request, extra_context)
+        if operator_authenticated(request):
+            ratelimit.failures_clear(limit)
+        else:
+            ratelimit.failure_record(limit, request=request)
+        return response
 
     def get_urls(self) -> list[Any]:
         own = self.admin_view

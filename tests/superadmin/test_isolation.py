@@ -59,3 +59,15 @@ def test_public_account_that_is_not_an_operator_is_refused(db) -> None:  # type:
     client.post("/admin/login/", {"username": "personale", "password": STAFF_PASSWORD})
     assert client.get("/admin/comuni/").status_code == 302
     assert client.get("/admin/secondo-fattore/")["Location"].startswith("/admin/login/")
+
+
+def test_operator_password_step_locks_after_repeated_failures(operator: Account) -> None:
+    client = Client(HTTP_HOST=PUBLIC_HOST)
+    for _ in range(5):
+        response = client.post("/admin/login/", {"username": operator.username, "password": "sbagliata-1"})
+        assert response.status_code == 200
+    # Locked now: even the right password is refused, with the lockout message.
+    response = client.post("/admin/login/", {"username": operator.username, "password": OPERATOR_PASSWORD})
+    assert response.status_code == 429
+    assert "Troppi tentativi non riusciti" in response.content.decode()
+    assert not client.session.get("_auth_user_id")
