@@ -45,7 +45,6 @@ def load_comune(comune: Comune) -> None:
         DEMO_STAFF_PASSWORD,
         kind=Account.Kind.STAFF,
         is_staff=True,
-        is_superuser=True,
         first_name="Ufficio",
         last_name="Scuola",
     )
