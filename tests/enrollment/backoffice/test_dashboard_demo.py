@@ -36,6 +36,7 @@ def test_dashboard_counts_places_and_waiting(palosco, staff) -> None:  # type: i
     assert 'data-testid="places-left">0<' in html and 'data-testid="waiting">2<' in html
     assert "Comune di Palosco" in html and "Cruscotto iscrizioni" in html
     assert 'href="#main-content"' in html  # skip link of the comune's layout
+    assert 'name="language"' not in html  # the back office is Italian only: no language switch
 
 
 def test_demo_staff_one_per_role(palosco) -> None:  # type: ignore[no-untyped-def]
