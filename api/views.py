@@ -882,13 +882,27 @@ class RenewalCreateView(APIView):
 # Documents
 
 
+DOCUMENT_PREPARING = "Il documento è in preparazione: riprovare tra qualche secondo."
+
+
 def _pdf(doc: documents.PdfDocument) -> HttpResponse:
-    response = HttpResponse(doc.pdf(), content_type="application/pdf")
+    """The stored PDF; 202 with Retry-After while the job prepares it (never rendered here)."""
+    content = documents.stored_or_prepare(doc)
+    if content is None:
+        response = JsonResponse({"message": DOCUMENT_PREPARING}, status=status.HTTP_202_ACCEPTED)
+        response["Retry-After"] = "3"
+        return response
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'
     return response
 
 
-PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
+PDF_RESPONSE = {
+    (200, "application/pdf"): OpenApiTypes.BINARY,
+    (202, "application/json"): OpenApiResponse(
+        MessageSerializer, description="In preparazione: riprovare dopo Retry-After secondi."
+    ),
+}
 
 
 class _PdfView(APIView):

@@ -2,19 +2,29 @@
 
 Each document is an HTML template rendered by WeasyPrint: A4, Italian,
 tagged PDF with title and language, branded with the comune's name, emblem
-and contacts. Rendered PDFs are cached by content version (the data they
-show), so repeated downloads and e-mail attachments do not render again.
+and contacts.
+
+Rendering takes 50-450 ms on this machine, so it stays off the request path:
+a rendered PDF is stored as a file under `DOCUMENTS_DIR/<schema>/`, named by
+the document and the version of the data it shows, and the job queue renders
+it (`enrollment.tasks.document_prepare`, also deferred at submission). A
+download serves the stored file, or asks the parent to wait a moment while
+the job runs; it never renders in the request. Files are shared by web and
+worker processes; an older version of the same document is deleted when a
+newer one is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection
 from django.template.loader import select_template
 from django.utils import timezone
 from weasyprint import HTML
@@ -26,8 +36,6 @@ from enrollment.rules import PRIVACY_TEXT
 from enrollment.selectors import comune_current
 from identity.models import Account
 from tenants.models import Comune
-
-CACHE_SECONDS = 24 * 3600
 
 
 class PdfDocument:
@@ -69,17 +77,48 @@ class PdfDocument:
     def render(self) -> bytes:
         return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(pdf_tags=True)
 
-    def cache_key(self) -> str:
-        raw = f"{type(self).__name__}|{self.cache_id()}|{self.version()}"
-        return "pdf:" + hashlib.sha256(raw.encode()).hexdigest()
+    # Name of this document in the attachment registry (core.attachments),
+    # with the params that rebuild it: what a job needs to prepare it.
+    attachment_name: ClassVar[str]
+
+    def attachment_params(self) -> dict[str, Any]:
+        return {}
+
+    def spec(self) -> dict[str, Any]:
+        return {"document": self.attachment_name, "params": self.attachment_params()}
+
+    def _stem(self) -> str:
+        ident = hashlib.sha256(f"{type(self).__name__}|{self.cache_id()}".encode()).hexdigest()[:24]
+        return f"{type(self).__name__.lower()}-{ident}"
+
+    def stored_path(self) -> Path:
+        """Where this version is stored: per comune schema, named by document and data version."""
+        version = hashlib.sha256(self.version().encode()).hexdigest()[:24]
+        return Path(settings.DOCUMENTS_DIR) / connection.schema_name / f"{self._stem()}-{version}.pdf"
+
+    def stored(self) -> bytes | None:
+        path = self.stored_path()
+        return path.read_bytes() if path.is_file() else None
 
     def pdf(self) -> bytes:
-        key = self.cache_key()
-        content = cache.get(key)
+        """The stored PDF, rendering and storing it first if needed (jobs, attachments)."""
+        content = self.stored()
         if content is None:
             content = self.render()
-            cache.set(key, content, CACHE_SECONDS)
+            self._store(content)
         return content
+
+    def _store(self, content: bytes) -> None:
+        path = self.stored_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Atomic: a reader sees the old state or the whole new file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        Path(tmp).replace(path)
+        for older in path.parent.glob(f"{self._stem()}-*.pdf"):
+            if older != path:
+                older.unlink(missing_ok=True)
 
     def cache_id(self) -> str:
         return ""
@@ -101,6 +140,11 @@ class Riepilogo(PdfDocument):
         )
         if not self.rows:
             raise LookupError(f"domanda {self.domanda} not found")
+
+    attachment_name = "enrollment.riepilogo"
+
+    def attachment_params(self) -> dict[str, Any]:
+        return {"domanda": str(self.domanda)}
 
     def cache_id(self) -> str:
         return str(self.domanda)
@@ -131,6 +175,8 @@ class ManualeInformativo(PdfDocument):
     template_name = "enrollment/pdf/manuale.html"
     title = "Manuale informativo del Portale Iscrizioni"
 
+    attachment_name = "enrollment.manuale"
+
     def templates(self) -> list[str]:
         return [f"enrollment/pdf/manuale_{self.comune.slug}.html", self.template_name]
 
@@ -155,11 +201,16 @@ class LetteraCredenziali(PdfDocument):
         self.account = account
         self.credentials = credentials or letter_credentials(account=account)
 
+    attachment_name = "enrollment.lettera_credenziali"
+
+    def attachment_params(self) -> dict[str, Any]:
+        return {"account_id": self.account.pk}
+
     def cache_id(self) -> str:
         return f"{self.account.pk}:{self.credentials.codice_utente}"
 
     def pdf(self) -> bytes:
-        # A letter carrying a password is rendered once and never cached.
+        # A letter carrying a password is rendered once and never stored.
         return self.render() if self.credentials.password else super().pdf()
 
     def filename(self) -> str:
@@ -179,3 +230,19 @@ def riepilogo_attachment(*, domanda: str) -> tuple[str, bytes, str]:
 def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
     doc = LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
     return doc.filename(), doc.pdf(), "application/pdf"
+
+
+@attachments.register("enrollment.manuale")
+def manuale_attachment() -> tuple[str, bytes, str]:
+    doc = ManualeInformativo(comune=comune_current())
+    return doc.filename(), doc.pdf(), "application/pdf"
+
+
+def stored_or_prepare(doc: PdfDocument) -> bytes | None:
+    """The stored PDF, or None after queueing the job that prepares it."""
+    from enrollment.tasks import document_prepare_defer
+
+    content = doc.stored()
+    if content is None:
+        document_prepare_defer(spec=doc.spec())
+    return content

@@ -469,7 +469,14 @@ def _recipient(enrollment: Enrollment) -> list[str]:
 
 
 def _notify_submitted(rows: list[Enrollment]) -> None:
+    from enrollment.tasks import document_prepare_defer
+
     first = rows[0]
+    # The documents the parent downloads next are rendered now by the queue.
+    document_prepare_defer(
+        spec={"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
+    )
+    document_prepare_defer(spec={"document": "enrollment.manuale", "params": {}})
     to = _recipient(first)
     if not to:
         return

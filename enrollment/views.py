@@ -329,8 +329,13 @@ def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_form(request, form, **context)
 
 
-def _pdf_response(doc: documents.PdfDocument, *, inline: bool = False) -> HttpResponse:
-    content = doc.pdf()
+def pdf_download(request: HttpRequest, doc: documents.PdfDocument, *, inline: bool = False) -> HttpResponse:
+    """The stored PDF, or a short wait while the job prepares it (never rendered here)."""
+    content = documents.stored_or_prepare(doc)
+    if content is None:
+        response = render(request, "enrollment/document_preparing.html", {"title": doc.title}, status=202)
+        response["Retry-After"] = "3"
+        return response
     response = HttpResponse(content, content_type="application/pdf")
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{doc.filename()}"'
@@ -340,14 +345,14 @@ def _pdf_response(doc: documents.PdfDocument, *, inline: bool = False) -> HttpRe
 @parent_required
 def riepilogo_pdf(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
     _domanda_or_404(request, domanda)
-    return _pdf_response(documents.Riepilogo(comune=comune_current(), domanda=domanda))
+    return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=domanda))
 
 
 @parent_required
 def manuale_pdf(request: HttpRequest) -> HttpResponse:
-    return _pdf_response(documents.ManualeInformativo(comune=comune_current()))
+    return pdf_download(request, documents.ManualeInformativo(comune=comune_current()))
 
 
 @parent_required
 def credenziali_pdf(request: HttpRequest) -> HttpResponse:
-    return _pdf_response(documents.LetteraCredenziali(comune=comune_current(), account=request.user))
+    return pdf_download(request, documents.LetteraCredenziali(comune=comune_current(), account=request.user))

@@ -84,3 +84,9 @@ def public_client(db) -> Client:  # type: ignore[no-untyped-def]
 
 
 pytest_plugins = ["tests.smtp", "tests.committed"]
+
+
+@pytest.fixture(autouse=True)
+def _documents_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each test stores rendered PDFs in its own folder (files outlive a rolled-back transaction)."""
+    settings.DOCUMENTS_DIR = tmp_path / "documenti"

@@ -56,6 +56,7 @@ from enrollment.forms import EnrollmentForm
 from enrollment.models import Enrollment, Service
 from enrollment.selectors import comune_current, services_catalogue
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
+from enrollment.views import pdf_download
 from identity.models import Account
 
 PAGE_SIZE = 50
@@ -282,10 +283,7 @@ def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 @allowed(Action.VIEW)
 def riepilogo_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     e = _enrollment(pk)
-    doc = documents.Riepilogo(comune=comune_current(), domanda=e.domanda)
-    response = HttpResponse(doc.pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'
-    return response
+    return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=e.domanda))
 
 
 # Waiting list ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tests.api.conftest import (
     service,
     token_for,
 )
+from tests.jobs import run_pending_jobs
 
 
 def _create(client: Client, data=None):  # type: ignore[no-untyped-def]
@@ -274,11 +275,17 @@ def test_romano_renewal_list_renew_submit_and_status(romano_api: Client, romano_
 
 def test_documents_are_pdfs(palosco_api: Client) -> None:
     created = _create(palosco_api).json()
-    for url in (
+    urls = (
         f"/api/v1/enrollments/{created['id']}/riepilogo.pdf",
         "/api/v1/documents/manuale-informativo.pdf",
         "/api/v1/documents/lettera-credenziali.pdf",
-    ):
+    )
+    for url in urls:  # not rendered in the request: 202 until the job has run
+        response = palosco_api.get(url, headers={"Accept": "application/pdf"})
+        assert response.status_code == 202 and response["Retry-After"] == "3", url
+        assert "in preparazione" in response.json()["message"]
+    run_pending_jobs(task_name="enrollment.document_prepare")
+    for url in urls:
         response = palosco_api.get(url, headers={"Accept": "application/pdf"})
         assert response.status_code == 200, url
         assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")

@@ -7,7 +7,6 @@ import time
 import zlib
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
 from core.models import OutgoingEmail
@@ -101,15 +100,28 @@ def test_lettera_shows_codice_utente_and_a_password_only_when_issued(in_palosco,
     doc = LetteraCredenziali(comune=in_palosco, account=palosco_parent, credentials=issued)
     assert "Xy7-segreta" in doc.html()
     doc.pdf()
-    assert cache.get(doc.cache_key()) is None  # a letter with a password is never cached
+    assert not doc.stored_path().exists()  # a letter with a password is never stored
     plain = LetteraCredenziali(comune=in_palosco, account=palosco_parent)
     plain.pdf()
-    assert cache.get(plain.cache_key()) is not None
+    assert plain.stored_path().is_file()
+
+
+def test_stored_documents_are_per_comune_and_keep_only_the_latest_version(in_palosco, palosco_parent) -> None:
+    rows = _submitted(palosco_parent, [service("PRE")])
+    doc = Riepilogo(comune=in_palosco, domanda=rows[0].domanda)
+    first = doc.stored_path()
+    doc.pdf()
+    assert first.parent.name == "palosco" and first.is_file()
+    enrollment_confirm(enrollment=rows[0], by=None, note="")  # the data shown changes
+    newer = Riepilogo(comune=in_palosco, domanda=rows[0].domanda)
+    assert newer.stored() is None and newer.stored_path() != first
+    newer.pdf()
+    assert newer.stored_path().is_file() and not first.exists()
 
 
 def test_submission_mails_receipt_and_letter_over_smtp(in_palosco, palosco_parent, smtp_server) -> None:
     rows = _submitted(palosco_parent, [service("PRE")])
-    assert run_pending_jobs() == 2
+    assert run_pending_jobs(task_name="core.email_send") == 2
     assert len(smtp_server.messages) == 2
     by_subject = {m["Subject"]: m for m in smtp_server.messages}
     receipt = next(m for s, m in by_subject.items() if s.startswith("Ricevuta iscrizione"))
@@ -123,7 +135,7 @@ def test_submission_mails_receipt_and_letter_over_smtp(in_palosco, palosco_paren
     body = "\n".join(smtp_server.bodies())
     assert rows[0].reference in body and "PAL-000900" in body
     enrollments_submit(enrollments=rows, by=palosco_parent)  # resubmitted form
-    assert run_pending_jobs() == 0 and len(smtp_server.messages) == 2
+    assert run_pending_jobs(task_name="core.email_send") == 0 and len(smtp_server.messages) == 2
 
 
 def test_failed_smtp_never_rolls_back_and_is_retried(in_palosco, palosco_parent, settings) -> None:

@@ -20,6 +20,7 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
+from tests.jobs import run_pending_jobs
 
 DATETIME = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}"
 
@@ -163,6 +164,13 @@ def test_new_enrollment_summary_submit_status_and_documents(in_palosco, palosco_
         "/iscrizioni/documenti/lettera-credenziali.pdf",
     ):
         assert f'href="{url}"' in html
+    # Submission queued the documents; the worker renders them off the request.
+    run_pending_jobs()
+    for url in (
+        f"/iscrizioni/domanda/{e.domanda}/riepilogo.pdf",
+        "/iscrizioni/documenti/manuale-informativo.pdf",
+        "/iscrizioni/documenti/lettera-credenziali.pdf",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Content-Type"] == "application/pdf"

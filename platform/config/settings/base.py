@@ -159,6 +159,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(DATA_DIR / "media"))
+# Rendered PDFs, one folder per comune schema (enrollment/documents.py).
+DOCUMENTS_DIR = env.path("DOCUMENTS_DIR", default=str(Path(MEDIA_ROOT) / "documenti"))
 
 TENANT_CONFIG_DIR = BASE_DIR / "tenant_configs"
 

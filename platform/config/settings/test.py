@@ -1,5 +1,8 @@
 """Test profile: `make test`. Real PostgreSQL, fast hashing, mail to tests' SMTP."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -12,3 +15,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Rendered PDFs of the test run go to a temporary folder, not .data/.
+DOCUMENTS_DIR = Path(tempfile.mkdtemp(prefix="iscrizioni-test-documenti-"))

@@ -40,11 +40,11 @@ def test_conferma_changes_status_audits_and_mails_once(palosco, operatore, smtp_
         assert entry.actor == operatore and entry.actor_label == str(operatore)
         assert entry.data == {"before": "inviata", "after": "confermata", "note": "Inizio il 15 settembre"}
         assert before <= entry.at <= timezone.now() + timedelta(seconds=1)
-        assert run_pending_jobs() == 1
+        assert run_pending_jobs(task_name="core.email_send") == 1
         # A second click (double submit) is refused and mails nothing.
         response = client.post(_url("bo_confirm", e.pk), {"note": ""}, follow=True)
         assert "non può passare a Confermata" in response.content.decode()
-        assert run_pending_jobs() == 0
+        assert run_pending_jobs(task_name="core.email_send") == 0
     assert len(smtp_server.messages) == 1
     msg = smtp_server.messages[0]
     assert msg["To"] == "famiglia@example.org"
@@ -64,13 +64,13 @@ def test_respingi_requires_a_reason_shown_to_the_parent(palosco, operatore, smtp
     assert "Indica il motivo del rifiuto" in html and 'aria-invalid="true"' in html
     with tenant_context(palosco):
         e.refresh_from_db()
-        assert e.status == S.INVIATA and run_pending_jobs() == 0
+        assert e.status == S.INVIATA and run_pending_jobs(task_name="core.email_send") == 0
     client.post(_url("bo_reject", e.pk), {"motivo": "Residenza fuori comune"})
     with tenant_context(palosco):
         e.refresh_from_db()
         assert e.status == S.RESPINTA and e.outcome_note == "Residenza fuori comune"
         assert _audit(e, "enrollment.rejected").data["note"] == "Residenza fuori comune"
-        assert run_pending_jobs() == 1
+        assert run_pending_jobs(task_name="core.email_send") == 1
         parent = e.guardian.account
     assert len(smtp_server.messages) == 1 and "Residenza fuori comune" in smtp_server.bodies()[0]
     # The parent sees the reason in the status box of the portal.
@@ -92,7 +92,7 @@ def test_riapri_returns_to_inviata_and_tells_the_parent(palosco, operatore, smtp
         assert e.status == S.INVIATA and e.decided_at is None
         entry = _audit(e, "enrollment.reopened")
         assert (entry.actor, entry.data["before"], entry.data["after"]) == (operatore, "respinta", "inviata")
-        assert run_pending_jobs() == 1
+        assert run_pending_jobs(task_name="core.email_send") == 1
     assert len(smtp_server.messages) == 1
     assert "di nuovo in esame" in smtp_server.messages[0]["Subject"]
     # The history on the detail page shows every step with who did it.
@@ -122,7 +122,7 @@ def test_bulk_confirm_confirms_each_and_reports_the_others(palosco, operatore, s
         assert sorted(entry.data["confirmed"]) == sorted([a.reference, b.reference])
         assert list(entry.data["skipped"]) == [c.reference]
         assert AuditEntry.objects.filter(action="enrollment.confirmed").count() == 2
-        assert run_pending_jobs() == 2
+        assert run_pending_jobs(task_name="core.email_send") == 2
     assert sorted(m["Subject"].split()[2] for m in smtp_server.messages) == sorted([a.reference, b.reference])
 
 
@@ -139,6 +139,10 @@ def test_detail_shows_all_data_and_the_riepilogo(palosco, operatore) -> None:  #
     for text in (e.reference, "Bianchi", e.pupil.codice_fiscale, e.guardian.codice_fiscale, "Lavoro",
                  "PRE SCUOLA 2025/2026", "Via Roma 1", "Riepilogo dell'iscrizione (PDF)"):  # fmt: skip
         assert text in html, text
+    waiting = client.get(_url("bo_riepilogo", e.pk))  # never rendered in the request
+    assert waiting.status_code == 202 and "in preparazione" in waiting.content.decode()
+    with tenant_context(palosco):
+        run_pending_jobs(task_name="enrollment.document_prepare")
     pdf = client.get(_url("bo_riepilogo", e.pk))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
 

@@ -164,7 +164,7 @@ def test_invitation_mail_with_a_one_time_set_password_link(palosco, admin_user, 
         account = Account.objects.get(username="giulia.neri")
         assert not account.has_usable_password()
         assert AuditEntry.objects.get(action="staff.created").data["invited"] is True
-        assert run_pending_jobs() == 1
+        assert run_pending_jobs(task_name="core.email_send") == 1
     assert smtp_server.messages[0]["To"] == "giulia.neri@comune.example.org"
     body = smtp_server.bodies()[0]
     link = re.search(r"http://palosco\.localhost/admin/imposta-password/\S+/", body)
