@@ -34,20 +34,35 @@ class Limit:
     scope: str
     identifier: str
     ip: str
+    ip_max: int = MAX_PER_IP
 
     def _key(self, kind: str, who: str) -> str:
         digest = hashlib.sha256(who.encode()).hexdigest()[:32]
         return f"identity:rl:{self.scope}:{kind}:{digest}"
 
     def _pairs(self) -> list[tuple[str, str, int]]:
-        pairs = [("id", self.identifier.strip().upper(), MAX_PER_IDENTIFIER)]
+        pairs = []
+        if self.identifier:
+            pairs.append(("id", self.identifier.strip().upper(), MAX_PER_IDENTIFIER))
         if self.ip:
-            pairs.append(("ip", self.ip, MAX_PER_IP))
+            pairs.append(("ip", self.ip, self.ip_max))
         return pairs
 
 
 def limit_for(request: HttpRequest, *, scope: str, identifier: str) -> Limit:
     return Limit(scope=scope, identifier=identifier, ip=client_ip(request) or "")
+
+
+# "Sono un nuovo iscritto" creates an account from a codice fiscale alone:
+# at most this many per IP in the window (families behind one carrier or
+# school address share an IP, so the bound is generous).
+MAX_NEW_ACCOUNTS_PER_IP = 30
+
+
+def new_accounts_limit_for(request: HttpRequest) -> Limit:
+    return Limit(
+        scope="nuovi_account", identifier="", ip=client_ip(request) or "", ip_max=MAX_NEW_ACCOUNTS_PER_IP
+    )
 
 
 def is_locked(limit: Limit) -> bool:

@@ -286,6 +286,14 @@ def codice_fiscale_access(
         with transaction.atomic():
             account = account_for_codice_fiscale_login(codice_fiscale=cf, for_update=True)
             if account is None:
+                new_accounts = ratelimit.new_accounts_limit_for(request)
+                if ratelimit.is_locked(new_accounts):
+                    _login_failure_record(
+                        request, backend="codice_fiscale", identifier=cf, reason="troppi nuovi account"
+                    )
+                    raise AccessError(ratelimit.LOCKED_MESSAGE)
+                # Every account created counts towards the IP's bound.
+                ratelimit.failure_record(new_accounts, request=request)
                 account = Account.objects.create_user(
                     username=cf,
                     kind=Account.Kind.PARENT,

@@ -171,3 +171,30 @@ def test_probing_cf_with_saved_drafts_is_locked_out(palosco_client: Client, palo
     for _ in range(5):
         assert "inserire anche la Password" in cf_post(palosco_client, VALID_CF).content.decode()
     assert "Troppi tentativi non riusciti" in cf_post(palosco_client, VALID_CF).content.decode()
+
+
+def test_new_accounts_from_one_ip_are_bounded(palosco) -> None:  # type: ignore[no-untyped-def]
+    from stdnum.it import codicefiscale
+
+    from identity.ratelimit import MAX_NEW_ACCOUNTS_PER_IP
+
+    def new_cf(i: int) -> str:
+        body = f"RSSMRA15T10A{500 + i:03d}"
+        return body + codicefiscale.calc_check_digit(body)
+
+    for i in range(MAX_NEW_ACCOUNTS_PER_IP):
+        response = cf_post(Client(HTTP_HOST="palosco.localhost", REMOTE_ADDR="10.1.2.3"), new_cf(i))
+        assert response.status_code == 302, i
+    refused = cf_post(Client(HTTP_HOST="palosco.localhost", REMOTE_ADDR="10.1.2.3"), new_cf(99))
+    assert "Troppi tentativi non riusciti" in refused.content.decode()
+    # Another address, and re-entering an account that exists, are not affected.
+    assert (
+        cf_post(Client(HTTP_HOST="palosco.localhost", REMOTE_ADDR="10.9.9.9"), new_cf(99)).status_code == 302
+    )
+    assert (
+        cf_post(Client(HTTP_HOST="palosco.localhost", REMOTE_ADDR="10.1.2.3"), new_cf(0)).status_code == 302
+    )
+    with tenant_context(palosco):
+        assert (
+            Account.objects.filter(created_by_backend="codice_fiscale").count() == MAX_NEW_ACCOUNTS_PER_IP + 1
+        )
