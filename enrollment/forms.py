@@ -12,7 +12,9 @@ from stdnum.it import codicefiscale
 
 from enrollment.models import Pupil, Service
 from enrollment.rules import (
+    GUARDIAN_FIELDS,
     PRIVACY_TEXT,
+    PUPIL_FIELDS,
     birth_date_problem,
     codice_fiscale_problem,
     service_fields,
@@ -20,17 +22,6 @@ from enrollment.rules import (
 
 PHONE_RE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CAP_RE = re.compile(r"^\d{5}$")
-
-PUPIL_SECTION = (
-    "first_name",
-    "last_name",
-    "codice_fiscale",
-    "birth_date",
-    "birth_place",
-    "school",
-    "class_section",
-)
-GUARDIAN_SECTION = ("first_name", "last_name", "codice_fiscale", "email", "phone", "address", "cap", "city")
 
 
 def _text(label: str, *, max_length: int, **kwargs: Any) -> forms.CharField:
@@ -138,11 +129,11 @@ class EnrollmentForm(forms.Form):
 
     @property
     def pupil_fields(self) -> list[forms.BoundField]:
-        return self.section("pupil", PUPIL_SECTION)
+        return self.section("pupil", PUPIL_FIELDS)
 
     @property
     def guardian_fields(self) -> list[forms.BoundField]:
-        return self.section("guardian", GUARDIAN_SECTION)
+        return self.section("guardian", GUARDIAN_FIELDS)
 
     def _clean_cf(self, name: str) -> str:
         value = self.cleaned_data[name].strip().upper()
@@ -213,10 +204,10 @@ class EnrollmentForm(forms.Form):
         return data
 
     def guardian_data(self) -> dict[str, Any]:
-        return {n: self.cleaned_data[f"guardian_{n}"] for n in GUARDIAN_SECTION}
+        return {n: self.cleaned_data[f"guardian_{n}"] for n in GUARDIAN_FIELDS}
 
     def pupil_data(self) -> dict[str, Any]:
-        return {n: self.cleaned_data[f"pupil_{n}"] for n in PUPIL_SECTION}
+        return {n: self.cleaned_data[f"pupil_{n}"] for n in PUPIL_FIELDS}
 
     def extra_data(self) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
@@ -232,9 +223,9 @@ def initial_from(
     """Form values from stored records (renewal prefill, editing a saved form)."""
     initial: dict[str, Any] = {}
     if guardian is not None:
-        initial.update({f"guardian_{n}": getattr(guardian, n) for n in GUARDIAN_SECTION})
+        initial.update({f"guardian_{n}": getattr(guardian, n) for n in GUARDIAN_FIELDS})
     if pupil is not None:
-        initial.update({f"pupil_{n}": getattr(pupil, n) for n in PUPIL_SECTION})
+        initial.update({f"pupil_{n}": getattr(pupil, n) for n in PUPIL_FIELDS})
     for e in enrollments or []:
         for key, value in e.extra.items():
             initial[f"extra_{e.service.code}_{key}"] = value

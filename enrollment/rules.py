@@ -122,3 +122,17 @@ DRAFT_MISSING = (
 def is_cf_account(account: Any) -> bool:
     """A "Sono un nuovo iscritto" account: its login is the pupil's codice fiscale."""
     return bool(account.codice_fiscale) and account.username == account.codice_fiscale
+
+
+# The data of a pupil and of a guardian, as the form collects them and the
+# services store them.
+PUPIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "codice_fiscale",
+    "birth_date",
+    "birth_place",
+    "school",
+    "class_section",
+)
+GUARDIAN_FIELDS = ("first_name", "last_name", "codice_fiscale", "email", "phone", "address", "cap", "city")

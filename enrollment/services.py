@@ -21,7 +21,7 @@ from django.utils import timezone
 from core.services import audit_record, email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
-from enrollment.rules import PRIVACY_TEXT, PRIVACY_VERSION
+from enrollment.rules import GUARDIAN_FIELDS, PRIVACY_TEXT, PRIVACY_VERSION, PUPIL_FIELDS
 from enrollment.selectors import comune_current, domanda_enrollments, renewal_target
 from identity.models import Account
 from tenants.config import ROME, ServiceConfig
@@ -39,16 +39,6 @@ SYNCED_FIELDS = (
 Status = Enrollment.Status
 # Statuses that hold a place in a service (unless on the waiting list).
 HOLDS_PLACE = (Status.INVIATA, Status.CONFERMATA)
-GUARDIAN_FIELDS = ("first_name", "last_name", "codice_fiscale", "email", "phone", "address", "cap", "city")
-PUPIL_FIELDS = (
-    "first_name",
-    "last_name",
-    "codice_fiscale",
-    "birth_date",
-    "birth_place",
-    "school",
-    "class_section",
-)
 
 
 class EnrollmentError(Exception):

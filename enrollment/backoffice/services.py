@@ -28,10 +28,9 @@ from core.services import audit_record, email_enqueue
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
 from enrollment.backoffice.selectors import confirmed_count, places_taken, service_staff_edited_fields
 from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.rules import GUARDIAN_FIELDS, PUPIL_FIELDS
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
-    GUARDIAN_FIELDS,
-    PUPIL_FIELDS,
     EnrollmentError,
     consent_record,
     enrollment_confirm,

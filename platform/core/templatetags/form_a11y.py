@@ -1,4 +1,4 @@
-"""Render a form widget with the accessibility attributes of its state."""
+"""Render a form widget with the accessibility attributes of its state (every app's forms)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ register = template.Library()
 
 
 @register.filter
-def widget_a11y(field: forms.BoundField) -> SafeString:
-    described = []
+def accessible(field: forms.BoundField, extra_describedby: str = "") -> SafeString:
+    """The widget with its Bootstrap Italia class, aria-describedby (extra text,
+    help, error), aria-invalid and aria-required."""
+    described = [extra_describedby] if extra_describedby else []
     if field.help_text:
         described.append(f"{field.auto_id}-help")
     attrs: dict[str, str] = {}
