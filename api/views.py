@@ -890,7 +890,7 @@ def _pdf(doc: documents.PdfDocument) -> HttpResponse:
     content = documents.stored_or_prepare(doc)
     if content is None:
         response = JsonResponse({"message": DOCUMENT_PREPARING}, status=status.HTTP_202_ACCEPTED)
-        response["Retry-After"] = "3"
+        response["Retry-After"] = str(documents.PREPARE_RETRY_SECONDS)
         return response
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'

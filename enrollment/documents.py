@@ -220,22 +220,29 @@ class LetteraCredenziali(PdfDocument):
         return {"account": self.account, "credentials": self.credentials}
 
 
+def _attachment(doc: PdfDocument) -> tuple[str, bytes, str]:
+    return doc.filename(), doc.pdf(), "application/pdf"
+
+
 @attachments.register("enrollment.riepilogo")
 def riepilogo_attachment(*, domanda: str) -> tuple[str, bytes, str]:
-    doc = Riepilogo(comune=comune_current(), domanda=domanda)
-    return doc.filename(), doc.pdf(), "application/pdf"
+    return _attachment(Riepilogo(comune=comune_current(), domanda=domanda))
 
 
 @attachments.register("enrollment.lettera_credenziali")
 def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
-    doc = LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
-    return doc.filename(), doc.pdf(), "application/pdf"
+    return _attachment(
+        LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
+    )
 
 
 @attachments.register("enrollment.manuale")
 def manuale_attachment() -> tuple[str, bytes, str]:
-    doc = ManualeInformativo(comune=comune_current())
-    return doc.filename(), doc.pdf(), "application/pdf"
+    return _attachment(ManualeInformativo(comune=comune_current()))
+
+
+# A download that finds no stored file asks the client to come back after this.
+PREPARE_RETRY_SECONDS = 3
 
 
 def stored_or_prepare(doc: PdfDocument) -> bytes | None:

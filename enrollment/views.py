@@ -329,16 +329,20 @@ def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_form(request, form, **context)
 
 
-def pdf_download(request: HttpRequest, doc: documents.PdfDocument, *, inline: bool = False) -> HttpResponse:
+def pdf_download(request: HttpRequest, doc: documents.PdfDocument) -> HttpResponse:
     """The stored PDF, or a short wait while the job prepares it (never rendered here)."""
     content = documents.stored_or_prepare(doc)
     if content is None:
-        response = render(request, "enrollment/document_preparing.html", {"title": doc.title}, status=202)
-        response["Retry-After"] = "3"
+        response = render(
+            request,
+            "enrollment/document_preparing.html",
+            {"title": doc.title, "retry_seconds": documents.PREPARE_RETRY_SECONDS},
+            status=202,
+        )
+        response["Retry-After"] = str(documents.PREPARE_RETRY_SECONDS)
         return response
     response = HttpResponse(content, content_type="application/pdf")
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{doc.filename()}"'
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'
     return response
 
 

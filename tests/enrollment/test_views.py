@@ -158,19 +158,16 @@ def test_new_enrollment_summary_submit_status_and_documents(in_palosco, palosco_
     assert ">Invia Iscrizione<" not in html and ">Salva Bozza<" not in html
     assert ">Modifica Iscrizione<" in html  # still editable until staff act
 
-    for url in (
+    urls = (
         f"/iscrizioni/domanda/{e.domanda}/riepilogo.pdf",
         "/iscrizioni/documenti/manuale-informativo.pdf",
         "/iscrizioni/documenti/lettera-credenziali.pdf",
-    ):
+    )
+    for url in urls:
         assert f'href="{url}"' in html
     # Submission queued the documents; the worker renders them off the request.
     run_pending_jobs()
-    for url in (
-        f"/iscrizioni/domanda/{e.domanda}/riepilogo.pdf",
-        "/iscrizioni/documenti/manuale-informativo.pdf",
-        "/iscrizioni/documenti/lettera-credenziali.pdf",
-    ):
+    for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Content-Type"] == "application/pdf"
