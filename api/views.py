@@ -75,7 +75,7 @@ from enrollment.selectors import (
 )
 from enrollment.services import domanda_save, enrollment_withdraw, enrollments_submit, renewal_save
 from identity import services as identity_services
-from identity.access import parent_required
+from identity.access import codice_fiscale_backend_key, parent_required
 from identity.backends import backend_enabled
 from identity.forms import (
     CodiceFiscaleLoginForm,
@@ -232,8 +232,13 @@ class TokenObtainView(APIView):
                 request=request, codice_fiscale=form.cleaned_data["codice_fiscale"],
                 password=form.cleaned_data["password"],
             )  # fmt: skip
+        backend = (
+            method
+            if method == "credentials"
+            else codice_fiscale_backend_key(password=form.cleaned_data["password"])
+        )
         issued = api_services.token_issue(
-            account=account, device_name=data["device_name"], backend=method, request=request
+            account=account, device_name=data["device_name"], backend=backend, request=request
         )
         return _token_response(request, issued)
 
@@ -431,8 +436,12 @@ class EmailSendView(_EmailStepView):
         form = EmailVerifyForm(serializer.validated_data)
         if not form.is_valid():
             raise _form_invalid(_simple_form_errors(form))
+        token = current_token(request)
         identity_services.email_verification_send(
-            request=request, account=request.user, email=form.cleaned_data["email"]
+            request=request,
+            account=request.user,
+            email=form.cleaned_data["email"],
+            login_backend=token.backend if token else request.session.get("login_backend", ""),
         )
         message = "Codice sicurezza inviato correttamente: inserirlo con POST /api/v1/me/email/confirm/."
         return Response({"message": message}, status=status.HTTP_202_ACCEPTED)
@@ -643,8 +652,7 @@ class EnrollmentListView(generics.GenericAPIView):
         if not form.is_valid():
             raise _enrollment_form_errors(form, draft=draft)
         rows = domanda_save(**_save_kwargs(form, request), services=form.chosen_services(), draft=draft)
-        if draft:
-            _keep_this_device(request)  # a temporary password may just have been set
+        _keep_this_device(request)  # a temporary password may just have been set
         return _domanda_response(rows[0].domanda, rows[0].guardian, code=status.HTTP_201_CREATED)
 
 
@@ -731,8 +739,7 @@ class EnrollmentDetailView(APIView):
                 draft=wants_draft,
                 domanda=domanda,
             )
-            if wants_draft:
-                _keep_this_device(request)
+            _keep_this_device(request)  # a temporary password may just have been set
         return _domanda_response(domanda, first.guardian)
 
 
@@ -761,6 +768,7 @@ class EnrollmentSubmitView(APIView):
                     status_code=409, code="already_submitted", message="L'iscrizione è già stata inviata."
                 )
             enrollments_submit(enrollments=live, by=request.user, request=request)
+            _keep_this_device(request)  # a temporary password may just have been set
         return _domanda_response(domanda, rows[0].guardian)
 
 

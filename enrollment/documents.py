@@ -207,7 +207,8 @@ class LetteraCredenziali(PdfDocument):
         return {"account_id": self.account.pk}
 
     def cache_id(self) -> str:
-        return f"{self.account.pk}:{self.credentials.codice_utente}"
+        c = self.credentials
+        return f"{self.account.pk}:{c.codice_utente}:{c.password_state}:{c.email_masked}"
 
     def pdf(self) -> bytes:
         # A letter carrying a password is rendered once and never stored.

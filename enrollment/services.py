@@ -24,6 +24,7 @@ from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Servi
 from enrollment.rules import GUARDIAN_FIELDS, PRIVACY_TEXT, PRIVACY_VERSION, PUPIL_FIELDS
 from enrollment.selectors import comune_current, domanda_enrollments, renewal_target
 from identity.models import Account
+from identity.services import temporary_password_ensure
 from tenants.config import ROME, ServiceConfig
 
 SYNCED_FIELDS = (
@@ -187,9 +188,9 @@ def domanda_save(
 
     A new form (`domanda` None) creates `bozza` rows; an existing one is
     updated while the comune's rule allows it (until staff act). `draft`
-    marks the parent's "Salva Bozza", which exists only for new enrollments
-    and mails a temporary password to a codice fiscale account that has
-    none yet.
+    marks the parent's "Salva Bozza", which exists only for new enrollments.
+    Every save, draft or not, mails a temporary password to a "Sono un nuovo
+    iscritto" account that has none yet (identity's `temporary_password_ensure`).
     """
     extra = extra or {}
     if not consent:
@@ -261,10 +262,8 @@ def domanda_save(
             )
             rows.append(enrollment)
         consent_record(account=account, guardian=guardian, domanda=domanda)
-        if draft and not account.has_usable_password():
-            from identity.services import temporary_password_issue
-
-            temporary_password_issue(account=account)
+        # The family's data now exists: the codice fiscale alone must stop opening it.
+        temporary_password_ensure(account=account)
     return rows
 
 
@@ -443,6 +442,8 @@ def enrollments_submit(
                 },
                 request=request,
             )
+        for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
+            temporary_password_ensure(account=Account(pk=account_id))
         if to_submit:
             _notify_submitted(to_submit)
     return rows

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,7 +33,13 @@ from enrollment.services import (
     enrollments_submit,
     renewal_save,
 )
-from identity.access import parent_required, password_change_defer
+from identity.access import parent_required
+from identity.services import session_keep_after_save
+
+TEMPORARY_PASSWORD_SENT = (
+    "Ti abbiamo inviato una password temporanea a {email}: per rientrare nell'iscrizione inserisci "  # noqa: S105 (a message)
+    "il Codice Fiscale Alunno e questa password in 'Sono un nuovo iscritto'."
+)
 
 
 def portal_home(request: HttpRequest) -> HttpResponse:
@@ -112,14 +117,17 @@ def _save_from_form(
     except EnrollmentError as exc:
         form.add_error(None, exc.message)
         return None
-    if draft:
-        # A temporary password may just have been set (on a fresh copy of the
-        # account): reload it so this session stays valid with the new hash.
-        request.user.refresh_from_db()
-        update_session_auth_hash(request, request.user)
-        password_change_defer(request)
-        messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+    _after_save(request, draft=draft)
     return rows
+
+
+def _after_save(request: HttpRequest, *, draft: bool) -> None:
+    """The page's messages after a save; the session stays valid if it set a temporary password."""
+    if draft:
+        messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+    sent_to = session_keep_after_save(request=request)
+    if sent_to:
+        messages.info(request, TEMPORARY_PASSWORD_SENT.format(email=sent_to))
 
 
 @parent_required
@@ -211,6 +219,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         try:
             if action == "invia":
                 submitted = enrollments_submit(enrollments=live, by=request.user, request=request)
+                _after_save(request, draft=False)
                 waiting = [e for e in submitted if e.on_waiting_list]
                 messages.success(
                     request, "Iscrizione inviata. Riceverai una email di conferma con il riepilogo."
@@ -233,10 +242,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
                     draft=True,
                     request=request,
                 )
-                request.user.refresh_from_db()
-                update_session_auth_hash(request, request.user)
-                password_change_defer(request)
-                messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+                _after_save(request, draft=True)
         except EnrollmentError as exc:
             messages.error(request, exc.message)
         return redirect("enrollment:summary", domanda=domanda)

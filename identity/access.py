@@ -30,6 +30,20 @@ NEW_ENROLLMENT_URL = "/iscrizioni/nuova/"
 PASSWORD_CHANGE_DEFERRED = "password_change_deferred"  # noqa: S105 (a session key)
 
 
+# The login backend recorded for "Sono un nuovo iscritto" without a password:
+# an empty account opened by a codice fiscale alone, which proves nothing.
+CF_ONLY_BACKEND = "codice_fiscale_nuovo"
+
+
+def codice_fiscale_backend_key(*, password: str) -> str:
+    return "codice_fiscale" if password else CF_ONLY_BACKEND
+
+
+def signed_in_with_secret(login_backend: str) -> bool:
+    """Whether a sign-in used a secret (password, SPID/CIE), not only a codice fiscale."""
+    return bool(login_backend) and login_backend != CF_ONLY_BACKEND
+
+
 def password_change_defer(request: HttpRequest) -> None:
     if request.user.is_authenticated and request.user.must_change_password:
         request.session[PASSWORD_CHANGE_DEFERRED] = True

@@ -25,7 +25,11 @@ def account_for_codice_fiscale_login(*, codice_fiscale: str, for_update: bool = 
 
 
 def account_for_password_reset(*, identifier: str) -> Account | None:
-    """A parent account named by codice utente or codice fiscale that has an address to write to."""
+    """A parent account named by codice utente or codice fiscale with a verified address to write to.
+
+    Only a verified address: an address merely typed into a session is not
+    proof that its owner may take the account over.
+    """
     identifier = identifier.strip().upper()
     if not identifier:
         return None
@@ -33,6 +37,7 @@ def account_for_password_reset(*, identifier: str) -> Account | None:
         Account.objects.filter(kind=Account.Kind.PARENT, is_active=True)
         .filter(Q(codice_utente=identifier) | Q(username=identifier))
         .exclude(email="")
+        .filter(email_verified_at__isnull=False)
         .order_by("id")
         .first()
     )

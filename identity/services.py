@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth import SESSION_KEY, login, logout, update_session_auth_hash
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
@@ -24,6 +24,8 @@ from identity.access import (
     PARENT_HOME_URL,
     PASSWORD_CHANGE_DEFERRED,
     parent_access_problem,
+    password_change_defer,
+    signed_in_with_secret,
 )
 from identity.models import Account, EmailVerification
 from identity.selectors import (
@@ -47,6 +49,11 @@ _READABLE_DIGITS = "23456789"
 
 LOGIN_FAILED_MESSAGE = "Credenziali non corrette. Verificare i dati inseriti e riprovare."
 CF_LOGIN_FAILED_MESSAGE = "Codice fiscale o password non corretti. Verificare i dati inseriti e riprovare."
+# Neutral on purpose: it does not say what the account holds, nor since when.
+CF_PASSWORD_NEEDED_MESSAGE = (
+    "Per continuare inserire anche la Password ricevuta via email e premere di nuovo "  # noqa: S105 (a message)
+    "'Sono un nuovo iscritto'. Se non la si trova, usare 'Password dimenticata'."
+)
 
 
 class AccessError(Exception):
@@ -210,11 +217,17 @@ def credentials_issue(*, account: Account, by: Account | None = None) -> IssuedC
     return IssuedCredentials(codice_utente=account.codice_utente, password=password)
 
 
+def email_mask(email: str) -> str:
+    """`m***@example.it`: enough for the parent to recognise the address, little for anyone else."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
 def temporary_password_issue(*, account: Account) -> None:
     """Set a temporary password and mail it to the account's verified address.
 
-    Called when the first draft of a "Sono un nuovo iscritto" enrollment is
-    saved: from then on the codice fiscale alone no longer opens it.
+    From then on the codice fiscale alone no longer opens the account: the
+    password (or "Password dimenticata", to the same address) is needed.
     """
     if not account.email or account.email_verified_at is None:
         raise AccessError("Per inviare la password temporanea serve un indirizzo email verificato.")
@@ -230,16 +243,52 @@ def temporary_password_issue(*, account: Account) -> None:
             subject=f"Password temporanea - {comune.display_name}",
             body=(
                 f"Gentile utente,\n\n"
-                f"l'iscrizione per il codice fiscale {account.username} è stata salvata in bozza.\n"
-                f'Per accedere di nuovo all\'iscrizione, nella sezione "Sono un nuovo iscritto" '
-                f"inserire il Codice Fiscale Alunno e questa password temporanea:\n\n"
+                f"i dati dell'iscrizione per il codice fiscale alunno {account.username} sono stati "
+                f"salvati sul Portale Iscrizioni Online {comune.display_name_with_article}.\n"
+                f'Per accedere di nuovo, nella sezione "Sono un nuovo iscritto" inserire il Codice '
+                f"Fiscale Alunno e questa password temporanea:\n\n"
                 f"    {password}\n\n"
                 f"Al primo accesso verrà chiesto di scegliere una password personale "
-                f"(Cambio Password).\n\n{comune.display_name}\n"
+                f"(Cambio Password). Se non ha compilato lei l'iscrizione, contatti l'ufficio.\n\n"
+                f"{comune.display_name}\n"
             ),
             purpose="temporary_password",
         )
         audit_record(action="password.temporary_issue", obj=account, actor_label="sistema")
+
+
+def temporary_password_ensure(*, account: Account) -> bool:
+    """Called by every service that saves a family's data: True when it issued the password now.
+
+    A "Sono un nuovo iscritto" account is opened by the codice fiscale alone
+    only while it is empty; the first save of any data (draft, riepilogo,
+    submission; web or API) gives it a temporary password, mailed to its
+    verified address. Accounts of other kinds (credentials, SPID/CIE) are
+    left as they are.
+    """
+    with transaction.atomic():
+        # The row lock makes two parallel first saves issue one password.
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if account.created_by_backend != "codice_fiscale" or account.has_usable_password():
+            return False
+        temporary_password_issue(account=account)
+        return True
+
+
+def session_keep_after_save(*, request: HttpRequest) -> str | None:
+    """After a save in this request: keep the session valid if it set a temporary password.
+
+    Returns the masked address the password was mailed to, for the page to
+    say so, or None when no password was set in this request.
+    """
+    user = request.user
+    before = request.session.get(HASH_SESSION_KEY)
+    user.refresh_from_db()
+    if not before or before == user.get_session_auth_hash():
+        return None
+    update_session_auth_hash(request, user)
+    password_change_defer(request)
+    return email_mask(user.email)
 
 
 def _dummy_password_check(password: str) -> None:
@@ -272,10 +321,13 @@ def codice_fiscale_access(
 ) -> tuple[Account, str | None]:
     """ "Sono un nuovo iscritto": the account of this pupil's codice fiscale, and where to go.
 
-    Without a password, a first access creates the account and leads to a new
-    enrollment; so does a re-entry while no draft was ever saved (the account
-    still has no password). Once a draft was saved the account has a
-    password, and asking for it is the only way in.
+    The codice fiscale alone opens only an empty account: a new one for a
+    codice fiscale this comune has never seen, or a re-entry into one that
+    holds nothing yet (no verified e-mail, hence no data, and no password).
+    As soon as an account holds anything, only its password (or SPID/CIE)
+    opens it: the first save of the family's data mails a temporary one
+    (`temporary_password_ensure`). A codice fiscale does not prove who is
+    typing it: it is printed on school lists and health cards.
     """
     cf = codice_fiscale.strip().upper()
     limit = ratelimit.limit_for(request, scope="codice_fiscale", identifier=cf)
@@ -311,6 +363,7 @@ def codice_fiscale_access(
                 account.kind == Account.Kind.PARENT
                 and account.created_by_backend == "codice_fiscale"
                 and account.is_active
+                and account.email_verified_at is None
                 and not account.has_usable_password()
             )
         if not re_entry_allowed:
@@ -320,11 +373,7 @@ def codice_fiscale_access(
                 request, backend="codice_fiscale", identifier=cf, reason="password mancante"
             )
             ratelimit.failure_record(limit, request=request)
-            raise AccessError(
-                "Per questo codice fiscale è già stata salvata un'iscrizione: inserire anche la "
-                "Password ricevuta via email e premere di nuovo 'Sono un nuovo iscritto'.",
-                field="password",
-            )
+            raise AccessError(CF_PASSWORD_NEEDED_MESSAGE, field="password")
         return account, NEW_ENROLLMENT_URL
     account = account_for_codice_fiscale_login(codice_fiscale=cf)
     if account is None:
@@ -373,13 +422,28 @@ def logout_complete(*, request: HttpRequest) -> None:
     logout(request)
 
 
-def email_verification_send(*, request: HttpRequest, account: Account, email: str) -> EmailVerification:
+def email_verification_send(
+    *, request: HttpRequest, account: Account, email: str, login_backend: str
+) -> EmailVerification:
     """Send a new "Codice sicurezza" to `email`; the previous code of the account stops working.
 
     At most OTP_SENDS_MAX sends per OTP_SENDS_WINDOW for the account and for
-    the address (in this comune).
+    the address (in this comune). `login_backend` is how the caller signed in
+    (session or app token): a verified address is replaced only by someone
+    who signed in with a password or SPID/CIE, never by the codice fiscale
+    alone.
     """
     email = email.strip()
+    if (
+        account.email_verified_at is not None
+        and email.casefold() != account.email.casefold()
+        and not signed_in_with_secret(login_backend)
+    ):
+        raise AccessError(
+            "Per cambiare l'indirizzo email già verificato è necessario accedere con la password "
+            "(o con SPID/CIE).",
+            field="email",
+        )
     since = timezone.now() - OTP_SENDS_WINDOW
     by_account, by_address = email_verifications_sent_since(account=account, email=email, since=since)
     if by_account >= OTP_SENDS_MAX or by_address >= OTP_SENDS_MAX:
@@ -455,6 +519,7 @@ def email_verification_confirm(*, request: HttpRequest, account: Account, code: 
             now = timezone.now()
             verification.used_at = now
             verification.save(update_fields=["used_at"])
+            previous = account.email if account.email_verified_at is not None else ""
             account.email = verification.email
             account.email_verified_at = now
             account.save(update_fields=["email", "email_verified_at"])
@@ -462,9 +527,11 @@ def email_verification_confirm(*, request: HttpRequest, account: Account, code: 
                 action="email.verified",
                 actor=account,
                 obj=account,
-                data={"email": verification.email},
+                data={"email": verification.email, "previous": previous},
                 request=request,
             )
+            if previous and previous.casefold() != verification.email.casefold():
+                _email_change_notify(account=account, previous=previous)
     if wrong:
         # Outside the atomic block: the counted failure must stay committed.
         ratelimit.failure_record(limit, request=request)
@@ -478,6 +545,24 @@ def email_verification_confirm(*, request: HttpRequest, account: Account, code: 
             )
         raise AccessError(f"Codice sicurezza errato. Tentativi rimasti: {left}.", field="code")
     ratelimit.failures_clear(limit)
+
+
+def _email_change_notify(*, account: Account, previous: str) -> None:
+    """Tell the old address that the account's address changed: a takeover does not go unseen."""
+    comune = _current_comune()
+    email_enqueue(
+        to=[previous],
+        subject=f"Indirizzo email modificato - {comune.display_name}",
+        body=(
+            f"Gentile utente,\n\n"
+            f"l'indirizzo email dell'accesso {account.codice_utente or account.username} al Portale "
+            f"Iscrizioni Online {comune.display_name_with_article} è stato cambiato in "
+            f"{email_mask(account.email)}.\n"
+            f"Da ora le comunicazioni e il recupero della password vanno al nuovo indirizzo.\n\n"
+            f"Se non ha fatto lei la modifica, contatti subito l'ufficio.\n\n{comune.display_name}\n"
+        ),
+        purpose="email_changed",
+    )
 
 
 def password_reset_request(*, request: HttpRequest, identifier: str) -> None:

@@ -22,6 +22,7 @@ from identity.access import (
     EMAIL_VERIFY_URL,
     LOGIN_URL,
     PARENT_HOME_URL,
+    codice_fiscale_backend_key,
     parent_access_problem,
 )
 from identity.backends import backend_enabled, backends_for
@@ -150,7 +151,10 @@ def codice_fiscale_login(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(
                 services.login_complete(
-                    request=request, account=account, backend_key="codice_fiscale", next_url=destination
+                    request=request,
+                    account=account,
+                    backend_key=codice_fiscale_backend_key(password=form.cleaned_data["password"]),
+                    next_url=destination,
                 )
             )
     return _login_failed(request, "codice_fiscale", form)
@@ -231,7 +235,10 @@ def email_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.email_verification_send(
-                request=request, account=account, email=form.cleaned_data["email"]
+                request=request,
+                account=account,
+                email=form.cleaned_data["email"],
+                login_backend=request.session.get("login_backend", ""),
             )
         except services.AccessError as error:
             _access_error_add(form, error)

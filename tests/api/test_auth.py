@@ -227,6 +227,9 @@ def _web_session(comune, account: Account) -> Client:  # type: ignore[no-untyped
     client = Client(HTTP_HOST="romanodilombardia.localhost", enforce_csrf_checks=True)
     with tenant_context(comune):
         client.force_login(account)
+        session = client.session
+        session["login_backend"] = "credentials"  # as login_complete records it
+        session.save()
     return client
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from core.models import OutgoingEmail
-from enrollment.credentials import LetterCredentials
+from enrollment.credentials import LetterCredentials, PasswordState
 from enrollment.documents import LetteraCredenziali, ManualeInformativo, Riepilogo
 from enrollment.models import Enrollment
 from enrollment.services import domanda_save, enrollment_confirm, enrollments_submit
@@ -96,7 +96,9 @@ def test_manuale_uses_the_comune_template_or_the_generic_one(in_palosco, romano)
 def test_lettera_shows_codice_utente_and_a_password_only_when_issued(in_palosco, palosco_parent) -> None:
     html = LetteraCredenziali(comune=in_palosco, account=palosco_parent).html()
     assert "PAL-000900" in html and "Password iniziale" not in html
-    issued = LetterCredentials(codice_utente="PAL-000900", password="Xy7-segreta")
+    issued = LetterCredentials(
+        codice_utente="PAL-000900", password_state=PasswordState.ISSUED, password="Xy7-segreta"
+    )
     doc = LetteraCredenziali(comune=in_palosco, account=palosco_parent, credentials=issued)
     assert "Xy7-segreta" in doc.html()
     doc.pdf()

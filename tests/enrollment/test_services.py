@@ -247,6 +247,7 @@ def test_draft_of_codice_fiscale_account_mails_a_temporary_password(in_palosco) 
         username=PUPIL_CF,
         codice_fiscale=PUPIL_CF,
         kind=Account.Kind.PARENT,
+        created_by_backend="codice_fiscale",
         email="nuovo@example.org",
         email_verified_at=timezone.now(),
     )

@@ -310,6 +310,7 @@ def test_first_draft_of_new_iscritto_mails_password_and_keeps_the_session(in_pal
         username=PUPIL_CF,
         codice_fiscale=PUPIL_CF,
         kind=Account.Kind.PARENT,
+        created_by_backend="codice_fiscale",
         email="nuovo@example.org",
         email_verified_at=timezone.now(),
     )

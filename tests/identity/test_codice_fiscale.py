@@ -60,7 +60,9 @@ def test_first_access_creates_account_and_leads_to_new_enrollment(palosco_client
         assert account.codice_fiscale == VALID_CF
         assert account.kind == Account.Kind.PARENT
         assert not account.has_usable_password()
-        assert AuditEntry.objects.filter(action="login.success", data__backend="codice_fiscale").exists()
+        assert AuditEntry.objects.filter(
+            action="login.success", data__backend="codice_fiscale_nuovo"
+        ).exists()
 
 
 def test_re_entry_without_saved_draft_reuses_the_account(palosco_client: Client, palosco) -> None:  # type: ignore[no-untyped-def]
