@@ -509,7 +509,7 @@ def _domanda_data(rows: list[Enrollment]) -> dict[str, Any]:
         "kind": first.kind,
         "school_year": first.school_year,
         "pupil": first.pupil,
-        "guardian": first.guardian,
+        "guardian": first.guardian_shown,
         "items": rows,
         "editable": all(e.is_editable for e in live) and first.status != Status.ANNULLATA,
         "draft": all(e.status == Status.BOZZA for e in live),

@@ -151,7 +151,7 @@ class Riepilogo(PdfDocument):
 
     def version(self) -> str:
         first = self.rows[0]
-        parts = [str(first.pupil.updated_at), str(first.guardian.updated_at)]
+        parts = [str(first.pupil.updated_at), str(first.guardian_shown)]
         parts += [f"{e.pk}:{e.status}:{e.updated_at}:{e.waiting_position}" for e in self.rows]
         return super().version() + "|".join(parts)
 
@@ -163,7 +163,7 @@ class Riepilogo(PdfDocument):
         return {
             "enrollments": self.rows,
             "pupil": first.pupil,
-            "guardian": first.guardian,
+            "guardian": first.guardian_shown,
             "privacy_text": PRIVACY_TEXT,
         }
 

@@ -247,7 +247,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         {
             "enrollments": live,
             "first": first,
-            "guardian": guardian,
+            "guardian": first.guardian_shown,
             "pupil": first.pupil,
             "domanda": domanda,
             "all_draft": all_draft,
