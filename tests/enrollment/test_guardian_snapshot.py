@@ -244,3 +244,22 @@ def test_migration_fills_the_snapshot_of_rows_already_submitted(palosco_parent) 
     migration.fill_snapshots(apps, None)
     assert Enrollment.objects.get(pk=sent.pk).guardian_snapshot == sent.guardian.snapshot()
     assert Enrollment.objects.get(pk=rows[1].pk).guardian_snapshot == {}  # a draft follows the live data
+
+
+def test_riepilogo_pdf_of_a_submitted_form_is_not_invalidated_by_a_later_form(
+    in_palosco, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    rows = domanda_save(
+        account=palosco_parent,
+        guardian_data=guardian_data(),
+        pupil_data=pupil_data(),
+        services=[service("PRE")],
+        extra={"PRE": {"motivo": "Lavoro"}},
+        consent=True,
+    )
+    draft_version = documents.Riepilogo(comune=in_palosco, domanda=rows[0].domanda).version()
+    enrollments_submit(enrollments=rows, by=palosco_parent)
+    sent_version = documents.Riepilogo(comune=in_palosco, domanda=rows[0].domanda).version()
+    assert sent_version != draft_version
+    _sibling_form(palosco_parent)
+    assert documents.Riepilogo(comune=in_palosco, domanda=rows[0].domanda).version() == sent_version
