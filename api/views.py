@@ -52,15 +52,14 @@ from enrollment import documents
 from enrollment.forms import EnrollmentForm, initial_from
 from enrollment.models import Enrollment, Guardian
 
-# The web's own decisions, reused rather than restated: which accounts are
-# "Sono un nuovo iscritto" ones (their pupil's codice fiscale is locked) and
-# the message when a draft lacks what it needs.
+# The web's own decisions, reused rather than restated: the texts, the message
+# when a draft lacks what it needs and (selectors.pupil_cf_locked) when the
+# pupil's codice fiscale is fixed to the account's.
 from enrollment.rules import (
     DRAFT_MISSING,
     DRAFT_NOTE,
     PRIVACY_TEXT,
     SIBLINGS_NOTE,
-    is_cf_account,
     service_fields,
 )
 from enrollment.selectors import (
@@ -68,6 +67,7 @@ from enrollment.selectors import (
     domanda_enrollments,
     enrollments_for_guardian,
     guardian_for_account,
+    pupil_cf_locked,
     pupils_for_guardian,
     renewals_available,
     services_catalogue,
@@ -518,7 +518,7 @@ def _domanda_data(rows: list[Enrollment]) -> dict[str, Any]:
         "kind": first.kind,
         "school_year": first.school_year,
         "pupil": first.pupil,
-        "guardian": first.guardian,
+        "guardian": first.guardian_shown,
         "items": rows,
         "editable": all(e.is_editable for e in live) and first.status != Status.ANNULLATA,
         "draft": all(e.status == Status.BOZZA for e in live),
@@ -639,9 +639,7 @@ class EnrollmentListView(generics.GenericAPIView):
         draft = serializer.validated_data.get("draft", False)
         account = request.user
         guardian = guardian_for_account(account=account)
-        lock_cf = is_cf_account(account) and not (
-            guardian and guardian.pupils.filter(codice_fiscale=account.codice_fiscale).exists()
-        )
+        lock_cf = pupil_cf_locked(account=account, guardian=guardian)
         form = EnrollmentForm(
             _to_form_data(serializer.validated_data),
             initial={"pupil_codice_fiscale": account.codice_fiscale} if lock_cf else {},
@@ -726,8 +724,9 @@ class EnrollmentDetailView(APIView):
                 services=services_open_for_new() if can_draft else None,
                 fixed_services=[e.service for e in live],
                 school_year=first.school_year,
-                lock_pupil_cf=is_cf_account(request.user)
-                and first.pupil.codice_fiscale == request.user.codice_fiscale,
+                lock_pupil_cf=pupil_cf_locked(
+                    account=request.user, guardian=first.guardian, pupil=first.pupil
+                ),
                 initial=current,
                 full=not wants_draft,
             )

@@ -135,6 +135,7 @@ def load_comune(comune: Comune) -> None:
                         updated_at=now,
                         submitted_at=service.opens_at,
                         decided_at=service.closes_at,
+                        guardian_snapshot=guardian.snapshot(),
                     )
 
 

@@ -151,7 +151,9 @@ class Riepilogo(PdfDocument):
 
     def version(self) -> str:
         first = self.rows[0]
-        parts = [str(first.pupil.updated_at), str(first.guardian.updated_at)]
+        # A submitted form shows its snapshot, which later guardian changes leave alone.
+        guardian = first.guardian_snapshot if first.status != Enrollment.Status.BOZZA else None
+        parts = [str(first.pupil.updated_at), str(guardian or first.guardian.updated_at)]
         parts += [f"{e.pk}:{e.status}:{e.updated_at}:{e.waiting_position}" for e in self.rows]
         return super().version() + "|".join(parts)
 
@@ -163,7 +165,7 @@ class Riepilogo(PdfDocument):
         return {
             "enrollments": self.rows,
             "pupil": first.pupil,
-            "guardian": first.guardian,
+            "guardian": first.guardian_shown,
             "privacy_text": PRIVACY_TEXT,
         }
 

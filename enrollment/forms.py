@@ -143,7 +143,17 @@ class EnrollmentForm(forms.Form):
         return value
 
     def clean_pupil_codice_fiscale(self) -> str:
-        return self._clean_cf("pupil_codice_fiscale")
+        value = self._clean_cf("pupil_codice_fiscale")
+        if self.fields["pupil_codice_fiscale"].disabled:
+            # A disabled field ignores what is posted; a different value is
+            # refused rather than silently replaced, so a client sees why.
+            posted = str(self.data.get(self.add_prefix("pupil_codice_fiscale")) or "").strip().upper()
+            if posted and posted != value:
+                raise forms.ValidationError(
+                    f"Il codice fiscale dell'alunno è {value}, quello con cui hai effettuato "
+                    "l'accesso, e non può essere cambiato."
+                )
+        return value
 
     def clean_guardian_codice_fiscale(self) -> str:
         return self._clean_cf("guardian_codice_fiscale")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from enrollment.rules import GUARDIAN_FIELDS
 
 
 class Service(models.Model):
@@ -78,6 +81,36 @@ class Guardian(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def snapshot(self) -> dict[str, str]:
+        """The data a submitted enrollment keeps (Enrollment.guardian_snapshot)."""
+        return {f: getattr(self, f) for f in GUARDIAN_FIELDS}
+
+
+@dataclass(frozen=True)
+class GuardianSnapshot:
+    """A guardian as a submitted enrollment recorded it, read like a Guardian."""
+
+    id: int
+    first_name: str
+    last_name: str
+    codice_fiscale: str
+    email: str
+    phone: str
+    address: str
+    cap: str
+    city: str
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
 
 class Pupil(models.Model):
     """An alunno, belonging to one guardian."""
@@ -143,6 +176,10 @@ class Enrollment(models.Model):
     )
     # Answers to the service-specific questions (enrollment.service_fields).
     extra = models.JSONField("dati del servizio", default=dict, blank=True)
+    # The guardian's data when the form left `bozza`: one guardian serves all
+    # the family's forms, and a later form must not rewrite what an earlier,
+    # submitted or decided one was sent with.
+    guardian_snapshot = models.JSONField("dati del genitore/tutore all'invio", default=dict, blank=True)
     waiting_position = models.PositiveIntegerField("posizione in lista d'attesa", null=True, blank=True)
     outcome_note = models.TextField("note sull'esito", blank=True)
     via_sportello = models.BooleanField("inserita allo sportello", default=False)
@@ -172,6 +209,15 @@ class Enrollment(models.Model):
     def is_editable(self) -> bool:
         """The parent may change the data until staff act (comune's rule)."""
         return self.status in (self.Status.BOZZA, self.Status.INVIATA)
+
+    @property
+    def guardian_shown(self) -> Guardian | GuardianSnapshot:
+        """The guardian to show and mail for this enrollment: a draft shows the
+        live anagrafica, anything later the data it was submitted with."""
+        if self.status == self.Status.BOZZA or not self.guardian_snapshot:
+            return self.guardian
+        data = {f: self.guardian_snapshot.get(f, "") for f in GUARDIAN_FIELDS}
+        return GuardianSnapshot(id=self.guardian_id, **data)
 
     @property
     def on_waiting_list(self) -> bool:

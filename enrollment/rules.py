@@ -120,8 +120,13 @@ DRAFT_MISSING = (
 
 
 def is_cf_account(account: Any) -> bool:
-    """A "Sono un nuovo iscritto" account: its login is the pupil's codice fiscale."""
-    return bool(account.codice_fiscale) and account.username == account.codice_fiscale
+    """A "Sono un nuovo iscritto" account: its codice fiscale is the pupil's.
+
+    An SPID/CIE account also has a codice fiscale (and logs in with it), but
+    it is the parent's own: only the backend that created the account tells
+    them apart.
+    """
+    return bool(account.codice_fiscale) and account.created_by_backend == "codice_fiscale"
 
 
 # The data of a pupil and of a guardian, as the form collects them and the

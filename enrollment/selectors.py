@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.rules import is_cf_account
 from identity.models import Account
 from tenants.models import Comune
 
@@ -40,6 +41,20 @@ def services_open_for_new() -> QuerySet[Service]:
 
 def guardian_for_account(*, account: Account) -> Guardian | None:
     return Guardian.objects.filter(account=account).first()
+
+
+def pupil_cf_locked(*, account: Account, guardian: Guardian | None, pupil: Pupil | None = None) -> bool:
+    """Whether the form fixes the pupil's codice fiscale to the account's.
+
+    Only a "Sono un nuovo iscritto" account, whose codice fiscale is the
+    pupil's: for its first pupil (a new form) or for that pupil's own forms.
+    Brothers and sisters added later, and every other parent, type it.
+    """
+    if not is_cf_account(account):
+        return False
+    if pupil is not None:
+        return pupil.codice_fiscale == account.codice_fiscale
+    return not (guardian and guardian.pupils.filter(codice_fiscale=account.codice_fiscale).exists())
 
 
 def enrollments_for_guardian(*, guardian: Guardian) -> QuerySet[Enrollment]:

@@ -115,19 +115,52 @@ def reference_allocate(*, year: int) -> str:
     return f"{year}-{number:06d}"
 
 
-def guardian_save(*, account: Account, data: dict[str, Any]) -> Guardian:
-    """Create or update the guardian anagrafica owned by `account`."""
+def guardian_apply(
+    *, guardian: Guardian, values: dict[str, Any], by: Any, request: HttpRequest | None = None
+) -> list[str]:
+    """Write `values` on `guardian` and audit which fields changed and who changed them.
+
+    The caller holds the row lock. Returns the names of the changed fields.
+    """
+    changed = [f for f, v in values.items() if getattr(guardian, f) != v]
+    if not changed:
+        return changed
+    for f in changed:
+        setattr(guardian, f, values[f])
+    guardian.save()
+    audit_record(
+        action="guardian.updated",
+        actor=by,
+        obj=guardian,
+        message=f"Dati del genitore/tutore modificati: {', '.join(changed)}",
+        data={"fields": changed},
+        request=request,
+    )
+    return changed
+
+
+def guardian_save(*, account: Account, data: dict[str, Any], request: HttpRequest | None = None) -> Guardian:
+    """Create or update the guardian anagrafica owned by `account`.
+
+    Enrollments already submitted keep their own copy of these data
+    (Enrollment.guardian_snapshot); only drafts follow the change.
+    """
     values = {f: data[f] for f in GUARDIAN_FIELDS}
     values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
     with transaction.atomic():
         guardian = Guardian.objects.select_for_update().filter(account=account).first()
         if guardian is None:
-            return Guardian.objects.create(account=account, **values)
-        changed = [f for f, v in values.items() if getattr(guardian, f) != v]
-        for f in changed:
-            setattr(guardian, f, values[f])
-        if changed:
-            guardian.save()
+            guardian = Guardian.objects.create(account=account, **values)
+            audit_record(
+                action="guardian.created",
+                actor=account,
+                obj=guardian,
+                message="Dati del genitore/tutore inseriti",
+                data={"fields": list(values)},
+                request=request,
+            )
+            return guardian
+        guardian_apply(guardian=guardian, values=values, by=account, request=request)
         return guardian
 
 
@@ -207,7 +240,7 @@ def domanda_save(
         )
     now = timezone.now()
     with transaction.atomic():
-        guardian = guardian_save(account=account, data=guardian_data)
+        guardian = guardian_save(account=account, data=guardian_data, request=request)
         existing: list[Enrollment] = []
         if domanda is not None:
             existing = list(
@@ -251,7 +284,10 @@ def domanda_save(
                 )  # fmt: skip
             enrollment.extra = {k: v for k, v in extra.get(service.code, {}).items() if v}
             enrollment.updated_at = now
-            enrollment.save(update_fields=["extra", "updated_at"])
+            if enrollment.status != Status.BOZZA:
+                # The parent edited this submitted form: it now carries the data just saved.
+                enrollment.guardian_snapshot = guardian.snapshot()
+            enrollment.save(update_fields=["extra", "updated_at", "guardian_snapshot"])
             audit_record(
                 action="enrollment.saved",
                 actor=account,
@@ -290,7 +326,7 @@ def _enrollment_create(
         # per pupil, service and year, with its history in the audit log.
         taken.domanda, taken.kind, taken.renewal_of, taken.guardian = domanda, kind, renewal_of, guardian
         taken.status, taken.submitted_at, taken.decided_at = Status.BOZZA, None, None
-        taken.waiting_position, taken.outcome_note = None, ""
+        taken.waiting_position, taken.outcome_note, taken.guardian_snapshot = None, "", {}
         taken.save()
         return taken
     return Enrollment.objects.create(
@@ -428,7 +464,16 @@ def enrollments_submit(
             e.status = Status.INVIATA
             e.submitted_at = now
             e.updated_at = now
-            e.save(update_fields=["status", "submitted_at", "updated_at", "waiting_position"])
+            e.guardian_snapshot = e.guardian.snapshot()
+            e.save(
+                update_fields=[
+                    "status",
+                    "submitted_at",
+                    "updated_at",
+                    "waiting_position",
+                    "guardian_snapshot",
+                ]
+            )
             audit_record(
                 action="enrollment.submitted",
                 actor=by,
@@ -453,9 +498,10 @@ def enrollment_submit(*, enrollment: Enrollment, by: Any, request: HttpRequest |
     return enrollments_submit(enrollments=[enrollment], by=by, request=request)[0]
 
 
-def _recipient(enrollment: Enrollment) -> list[str]:
-    guardian = enrollment.guardian
-    email = guardian.email or (guardian.account.email if guardian.account else "")
+def recipient(enrollment: Enrollment) -> list[str]:
+    """Where the parent's e-mails about `enrollment` go: the address it was submitted with."""
+    account = enrollment.guardian.account
+    email = enrollment.guardian_shown.email or (account.email if account else "")
     return [email] if email else []
 
 
@@ -468,11 +514,11 @@ def _notify_submitted(rows: list[Enrollment]) -> None:
         spec={"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
     )
     document_prepare_defer(spec={"document": "enrollment.manuale", "params": {}})
-    to = _recipient(first)
+    to = recipient(first)
     if not to:
         return
     comune = comune_current()
-    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian, "comune": comune}
+    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
     email_enqueue(
         to=to,
         subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
@@ -497,7 +543,7 @@ def _notify_submitted(rows: list[Enrollment]) -> None:
 
 
 def _notify_outcome(enrollment: Enrollment, purpose: str) -> None:
-    to = _recipient(enrollment)
+    to = recipient(enrollment)
     if not to:
         return
     comune = comune_current()
@@ -534,7 +580,10 @@ def _transition(
     if note is not None:
         locked.outcome_note = note
     locked.decided_at = now if to in (Status.CONFERMATA, Status.RESPINTA) else None
-    locked.save(update_fields=["status", "updated_at", "outcome_note", "decided_at"])
+    if before == Status.BOZZA:
+        # A withdrawn draft is history too: it keeps the data it was written with.
+        locked.guardian_snapshot = locked.guardian.snapshot()
+    locked.save(update_fields=["status", "updated_at", "outcome_note", "decided_at", "guardian_snapshot"])
     audit_record(
         action=action,
         actor=by,

@@ -21,6 +21,7 @@ from enrollment.selectors import (
     enrollment_for_account,
     enrollments_for_guardian,
     guardian_for_account,
+    pupil_cf_locked,
     pupils_for_guardian,
     renewals_available,
     services_on_offer,
@@ -135,9 +136,7 @@ def enrollment_new(request: HttpRequest) -> HttpResponse:
     account = request.user
     guardian = guardian_for_account(account=account)
     services = services_open_for_new()
-    lock_cf = is_cf_account(account) and not (
-        guardian and guardian.pupils.filter(codice_fiscale=account.codice_fiscale).exists()
-    )
+    lock_cf = pupil_cf_locked(account=account, guardian=guardian)
     initial = _guardian_initial(account, guardian)
     if lock_cf:
         initial["pupil_codice_fiscale"] = account.codice_fiscale
@@ -188,8 +187,7 @@ def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         services=services,
         fixed_services=[e.service for e in live],
         school_year=first.school_year,
-        lock_pupil_cf=is_cf_account(request.user)
-        and first.pupil.codice_fiscale == request.user.codice_fiscale,
+        lock_pupil_cf=pupil_cf_locked(account=request.user, guardian=guardian, pupil=first.pupil),
         full=not draft,
     )
     context = {"kind": first.kind, "can_draft": can_draft, "enrollments": live, "domanda": domanda}
@@ -253,7 +251,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         {
             "enrollments": live,
             "first": first,
-            "guardian": guardian,
+            "guardian": first.guardian_shown,
             "pupil": first.pupil,
             "domanda": domanda,
             "all_draft": all_draft,

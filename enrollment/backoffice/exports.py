@@ -56,7 +56,7 @@ def _when(dt: Any) -> str:
 def export_rows(qs: QuerySet[Enrollment]) -> Iterator[list[Any]]:
     kinds, statuses = dict(Enrollment.Kind.choices), dict(Enrollment.Status.choices)
     for e in qs.iterator(chunk_size=CHUNK):
-        p, g = e.pupil, e.guardian
+        p, g = e.pupil, e.guardian_shown
         yield [
             e.reference,
             e.service.name,

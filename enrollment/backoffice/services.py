@@ -36,6 +36,8 @@ from enrollment.services import (
     enrollment_confirm,
     enrollment_reopen,
     enrollments_submit,
+    guardian_apply,
+    recipient,
     reference_allocate,
 )
 from identity.models import Account
@@ -51,13 +53,12 @@ def _value(v: Any) -> Any:
 
 
 def _mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
-    guardian = enrollment.guardian
-    to = guardian.email or (guardian.account.email if guardian.account_id else "")
+    to = recipient(enrollment)
     if not to:
         return
     comune = comune_current()
     email_enqueue(
-        to=[to],
+        to=to,
         subject=f"{subject} - {comune.display_name}",
         body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
         purpose=purpose,
@@ -230,9 +231,7 @@ def sportello_enrollment_create(
         if guardian is None:
             guardian = Guardian.objects.create(**g_values)
         else:
-            for f, v in g_values.items():
-                setattr(guardian, f, v)
-            guardian.save()
+            guardian_apply(guardian=guardian, values=g_values, by=by, request=request)
         pupil = Pupil.objects.select_for_update().filter(codice_fiscale=p_values["codice_fiscale"]).first()
         if pupil is not None and pupil.guardian_id != guardian.pk:
             raise EnrollmentError(
@@ -275,6 +274,7 @@ def sportello_enrollment_create(
                 "extra": {k: v for k, v in extra.get(service.code, {}).items() if v},
                 "via_sportello": True, "created_by": by, "first_saved_at": now, "updated_at": now,
                 "submitted_at": None, "decided_at": None, "waiting_position": None, "outcome_note": "",
+                "guardian_snapshot": {},
             }  # fmt: skip
             if taken is not None:
                 # A withdrawn row is reused: one row per pupil, service and year.

@@ -207,26 +207,6 @@ def test_parent_withdraws_a_submission(in_palosco, palosco_parent, login) -> Non
     assert "Annullata" in client.get("/iscrizioni/").content.decode()
 
 
-def test_codice_fiscale_account_has_the_pupil_cf_locked(in_palosco, login) -> None:
-    account = Account.objects.create_user(
-        username=PUPIL_CF,
-        codice_fiscale=PUPIL_CF,
-        kind=Account.Kind.PARENT,
-        email="nuovo@example.org",
-        email_verified_at=timezone.now(),
-        password="Una-Password-9",
-    )
-    client = login(in_palosco, account)
-    html = client.get("/iscrizioni/nuova/").content.decode()
-    assert re.search(rf'value="{PUPIL_CF}"[^>]*disabled|disabled[^>]*value="{PUPIL_CF}"', html)
-    other_cf = "RSSLCU17C10G856" + "X"
-    response = client.post(
-        "/iscrizioni/nuova/", form_data(services=[service("PRE")], pupil_codice_fiscale=other_cf)
-    )
-    assert response.status_code == 302
-    assert Enrollment.objects.get().pupil.codice_fiscale == PUPIL_CF
-
-
 def _romano_last_year(account: Account) -> Enrollment:
     e = domanda_save(
         account=account,
