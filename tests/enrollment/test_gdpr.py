@@ -186,3 +186,36 @@ def test_retention_counts_years_after_the_school_year_end(families: dict[str, Gu
     # 2014/2015 ended on 31 August 2015: ten years later is 31 August 2025.
     assert retention_apply(years=10, today=date(2025, 8, 31))["iscrizioni_cancellate"] == 0
     assert retention_apply(years=10, today=date(2025, 9, 1))["iscrizioni_cancellate"] == 2
+
+
+def test_backoffice_export_and_erase_for_the_amministratore(
+    families: dict[str, Guardian], palosco: Comune
+) -> None:
+    from enrollment.backoffice.roles import AMMINISTRATORE, OPERATORE
+    from tests.enrollment.backoffice.conftest import client_for, staff_create
+
+    admin = client_for(palosco, staff_create("admin.gdpr", AMMINISTRATORE))
+    operatore = client_for(palosco, staff_create("operatore.gdpr", OPERATORE))
+    pk = families["bianchi"].pk
+    assert operatore.get("/admin/dati-personali/").status_code == 403
+    assert (
+        operatore.post(
+            f"/admin/dati-personali/{pk}/cancella/", {"conferma": BIANCHI["codice_fiscale"]}
+        ).status_code
+        == 403
+    )
+
+    page = admin.get("/admin/dati-personali/", {"codice": "PAL-000801"}).content.decode()
+    assert BIANCHI["codice_fiscale"] in page and "Cancella i dati personali" in page
+    exported = admin.get(f"/admin/dati-personali/{pk}/esporta.json")
+    assert json.loads(exported.content)["genitore"]["phone"] == BIANCHI["phone"]
+    assert admin.get(f"/admin/dati-personali/{pk}/esporta.pdf").content.startswith(b"%PDF")
+
+    wrong = admin.post(f"/admin/dati-personali/{pk}/cancella/", {"conferma": "RSSMRA80A01H501U"})
+    assert wrong.status_code == 400 and "scrivi esattamente il codice fiscale" in wrong.content.decode()
+    done = admin.post(
+        f"/admin/dati-personali/{pk}/cancella/", {"conferma": BIANCHI["codice_fiscale"].lower()}
+    )
+    assert done.status_code == 302
+    assert _matches(BIANCHI["codice_fiscale"]) == []
+    assert AuditEntry.objects.filter(action="gdpr.erased", actor_label__contains="admin.gdpr").exists()
