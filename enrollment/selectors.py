@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from enrollment.models import Enrollment, Guardian, Pupil, Service
@@ -138,3 +139,73 @@ def waiting_list(*, service: Service) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(
         service=service, status=Enrollment.Status.INVIATA, waiting_position__isnull=False
     ).order_by("waiting_position")
+
+
+def guardian_by_code(*, code: str) -> Guardian | None:
+    """A family by the guardian's codice fiscale, or its account's codice utente / username."""
+    code = code.strip()
+    return (
+        Guardian.objects.filter(
+            Q(codice_fiscale__iexact=code)
+            | Q(account__username__iexact=code)
+            | Q(account__codice_utente__iexact=code)
+        )
+        .select_related("account")
+        .first()
+    )
+
+
+def guardian_personal_data(*, guardian: Guardian) -> dict[str, Any]:
+    """Everything the comune holds about a family (art. 15/20 GDPR), as plain JSON values."""
+    from identity.models import EmailVerification
+
+    def row(obj: Model, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {
+            f.attname: _plain(getattr(obj, f.attname))
+            for f in obj._meta.concrete_fields
+            if f.attname not in exclude
+        }
+
+    account = guardian.account
+    return {
+        "genitore": row(guardian),
+        "account": row(account, exclude=("password",)) if account else None,
+        "verifiche_email": [
+            row(v, exclude=("code_hash",)) for v in EmailVerification.objects.filter(account=account)
+        ]
+        if account
+        else [],
+        "alunni": [row(p) for p in guardian.pupils.order_by("pk")],
+        "iscrizioni": [
+            row(e) | {"servizio": e.service.name}
+            for e in guardian.enrollments.select_related("service").order_by("pk")
+        ],
+        "consensi_privacy": [row(c) for c in guardian.consents.order_by("pk")],
+        "registro": [row(a) for a in family_audit_entries(guardian=guardian).order_by("pk")],
+    }
+
+
+def family_audit_query(*, guardian: Guardian) -> Q:
+    """The audit entries about a family: done by its account or on one of its records."""
+    query = Q(object_type=Guardian._meta.label_lower, object_id=str(guardian.pk))
+    for model, ids in (
+        (Pupil, guardian.pupils.values_list("pk", flat=True)),
+        (Enrollment, guardian.enrollments.values_list("pk", flat=True)),
+    ):
+        query |= Q(object_type=model._meta.label_lower, object_id__in=[str(pk) for pk in ids])
+    if guardian.account_id:
+        query |= Q(actor_id=guardian.account_id)
+        query |= Q(object_type=Account._meta.label_lower, object_id=str(guardian.account_id))
+    return query
+
+
+def family_audit_entries(*, guardian: Guardian) -> QuerySet[Any]:
+    from core.models import AuditEntry
+
+    return AuditEntry.objects.filter(family_audit_query(guardian=guardian))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, uuid.UUID)):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return value

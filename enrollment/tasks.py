@@ -12,6 +12,8 @@ from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
 from core import attachments
+from enrollment.gdpr import retention_apply
+from enrollment.selectors import comune_current
 
 
 @app.task(queue="documents", retry=RetryStrategy(max_attempts=3, wait=5), name="enrollment.document_prepare")
@@ -27,3 +29,22 @@ def document_prepare_defer(*, spec: dict[str, Any]) -> None:
     # The savepoint keeps a surrounding transaction usable after the refusal.
     with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
         document_prepare.configure(queueing_lock=lock).defer(schema_name=connection.schema_name, spec=spec)
+
+
+@app.periodic(cron="30 3 * * *", periodic_id="enrollment.retention")
+@app.task(queue="maintenance", name="enrollment.retention_all")
+def retention_all(timestamp: int) -> None:
+    """Every night, one retention job per active comune (each opens its own schema)."""
+    from tenants.models import Comune
+
+    for schema_name in Comune.objects.filter(status=Comune.Status.ACTIVE).values_list(
+        "schema_name", flat=True
+    ):
+        retention_run.defer(schema_name=schema_name)
+
+
+@app.task(queue="maintenance", name="enrollment.retention_run")
+def retention_run(*, schema_name: str) -> None:
+    """Erase what the comune's `retention_years` no longer allows to keep."""
+    with schema_context(schema_name):
+        retention_apply(years=comune_current().settings.retention_years)

@@ -161,6 +161,9 @@ class ComuneConfig(_Strict):
         description="The comune's informativa (art. 13 GDPR) shown by 'Leggi Dettaglio Condizioni'",
     )
     services: list[ServiceConfig] = []
+    # Years after the end of a school year (31 August) before its enrollments
+    # and the families left without one are erased (enrollment.gdpr).
+    retention_years: int = Field(default=10, ge=1, le=100)
 
     @property
     def schema_name(self) -> str:

@@ -10,10 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
-import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +26,6 @@ from core.services import audit_record
 from tenants.config import HOST_RE, ComuneConfig, ConfigError, config_dump
 from tenants.models import Comune, Domain
 
-# Offboarding dumps a schema with the server's own tool when it is installed.
-PG_DUMP = shutil.which("pg_dump")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -338,22 +333,6 @@ def comune_onboard(
     )
 
 
-def _pg_dump(schema_name: str, target: Path) -> None:
-    db = settings.DATABASES["default"]
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
-    args = [PG_DUMP, f"--schema={schema_name}", "--no-owner", f"--file={target}", f"--dbname={db['NAME']}"]
-    if host:
-        args.append(f"--host={host}")
-    if db.get("PORT"):
-        args.append(f"--port={db['PORT']}")
-    if db.get("USER"):
-        args.append(f"--username={db['USER']}")
-    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600, check=False)  # noqa: S603
-    if done.returncode != 0:
-        raise ComuneError(f"Esportazione dello schema non riuscita (pg_dump): {done.stderr.strip()[:300]}")
-
-
 def _csv_export(folder: Path) -> list[str]:
     """One CSV per model of the enrollment app, read in the current schema."""
     from django.apps import apps
@@ -377,14 +356,17 @@ def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
     one CSV per enrollment table is for people; `configurazione.yaml` is the
     comune's config as a tenant file.
     """
+    from superadmin.backup import BackupError, schema_dump
+
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(settings.DATA_DIR) / "offboard" / f"{comune.slug}-{stamp}"
     folder.mkdir(parents=True)
     (folder / "configurazione.yaml").write_text(config_dump(comune.settings), encoding="utf-8")
-    files = ["configurazione.yaml"]
-    if PG_DUMP:
-        _pg_dump(comune.schema_name, folder / "schema.sql")
-        files.append("schema.sql")
+    try:
+        schema_dump(schema_name=comune.schema_name, target=folder / "schema.sql", fmt="plain")
+    except BackupError as exc:
+        raise ComuneError(exc.message) from exc
+    files = ["configurazione.yaml", "schema.sql"]
     with schema_context(comune.schema_name):
         files += _csv_export(folder)
     with schema_context(get_public_schema_name()):

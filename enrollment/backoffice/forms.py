@@ -275,3 +275,19 @@ class SportelloKindForm(forms.Form):
         initial=Enrollment.Kind.NUOVA,
         error_messages={"required": "Scegli il tipo di iscrizione."},
     )
+
+
+class FamilySearchForm(forms.Form):
+    codice = forms.CharField(
+        label="Codice fiscale del genitore o codice utente",
+        max_length=150,
+        error_messages={"required": "Scrivi il codice fiscale del genitore o il suo codice utente."},
+    )
+
+
+class FamilyEraseForm(forms.Form):
+    conferma = forms.CharField(
+        label="Per confermare scrivi il codice fiscale del genitore",
+        max_length=16,
+        error_messages={"required": "Scrivi il codice fiscale del genitore per confermare la cancellazione."},
+    )

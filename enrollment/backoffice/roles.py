@@ -28,6 +28,7 @@ class Action(StrEnum):
     SPORTELLO = "sportello"  # enrollment on behalf of a parent at the counter
     CATALOGUE = "catalogue"  # services, windows, capacity, fee notes
     STAFF = "staff"  # staff accounts and their roles
+    PERSONAL_DATA = "personal_data"  # a family's data: GDPR export and erasure
 
 
 MATRIX: dict[str, frozenset[Action]] = {

@@ -28,6 +28,8 @@ from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
     ConfirmForm,
     EnrollmentFilterForm,
+    FamilyEraseForm,
+    FamilySearchForm,
     PasswordSetForm,
     RejectForm,
     RoleForm,
@@ -53,8 +55,9 @@ from enrollment.backoffice.services import (
     waiting_list_promote,
 )
 from enrollment.forms import EnrollmentForm
-from enrollment.models import Enrollment, Service
-from enrollment.selectors import comune_current, services_catalogue
+from enrollment.gdpr import GdprError, family_erase, family_export
+from enrollment.models import Enrollment, Guardian, Service
+from enrollment.selectors import comune_current, guardian_by_code, guardian_personal_data, services_catalogue
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
 from identity.models import Account
@@ -511,3 +514,63 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @allowed(Action.VIEW)
 def audit_log(request: HttpRequest) -> HttpResponse:
     return _page(request, "backoffice/audit.html", entries=sel.audit_for_staff())
+
+
+# Personal data (GDPR) -----------------------------------------------------------------
+
+
+@allowed(Action.PERSONAL_DATA)
+def personal_data(request: HttpRequest) -> HttpResponse:
+    form = FamilySearchForm(request.GET or None)
+    guardian = None
+    if form.is_valid():
+        guardian = guardian_by_code(code=form.cleaned_data["codice"])
+        if guardian is None:
+            form.add_error("codice", "Nessun genitore ha questo codice fiscale o codice utente.")
+    return _page(
+        request,
+        "backoffice/personal_data.html",
+        form=form,
+        guardian=guardian,
+        data=guardian_personal_data(guardian=guardian) if guardian else None,
+        erase_form=FamilyEraseForm(),
+    )
+
+
+@allowed(Action.PERSONAL_DATA)
+def personal_data_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in ("json", "pdf"):
+        raise Http404
+    guardian = get_object_or_404(Guardian, pk=pk)
+    export = family_export(guardian=guardian, by=request.user)
+    content, kind = (export.json, "application/json") if fmt == "json" else (export.pdf, "application/pdf")
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="dati-personali-{guardian.pk}.{fmt}"'
+    return response
+
+
+@allowed(Action.PERSONAL_DATA)
+@require_POST
+def personal_data_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    guardian = get_object_or_404(Guardian, pk=pk)
+    form = FamilyEraseForm(request.POST)
+    if form.is_valid():
+        try:
+            family_erase(guardian=guardian, confirmation=form.cleaned_data["conferma"], by=request.user)
+        except GdprError as exc:
+            form.add_error("conferma", exc.message)
+        else:
+            messages.success(
+                request, "Dati personali cancellati: le domande inviate restano pseudonimizzate."
+            )
+            return redirect("staff_admin:bo_personal_data")
+    response = _page(
+        request,
+        "backoffice/personal_data.html",
+        form=FamilySearchForm(),
+        guardian=guardian,
+        data=guardian_personal_data(guardian=guardian),
+        erase_form=form,
+    )
+    response.status_code = 400
+    return response

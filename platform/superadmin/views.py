@@ -281,7 +281,7 @@ def comune_offboard(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"{comune.display_name} dismesso. Esportazione in {folder}.")
             return redirect("operator_admin:comuni")
     status = 400 if form.errors else 200
-    context = {"comune": comune, "form": form, "pg_dump": bool(comune_services.PG_DUMP)}
+    context = {"comune": comune, "form": form}
     return _render(
         request, "superadmin/comune_offboard.html", f"Dismissione: {comune.display_name}", context, status
     )

@@ -16,7 +16,7 @@ from identity.models import Account
 from tenants.config import config_parse
 from tenants.demo_comuni import demo_config
 from tenants.models import Comune, Domain
-from tenants.services import PG_DUMP, ComuneError, comune_apply_config, comune_offboard
+from tenants.services import ComuneError, comune_apply_config, comune_offboard
 from tests.conftest import PALOSCO_HOST
 
 
@@ -55,7 +55,6 @@ def test_page_warns_and_needs_the_slug(operator_client: Client) -> None:
     assert "Per confermare scrivi lo slug del comune" in html
 
 
-@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
 def test_offboard_exports_then_drops(operator_client: Client, operator: Account, data_dir: Path) -> None:
     with schema_context("palosco"):
         services = Service.objects.count()
@@ -79,7 +78,6 @@ def test_offboard_exports_then_drops(operator_client: Client, operator: Account,
     assert AuditEntry.objects.filter(action="comune.exported", actor=operator).exists()
 
 
-@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
 def test_export_alone_keeps_the_comune(operator_client: Client, data_dir: Path) -> None:
     response = operator_client.post("/admin/comuni/palosco/esporta/")
     assert response.status_code == 302
@@ -88,7 +86,6 @@ def test_export_alone_keeps_the_comune(operator_client: Client, data_dir: Path) 
     assert schema_exists("palosco") and Comune.objects.filter(slug="palosco").exists()
 
 
-@pytest.mark.skipif(PG_DUMP is None, reason="pg_dump is not installed")
 def test_failed_dump_keeps_the_comune(db, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     # A comune created inside this test's transaction is invisible to pg_dump's
     # own connection, so the dump really fails ("no matching schemas").

@@ -57,6 +57,8 @@ def _request(client, action: Action, enrollment: Enrollment):  # type: ignore[no
         return client.get(url("bo_service_edit", enrollment.service_id))
     if action == Action.STAFF:
         return client.get(url("bo_staff"))
+    if action == Action.PERSONAL_DATA:
+        return client.get(url("bo_personal_data"))
     raise AssertionError(action)
 
 
@@ -164,6 +166,9 @@ URL_ACTIONS = {
     "bo_staff_role": Action.STAFF,
     "bo_staff_deactivate": Action.STAFF,
     "bo_audit": Action.VIEW,
+    "bo_personal_data": Action.PERSONAL_DATA,
+    "bo_personal_export": Action.PERSONAL_DATA,
+    "bo_personal_erase": Action.PERSONAL_DATA,
 }
 
 
@@ -182,7 +187,7 @@ def test_every_url_refuses_roles_without_its_action(palosco, staff, role) -> Non
     with tenant_context(palosco):
         e = submitted(service("PRE"))
     client = client_for(palosco, staff[role])
-    ids = {"pk": e.pk, "service_id": e.service_id}
+    ids = {"pk": e.pk, "service_id": e.service_id, "fmt": "json"}
     for pattern in urlpatterns:
         action = URL_ACTIONS[pattern.name]
         args = {k: ids[k] if k != "pk" or "staff" not in pattern.name else staff[role].pk

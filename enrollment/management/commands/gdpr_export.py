@@ -1,0 +1,31 @@
+"""manage.py gdpr_export SLUG CODICE [--output DIR]: a family's data as JSON and PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django_tenants.utils import schema_context
+
+from enrollment.gdpr import family_export
+from enrollment.management.commands._family import comune_and_family
+
+
+class Command(BaseCommand):
+    help = "Esporta tutti i dati personali di un genitore e dei suoi alunni (JSON e PDF)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("slug")
+        parser.add_argument("codice", help="codice fiscale del genitore, o codice utente dell'account")
+        parser.add_argument("--output", type=Path, default=Path("."), help="cartella dove scrivere i file")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        comune, guardian = comune_and_family(options["slug"], options["codice"])
+        with schema_context(comune.schema_name):
+            export = family_export(guardian=guardian, actor_label="comando gdpr_export")
+        folder: Path = options["output"]
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"dati-personali-{comune.slug}-{guardian.pk}"
+        (folder / f"{stem}.json").write_bytes(export.json)
+        (folder / f"{stem}.pdf").write_bytes(export.pdf)
+        self.stdout.write(f"Dati scritti in {folder / stem}.json e .pdf")

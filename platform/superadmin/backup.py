@@ -1,0 +1,251 @@
+"""Dumps and restores of one comune's schema with PostgreSQL's own tools.
+
+`pg_dump` refuses a server newer than itself, and the machine's tools (15)
+may not match the server (the embedded one is 16). `pg_tools` chooses, once
+per server version, the directory whose tools fit: the system's when they
+are the server's own version, else the `pgserver` wheel's (16, which also
+dumps older servers). The console's «Esporta», `comune_backup` and
+`comune_restore` all go through it.
+
+A restore replaces the schema in one transaction: psql renames the current
+schema aside, replays the archive (which recreates the schema under its own
+name) and drops the renamed one; any error rolls the whole swap back.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from core.services import audit_record
+from tenants.models import Comune
+
+TOOL_TIMEOUT = 3600
+VERSION_RE = re.compile(r"\(PostgreSQL\)\s+(\d+)")
+SCHEMA_ENTRY_RE = re.compile(r"^\d+;\s+\d+\s+\d+\s+SCHEMA\s+-\s+(\S+)\s", re.MULTILINE)
+
+
+class BackupError(Exception):
+    """A dump or restore that cannot be done; `message` is for the operator (Italian)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PgTools:
+    bin_dir: Path
+    version: int
+
+    def path(self, name: str) -> str:
+        return str(self.bin_dir / name)
+
+
+def _database(database: dict[str, Any] | None) -> dict[str, Any]:
+    return database if database is not None else settings.DATABASES["default"]
+
+
+def _conninfo(db: dict[str, Any]) -> dict[str, str]:
+    """libpq parameters of a Django database; the embedded server's socket is in OPTIONS."""
+    params = {
+        "dbname": db["NAME"],
+        "host": db.get("HOST") or db.get("OPTIONS", {}).get("host") or "",
+        "port": str(db.get("PORT") or ""),
+        "user": db.get("USER") or "",
+        "password": str(db.get("PASSWORD") or ""),
+    }
+    return {k: v for k, v in params.items() if v}
+
+
+def _env(db: dict[str, Any]) -> dict[str, str]:
+    # Tools read the connection from libpq's variables: no password on a command line.
+    names = {
+        "dbname": "PGDATABASE",
+        "host": "PGHOST",
+        "port": "PGPORT",
+        "user": "PGUSER",
+        "password": "PGPASSWORD",
+    }
+    return {**os.environ, **{names[k]: v for k, v in _conninfo(db).items()}}
+
+
+def server_version(database: dict[str, Any] | None = None) -> int:
+    """Major version of the server (e.g. 16)."""
+    with psycopg.connect(**_conninfo(_database(database))) as conn:
+        return conn.info.server_version // 10000
+
+
+@functools.cache
+def _tool_version(pg_dump: str) -> int | None:
+    try:
+        done = subprocess.run(  # noqa: S603 (a fixed executable path)
+            [pg_dump, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    match = VERSION_RE.search(done.stdout)
+    return int(match.group(1)) if match else None
+
+
+def _candidates() -> list[Path]:
+    dirs = []
+    system = shutil.which("pg_dump")
+    if system:
+        dirs.append(Path(system).parent)
+    # Debian installs each major version side by side.
+    dirs.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin")))
+    try:
+        import pgserver  # imported lazily: production may run without the wheel
+    except ImportError:
+        pass
+    else:
+        dirs.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    return dirs
+
+
+def pg_tools_for(version: int) -> PgTools:
+    """The tools to use with a server of major `version`: its own, else the newest newer ones."""
+    found = [
+        PgTools(bin_dir=d, version=v)
+        for d in _candidates()
+        if (d / "pg_dump").exists() and (v := _tool_version(str(d / "pg_dump"))) is not None
+    ]
+    same = [t for t in found if t.version == version]
+    newer = sorted((t for t in found if t.version > version), key=lambda t: -t.version)
+    chosen = (same or newer or [None])[0]
+    if chosen is None:
+        have = ", ".join(f"{t.version} ({t.bin_dir})" for t in found) or "nessuno"
+        raise BackupError(
+            f"Nessun pg_dump adatto al server PostgreSQL {version}: servono gli strumenti della "
+            f"versione {version} o successiva (trovati: {have})."
+        )
+    return chosen
+
+
+def pg_tools(database: dict[str, Any] | None = None) -> PgTools:
+    return pg_tools_for(server_version(database))
+
+
+def _run(args: list[str], *, db: dict[str, Any], what: str, stdin: bytes | None = None) -> str:
+    try:
+        done = subprocess.run(  # noqa: S603 (tool paths chosen by pg_tools, no shell)
+            args, input=stdin, env=_env(db), capture_output=True, timeout=TOOL_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackupError(f"{what} non riuscita: {exc}") from exc
+    if done.returncode != 0:
+        raise BackupError(f"{what} non riuscita: {done.stderr.decode(errors='replace').strip()[:300]}")
+    return done.stdout.decode(errors="replace")
+
+
+def schema_dump(
+    *, schema_name: str, target: Path, fmt: str = "custom", database: dict[str, Any] | None = None
+) -> None:
+    """pg_dump of one schema: `custom` for pg_restore, `plain` for psql and people."""
+    db = _database(database)
+    tools = pg_tools(db)
+    _run(
+        [
+            tools.path("pg_dump"),
+            f"--schema={schema_name}",
+            "--no-owner",
+            "--no-privileges",
+            f"--format={fmt}",
+            f"--file={target}",
+        ],
+        db=db,
+        what="Esportazione dello schema (pg_dump)",
+    )
+
+
+def archive_schemas(*, archive: Path, database: dict[str, Any] | None = None) -> list[str]:
+    """Names of the schemas a custom-format archive creates."""
+    db = _database(database)
+    listing = _run(
+        [pg_tools(db).path("pg_restore"), "--list", str(archive)], db=db, what="Lettura del file di backup"
+    )
+    return SCHEMA_ENTRY_RE.findall(listing)
+
+
+def schema_restore(*, schema_name: str, archive: Path, database: dict[str, Any] | None = None) -> None:
+    """Replace `schema_name` with the archive's copy, all or nothing."""
+    db = _database(database)
+    tools = pg_tools(db)
+    script = _run(
+        [tools.path("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(archive)],
+        db=db,
+        what="Lettura del file di backup",
+    )
+    aside = f"{schema_name}_ripristino_{timezone.now():%Y%m%d%H%M%S}"
+    prologue = f'SET lock_timeout = \'30s\';\nALTER SCHEMA "{schema_name}" RENAME TO "{aside}";\n'
+    epilogue = f'\nDROP SCHEMA "{aside}" CASCADE;\n'
+    _run(
+        [
+            tools.path("psql"),
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            "--file=-",
+        ],
+        db=db,
+        what="Ripristino dello schema (psql)",
+        stdin=(prologue + script + epilogue).encode(),
+    )
+
+
+def comune_backup(*, comune: Comune, output: Path | None = None, by: Any = None) -> Path:
+    """Write a custom-format pg_dump of the comune's schema; audited in the public schema."""
+    if output is None:
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
+        output = Path(settings.DATA_DIR) / "backup" / f"{comune.slug}-{stamp}.dump"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    schema_dump(schema_name=comune.schema_name, target=output)
+    with schema_context(get_public_schema_name()):
+        audit_record(
+            action="comune.backup",
+            actor=by,
+            obj=comune,
+            message=str(output),
+            actor_label="" if by else "comando",
+        )
+    return output
+
+
+def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = None) -> None:
+    """Replace the comune's schema with a backup of that same comune; audited."""
+    if not confirmed:
+        raise BackupError(
+            "Il ripristino sostituisce tutti i dati attuali del comune: "
+            "ripeti il comando con --yes per confermare."
+        )
+    if not archive.is_file():
+        raise BackupError(f"Il file di backup {archive} non esiste.")
+    schemas = archive_schemas(archive=archive)
+    if schemas != [comune.schema_name]:
+        found = ", ".join(schemas) or "nessuno"
+        raise BackupError(
+            f"Il file {archive.name} non è un backup di {comune.display_name}: contiene lo schema {found}, "
+            f"non «{comune.schema_name}»."
+        )
+    schema_restore(schema_name=comune.schema_name, archive=archive)
+    with schema_context(get_public_schema_name()):
+        audit_record(
+            action="comune.restored",
+            actor=by,
+            obj=comune,
+            message=str(archive),
+            actor_label="" if by else "comando",
+        )

@@ -1,0 +1,127 @@
+"""Schema dumps with the tools that fit the server; backup and restore of one comune."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from core.models import AuditEntry
+from enrollment.models import Service
+from superadmin.backup import BackupError, archive_schemas, pg_tools_for, schema_dump, server_version
+from tenants.models import Comune
+from tests.committed import committed_comuni, committed_palosco  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def embedded_16(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The `pgserver` wheel's PostgreSQL 16, as the development settings use it."""
+    import pgserver
+
+    server = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="delete")
+    server.psql(
+        "CREATE SCHEMA prova; CREATE TABLE prova.t (nome text); INSERT INTO prova.t VALUES ('Mario');"
+    )
+    # The shape settings.DATABASES has for the embedded server: socket host in OPTIONS.
+    yield {
+        "NAME": "postgres",
+        "USER": "postgres",
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {"host": str(server.pgdata)},
+    }
+    server.cleanup()
+
+
+def test_dump_of_the_embedded_16_server(embedded_16: dict[str, Any], tmp_path: Path) -> None:
+    assert server_version(embedded_16) == 16
+    target = tmp_path / "prova.dump"
+    schema_dump(schema_name="prova", target=target, database=embedded_16)
+    assert archive_schemas(archive=target, database=embedded_16) == ["prova"]
+    plain = tmp_path / "prova.sql"
+    schema_dump(schema_name="prova", target=plain, fmt="plain", database=embedded_16)
+    assert "Mario" in plain.read_text()
+
+
+def test_tools_match_the_server_version(db) -> None:  # type: ignore[no-untyped-def]
+    # The machine's own tools serve their own version; a newer server gets the wheel's 16.
+    assert pg_tools_for(server_version()).version == server_version()
+    assert pg_tools_for(16).version == 16
+    with pytest.raises(BackupError, match="Nessun pg_dump adatto al server PostgreSQL 99"):
+        pg_tools_for(99)
+
+
+def test_console_export_writes_the_schema_dump(operator_client: Client, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path
+    response = operator_client.post("/admin/comuni/palosco/esporta/")
+    assert response.status_code == 302
+    (folder,) = (tmp_path / "offboard").iterdir()
+    assert "CREATE TABLE palosco.enrollment_service" in (folder / "schema.sql").read_text()
+
+
+def test_restore_needs_yes(palosco: Comune, tmp_path: Path) -> None:
+    archive = tmp_path / "palosco.dump"
+    call_command("comune_backup", "palosco", "--output", str(archive))
+    with pytest.raises(CommandError, match="ripeti il comando con --yes"):
+        call_command("comune_restore", "palosco", str(archive))
+
+
+def test_restore_refuses_a_missing_file(palosco: Comune, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="non esiste"):
+        call_command("comune_restore", "palosco", str(tmp_path / "nessuno.dump"), "--yes")
+
+
+def test_restore_refuses_another_comunes_backup(palosco: Comune, tmp_path: Path) -> None:
+    archive = tmp_path / "romano.dump"
+    call_command("comune_backup", "romanodilombardia", "--output", str(archive))
+    with pytest.raises(CommandError, match="non è un backup di Comune di Palosco"):
+        call_command("comune_restore", "palosco", str(archive), "--yes")
+    with schema_context("palosco"):
+        assert Service.objects.exists()
+
+
+def test_unknown_comune(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandError, match="Nessun comune con slug «atlantide»"):
+        call_command("comune_backup", "atlantide")
+
+
+def _services(schema: str) -> list[dict[str, Any]]:
+    with schema_context(schema):
+        return list(Service.objects.order_by("pk").values())
+
+
+def test_backup_change_restore(committed_comuni: dict[str, Comune], tmp_path: Path) -> None:  # noqa: F811
+    last_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    palosco_before, romano_before = _services("palosco"), _services("romanodilombardia")
+    archive = tmp_path / "palosco.dump"
+    try:
+        call_command("comune_backup", "palosco", "--output", str(archive))
+        with schema_context("palosco"):
+            Service.objects.update(name="CAMBIATO")
+            Service.objects.filter(pk=palosco_before[0]["id"]).delete()
+        with schema_context("romanodilombardia"):
+            Service.objects.update(fee_note="nota di Romano")
+        romano_changed = _services("romanodilombardia")
+
+        call_command("comune_restore", "palosco", str(archive), "--yes")
+
+        assert _services("palosco") == palosco_before
+        assert _services("romanodilombardia") == romano_changed
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", ["palosco%"])
+            leftovers = cursor.fetchall()
+        assert leftovers == [("palosco",)]
+        actions = set(AuditEntry.objects.filter(id__gt=last_audit).values_list("action", flat=True))
+        assert actions == {"comune.backup", "comune.restored"}
+    finally:
+        with schema_context("romanodilombardia"):
+            for row in romano_before:
+                Service.objects.filter(pk=row["id"]).update(**row)
+        AuditEntry.objects.filter(id__gt=last_audit).delete()
