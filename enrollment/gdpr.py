@@ -58,7 +58,7 @@ PERSONAL_FIELDS: dict[type[models.Model], dict[str, Any]] = {
         "birth_place": "",
         "class_section": "",
     },
-    Enrollment: {"extra": {}, "outcome_note": ""},
+    Enrollment: {"extra": {}, "outcome_note": "", "guardian_snapshot": {}},
     Account: {
         "username": "name",
         "codice_fiscale": "",
