@@ -188,6 +188,13 @@ def _is_ours(exc: exceptions.APIException) -> bool:
     return type(exc).__module__.startswith("api.") or isinstance(exc, exceptions.AuthenticationFailed)
 
 
+def django_error(*, status_code: int, code: str) -> JsonResponse:
+    """The answer of Django's own error handlers (core.views) for an address under /api/."""
+    return JsonResponse(
+        error_body(code, MESSAGES[status_code]), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
+
+
 @csrf_exempt  # nothing to protect, and any method must get this JSON answer
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other address under /api/: a JSON 404, not the portal's HTML page."""
