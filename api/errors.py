@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -46,8 +47,13 @@ MESSAGES = {
     status.HTTP_404_NOT_FOUND: "Risorsa non trovata.",
     status.HTTP_405_METHOD_NOT_ALLOWED: "Metodo non consentito per questo indirizzo.",
     status.HTTP_406_NOT_ACCEPTABLE: "Formato di risposta non disponibile: usare application/json.",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "Richiesta troppo grande: ridurre i dati inviati e riprovare.",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Formato del corpo non supportato: usare application/json.",
     status.HTTP_429_TOO_MANY_REQUESTS: "Troppe richieste: attendere qualche secondo e riprovare.",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: (
+        "Errore interno del servizio: riprovare tra qualche minuto. Se il problema continua, "
+        "contattare l'ufficio del comune."
+    ),
 }
 
 
@@ -139,6 +145,10 @@ def _translate(exc: Exception) -> Exception:
         if exc.field:
             return exceptions.ValidationError({exc.field: [exc.message]})
         return ApiError(status_code=400, code="invalid_credentials", message=exc.message)
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(status_code=413, code="request_too_large", message=MESSAGES[413])
+    if isinstance(exc, SuspiciousOperation):  # too many fields, a malformed body
+        return ApiError(status_code=400, code="bad_request", message=MESSAGES[400])
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -176,6 +186,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 def _is_ours(exc: exceptions.APIException) -> bool:
     """Our own refusals carry their Italian text; DRF's generic ones get ours."""
     return type(exc).__module__.startswith("api.") or isinstance(exc, exceptions.AuthenticationFailed)
+
+
+def django_error(*, status_code: int, code: str) -> JsonResponse:
+    """The answer of Django's own error handlers (core.views) for an address under /api/."""
+    return JsonResponse(
+        error_body(code, MESSAGES[status_code]), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @csrf_exempt  # nothing to protect, and any method must get this JSON answer

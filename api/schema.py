@@ -27,7 +27,8 @@ ERROR_SCHEMA = {
     "required": ["error"],
 }
 # Any operation may answer these: bad input or headers, a missing or foreign
-# token (also on public endpoints), a refused step, an unknown id, throttling.
+# token (also on public endpoints), a refused step, an unknown id, an oversize
+# body, throttling, a fault of the service.
 COMMON = {
     "400": "Dati non validi.",
     "401": "Token assente, non valido, scaduto o di un altro comune.",
@@ -35,8 +36,10 @@ COMMON = {
     "404": "Non trovato.",
     "405": "Metodo non consentito.",
     "406": "Formato di risposta non disponibile.",
+    "413": "Corpo della richiesta troppo grande.",
     "415": "Formato del corpo non supportato.",
     "429": "Troppe richieste o accesso bloccato.",
+    "500": "Errore interno del servizio: riprovare più tardi.",
 }
 
 

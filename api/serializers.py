@@ -2,8 +2,10 @@
 
 Input serializers only check the shape and types of the JSON; the rules of an
 enrollment (codice fiscale check digits, plausible birth date, required
-answers, privacy consent) are the portal's own `EnrollmentForm`, run by the
-views on the same data, so the app and the web can never disagree.
+answers, privacy consent, the length of every field) are the portal's own
+`EnrollmentForm`, run by the views on the same data, so the app and the web
+can never disagree. Fields that no form checks take their length from the
+column they are stored in (core.limits).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 from rest_framework import serializers
 
 from api.models import ApiToken
+from core.limits import column_max_length
 from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.rules import service_fields
-from identity.models import Account
+from identity.models import Account, EmailVerification
+
+DEVICE_NAME_MAX_LENGTH = column_max_length(ApiToken, "device_name")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -115,7 +120,9 @@ class TokenObtainSerializer(serializers.Serializer):
         help_text="credentials: codice utente e password; codice_fiscale: 'Sono un nuovo iscritto'.",
     )
     codice_utente = serializers.CharField(
-        required=False, max_length=20, help_text="Codice utente (solo per credentials), es. ROM-000001."
+        required=False,
+        max_length=column_max_length(Account, "codice_utente"),
+        help_text="Codice utente (solo per credentials), es. ROM-000001.",
     )
     codice_fiscale = serializers.CharField(
         required=False, max_length=24, help_text="Codice fiscale dell'alunno (solo per codice_fiscale)."
@@ -128,7 +135,8 @@ class TokenObtainSerializer(serializers.Serializer):
         help_text="Password; con codice_fiscale si omette al primo accesso.",
     )
     device_name = serializers.CharField(
-        max_length=100, help_text="Nome del dispositivo, mostrato nell'elenco dei dispositivi."
+        max_length=DEVICE_NAME_MAX_LENGTH,
+        help_text="Nome del dispositivo, mostrato nell'elenco dei dispositivi.",
     )
 
 
@@ -139,7 +147,7 @@ class ExchangeSerializer(serializers.Serializer):
         max_length=128,
         help_text="PKCE (RFC 7636): il segreto di cui l'app ha passato lo SHA-256 come code_challenge.",
     )
-    device_name = serializers.CharField(max_length=100, help_text="Nome del dispositivo.")
+    device_name = serializers.CharField(max_length=DEVICE_NAME_MAX_LENGTH, help_text="Nome del dispositivo.")
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -197,7 +205,10 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class EmailSendSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254, help_text="Indirizzo a cui inviare il codice sicurezza.")
+    email = serializers.CharField(
+        max_length=column_max_length(EmailVerification, "email"),
+        help_text="Indirizzo a cui inviare il codice sicurezza.",
+    )
 
 
 class EmailConfirmSerializer(serializers.Serializer):

@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from stdnum.it import codicefiscale
 
-from enrollment.models import Pupil, Service
+from core.limits import column_max_length
+from enrollment.models import Guardian, Pupil, Service
 from enrollment.rules import (
     GUARDIAN_FIELDS,
     PRIVACY_TEXT,
@@ -24,25 +25,34 @@ PHONE_RE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CAP_RE = re.compile(r"^\d{5}$")
 
 
-def _text(label: str, *, max_length: int, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        error_messages={
-            "required": f"Compila il campo «{label}».",
-            "max_length": f"«{label}» può avere al massimo {max_length} caratteri.",
-        },
-        **kwargs,
-    )
+def _text(
+    label: str, *, max_length: int, field: type[forms.CharField] = forms.CharField, **kwargs: Any
+) -> forms.CharField:
+    messages = {
+        "required": f"Compila il campo «{label}».",
+        "max_length": f"«{label}» può avere al massimo {max_length} caratteri.",
+    }
+    messages.update(kwargs.pop("error_messages", {}))
+    return field(label=label, max_length=max_length, error_messages=messages, **kwargs)
+
+
+def _column(label: str, model: type[Guardian | Pupil], name: str, **kwargs: Any) -> forms.CharField:
+    """A text field as long as the column it is stored in."""
+    return _text(label, max_length=column_max_length(model, name), **kwargs)
+
+
+# The answers to a service's questions are kept in a JSON field: the bound is
+# ours, not a column's.
+ANSWER_MAX_LENGTH = 300
 
 
 class EnrollmentForm(forms.Form):
     """One form for one pupil; `services` None means the services are fixed
     (a renewal, or a form already submitted) and are not asked again."""
 
-    pupil_first_name = _text("Nome dell'alunno", max_length=100)
-    pupil_last_name = _text("Cognome dell'alunno", max_length=100)
-    pupil_codice_fiscale = _text("Codice fiscale dell'alunno", max_length=16)
+    pupil_first_name = _column("Nome dell'alunno", Pupil, "first_name")
+    pupil_last_name = _column("Cognome dell'alunno", Pupil, "last_name")
+    pupil_codice_fiscale = _column("Codice fiscale dell'alunno", Pupil, "codice_fiscale")
     pupil_birth_date = forms.DateField(
         label="Data di nascita dell'alunno",
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
@@ -52,28 +62,28 @@ class EnrollmentForm(forms.Form):
             "invalid": "Inserisci la data di nascita nel formato gg/mm/aaaa.",
         },
     )
-    pupil_birth_place = _text("Luogo di nascita dell'alunno", max_length=100)
+    pupil_birth_place = _column("Luogo di nascita dell'alunno", Pupil, "birth_place")
     pupil_school = forms.ChoiceField(
         label="Scuola frequentata nell'anno scolastico",
         choices=[("", "Scegli la scuola"), *Pupil.School.choices],
         error_messages={"required": "Scegli la scuola che l'alunno frequenterà."},
     )
-    pupil_class_section = _text("Classe e sezione", max_length=20, help_text="Ad esempio: 2ª A")
+    pupil_class_section = _column("Classe e sezione", Pupil, "class_section", help_text="Ad esempio: 2ª A")
 
-    guardian_first_name = _text("Nome del genitore/tutore", max_length=100)
-    guardian_last_name = _text("Cognome del genitore/tutore", max_length=100)
-    guardian_codice_fiscale = _text("Codice fiscale del genitore/tutore", max_length=16)
-    guardian_email = forms.EmailField(
-        label="Email del genitore/tutore",
-        error_messages={
-            "required": "Compila il campo «Email del genitore/tutore».",
-            "invalid": "Inserisci un indirizzo email valido, ad esempio nome@esempio.it.",
-        },
+    guardian_first_name = _column("Nome del genitore/tutore", Guardian, "first_name")
+    guardian_last_name = _column("Cognome del genitore/tutore", Guardian, "last_name")
+    guardian_codice_fiscale = _column("Codice fiscale del genitore/tutore", Guardian, "codice_fiscale")
+    guardian_email = _column(
+        "Email del genitore/tutore",
+        Guardian,
+        "email",
+        field=forms.EmailField,
+        error_messages={"invalid": "Inserisci un indirizzo email valido, ad esempio nome@esempio.it."},
     )
-    guardian_phone = _text("Telefono del genitore/tutore", max_length=30)
-    guardian_address = _text("Indirizzo di residenza", max_length=200, help_text="Via e numero civico")
-    guardian_cap = _text("CAP", max_length=5)
-    guardian_city = _text("Comune di residenza", max_length=100)
+    guardian_phone = _column("Telefono del genitore/tutore", Guardian, "phone")
+    guardian_address = _column("Indirizzo di residenza", Guardian, "address", help_text="Via e numero civico")
+    guardian_cap = _column("CAP", Guardian, "cap")
+    guardian_city = _column("Comune di residenza", Guardian, "city")
 
     services = forms.ModelMultipleChoiceField(
         label="Servizi richiesti",
@@ -117,7 +127,9 @@ class EnrollmentForm(forms.Form):
             names = []
             for q in service_fields(service.code):
                 name = f"extra_{service.code}_{q.name}"
-                self.fields[name] = _text(f"{q.label} ({service.name})", max_length=300, required=False)
+                self.fields[name] = _text(
+                    f"{q.label} ({service.name})", max_length=ANSWER_MAX_LENGTH, required=False
+                )
                 self.fields[name].help_text = q.help_text
                 self.fields[name].widget = forms.Textarea(attrs={"rows": 2})
                 names.append(name)

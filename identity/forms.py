@@ -8,7 +8,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from identity.models import Account
+from core.limits import column_max_length
+from identity.models import Account, EmailVerification
 from identity.validators import codice_fiscale_clean
 
 PASSWORD_HELP_ID = "password-requirements"  # noqa: S105 (an HTML id)
@@ -17,7 +18,7 @@ PASSWORD_HELP_ID = "password-requirements"  # noqa: S105 (an HTML id)
 class CredentialsLoginForm(forms.Form):
     codice_utente = forms.CharField(
         label="Codice utente",
-        max_length=20,
+        max_length=column_max_length(Account, "codice_utente"),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
         error_messages={"required": "Inserire il codice utente (per esempio PAL-000123)."},
     )
@@ -136,7 +137,7 @@ class PasswordResetRequestForm(forms.Form):
 class EmailVerifyForm(forms.Form):
     email = forms.EmailField(
         label="Email",
-        max_length=254,
+        max_length=column_max_length(EmailVerification, "email"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": "Inserire l'indirizzo email.",

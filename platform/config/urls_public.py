@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 
-from core.views import healthz
 from superadmin.admin import operator_site
 from superadmin.views import platform_home
 
@@ -10,5 +9,10 @@ urlpatterns = [
     path("", platform_home, name="platform_home"),
     path("admin/", operator_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", healthz, name="healthz"),
 ]
+
+# Italian pages (JSON under /api/), also with the database down: see core.views.
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 
-from core.views import healthz
 from enrollment.admin import staff_site
 from enrollment.views import portal_home, privacy_notice
 from superadmin.views import invitation
@@ -13,9 +12,14 @@ urlpatterns = [
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", healthz, name="healthz"),
     path("api/v1/", include("api.urls")),
     path("", include("identity.urls")),
     path("", include("identity.spid.urls")),
     path("invito/<uidb64>/<token>/", invitation, name="invitation"),
 ]
+
+# Italian pages (JSON under /api/), also with the database down: see core.views.
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

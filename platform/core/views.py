@@ -1,9 +1,51 @@
-"""Error pages shared by every host."""
+"""Error pages shared by every host; under /api/ the API's JSON error instead."""
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views import defaults
+
+
+def _api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _api_error(status: int, code: str) -> HttpResponse:
+    from api.errors import django_error  # the API's format; core does not depend on it otherwise
+
+    return django_error(status_code=status, code=code)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Also when the database is down: no query, no comune, no request context."""
+    if _api(request):
+        return _api_error(500, "server_error")
+    return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Malformed or oversize requests (Django's SuspiciousOperation), e.g. a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE, which gets 413 here."""
+    too_large = isinstance(exception, RequestDataTooBig)
+    status = 413 if too_large else 400
+    if _api(request):
+        return _api_error(status, "request_too_large" if too_large else "bad_request")
+    return HttpResponse(render_to_string("400.html", {"too_large": too_large}), status=status)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _api(request):
+        return _api_error(403, "permission_denied")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _api(request):
+        return _api_error(404, "not_found")
+    return defaults.page_not_found(request, exception)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -15,7 +57,3 @@ def request_as_get(request: HttpRequest) -> HttpRequest:
     request.method = "GET"
     request.POST = QueryDict()
     return request
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -101,7 +100,6 @@ def _fuzz(account, known: dict[str, dict[str, object]]) -> None:  # type: ignore
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler(), base_url=BASE_URL)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 26
-    started = time.monotonic()
     for operation in operations:
         path_parameters = next((v for k, v in known.items() if operation.path.startswith(k)), None)
 
@@ -123,8 +121,6 @@ def _fuzz(account, known: dict[str, dict[str, object]]) -> None:  # type: ignore
             )
 
         run()
-    # Bounded: well under a minute on the project's 2-core machine.
-    assert time.monotonic() - started < 90
 
 
 def test_demo_banner_points_to_the_docs() -> None:

@@ -51,3 +51,28 @@ def test_cookies_are_bound_to_the_exact_host() -> None:
     assert settings.SESSION_COOKIE_DOMAIN is None
     assert settings.CSRF_COOKIE_DOMAIN is None
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def _database_settings(profile: str, **env: str) -> str:
+    code = (
+        "import sys; sys.path.insert(0, 'platform'); "
+        f"import config.settings.{profile} as s; d = s.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS']['connect_timeout'])"
+    )
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "CONN_MAX_AGE", "DATABASE_CONNECT_TIMEOUT"}
+    }
+    environ.update(DATABASE_URL="postgres://u@127.0.0.1/x", **env)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_dev_server_closes_connections_after_each_request_prod_keeps_them_bounded() -> None:
+    # runserver's thread per request would leave a persistent connection open per thread.
+    assert _database_settings("dev") == "0 True 5"
+    assert _database_settings("prod", SECRET_KEY="k" * 20 + "Zq8-" + "r" * 40) == "60 True 5"
