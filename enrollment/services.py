@@ -175,9 +175,10 @@ def _pupil_save(*, guardian: Guardian, data: dict[str, Any], pupil: Pupil | None
     )
     if other is not None:
         if other.guardian_id != guardian.pk or pupil is not None:
+            # Worded so that it does not confirm that another family enrolled this child.
             raise EnrollmentError(
-                "Il codice fiscale dell'alunno è già registrato da un altro genitore/tutore: "
-                "accedi con le sue credenziali o contatta l'ufficio.",
+                "Non è possibile salvare l'iscrizione per questo codice fiscale dell'alunno da questo "
+                "accesso. Verificare il codice fiscale; se è corretto, contattare l'ufficio.",
                 code="pupil_taken",
             )
         pupil = other
