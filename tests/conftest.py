@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client
@@ -43,7 +43,7 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 def _reset_schema_and_cache() -> Iterator[None]:
     # The default shared state (cache, counters) is in PostgreSQL and rolls
     # back with each test; Redis (CACHE_URL=redis://...) keeps it.
-    redis = isinstance(cache, RedisCache)
+    redis = isinstance(caches["default"], RedisCache)
     if redis:
         cache.clear()
     yield

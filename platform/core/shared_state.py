@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
@@ -24,7 +24,7 @@ _PURGE_ONE_IN = 100
 
 
 def _uses_redis() -> bool:
-    return isinstance(cache, RedisCache)
+    return isinstance(caches["default"], RedisCache)
 
 
 def _table() -> str:

@@ -51,3 +51,43 @@ def test_cookies_are_bound_to_the_exact_host() -> None:
     assert settings.SESSION_COOKIE_DOMAIN is None
     assert settings.CSRF_COOKIE_DOMAIN is None
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
+def test_prod_refuses_a_per_process_or_dummy_cache(cache_url: str) -> None:
+    secret = "k" * 20 + "Zq8-" + "r" * 40
+    result = _load_prod(SECRET_KEY=secret, DATABASE_URL="postgres://u@127.0.0.1/x", CACHE_URL=cache_url)
+    assert result.returncode != 0
+    assert "per-process or dummy cache" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "backend"),
+    [("", "DatabaseCache"), ("redis://127.0.0.1:6379/5", "RedisCache")],
+)
+def test_prod_keeps_shared_state_in_postgresql_or_redis(cache_url: str, backend: str) -> None:
+    secret = "k" * 20 + "Zq8-" + "r" * 40
+    code = (
+        "import sys; sys.path.insert(0, 'platform'); import config.settings.prod as s; "
+        "print(s.CACHES['default']['BACKEND'])"
+    )
+    environ = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "CACHE_URL"}}
+    environ.update(SECRET_KEY=secret, DATABASE_URL="postgres://u@127.0.0.1/x")
+    if cache_url:
+        environ["CACHE_URL"] = cache_url
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(backend)
+
+
+def test_prod_refuses_a_trusted_proxy_that_is_not_an_address() -> None:
+    secret = "k" * 20 + "Zq8-" + "r" * 40
+    result = _load_prod(SECRET_KEY=secret, DATABASE_URL="postgres://u@127.0.0.1/x", TRUSTED_PROXIES="nginx")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr
+
+
+def test_tests_use_the_postgresql_shared_state_like_production() -> None:
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
