@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from api import services
 from api.models import ApiToken
 from api.selectors import token_for_key
+from core.services import client_ip
 from identity.models import Account
 
 BEARER = "Bearer"
@@ -150,6 +151,10 @@ class IpThrottle(_ConfiguredRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own reading trusts any X-Forwarded-For; ours only the proxies'.
+        return client_ip(request) or ""
 
 
 class LoginThrottle(IpThrottle):

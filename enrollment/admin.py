@@ -15,20 +15,19 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import admin
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils import translation
 
-from core.services import audit_record, client_ip
+from core.services import audit_record
 from core.views import request_as_get
 from enrollment.backoffice import views
 from enrollment.backoffice.urls import urlpatterns as backoffice_urls
+from identity import ratelimit
+from identity.forms import AdminLoginForm
 from identity.models import Account
-
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW = 15 * 60
+from identity.validators import identifier_normalize
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -36,6 +35,7 @@ class StaffAdminSite(admin.AdminSite):
     site_title = "Gestione iscrizioni"
     index_title = "Cruscotto"
     login_template = "backoffice/login.html"
+    login_form = AdminLoginForm
     logout_template = "backoffice/logged_out.html"
     password_change_template = "backoffice/password_change.html"  # noqa: S105 (a template)
     password_change_done_template = "backoffice/password_change_done.html"  # noqa: S105
@@ -66,24 +66,24 @@ class StaffAdminSite(admin.AdminSite):
         return _in_italian(self._login)(request, extra_context)
 
     def _login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        """The admin's sign-in with a limit of failed attempts per address and user name."""
+        """The admin's sign-in with the lockout of every login form (identity.ratelimit)."""
         if request.method != "POST":
             return super().login(request, extra_context)
-        key = f"backoffice-login:{client_ip(request)}:{request.POST.get('username', '').lower()[:150]}"
-        failures = cache.get(key, 0)
-        if failures >= LOGIN_ATTEMPTS:
+        username = identifier_normalize(request.POST.get("username", ""))[:150]
+        limit = ratelimit.limit_for(request, scope="backoffice", identifier=username)
+        if not ratelimit.attempt_reserve(limit):
             context = {**(extra_context or {}), "locked": True}
             response = super().login(request_as_get(request), context)
             response.status_code = 429
             return response
         response = super().login(request, extra_context)
         if request.user.is_authenticated and self.has_permission(request):
-            cache.delete(key)
+            ratelimit.attempt_succeeded(limit)
             audit_record(action="login.success", actor=request.user, obj=request.user,
                          data={"backend": "backoffice"}, request=request)  # fmt: skip
         else:
-            cache.set(key, failures + 1, LOGIN_WINDOW)
-            audit_record(action="login.failed", actor_label=request.POST.get("username", "")[:150],
+            ratelimit.attempt_failed(limit, request=request)
+            audit_record(action="login.failed", actor_label=username,
                          data={"backend": "backoffice"}, request=request)  # fmt: skip
         return response
 

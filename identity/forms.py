@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from core.limits import column_max_length
 from identity.models import Account, EmailVerification
-from identity.validators import codice_fiscale_clean
+from identity.validators import codice_fiscale_clean, identifier_normalize
 
 PASSWORD_HELP_ID = "password-requirements"  # noqa: S105 (an HTML id)
 
@@ -49,6 +50,17 @@ class CodiceFiscaleLoginForm(forms.Form):
 
     def clean_codice_fiscale(self) -> str:
         return codice_fiscale_clean(self.cleaned_data["codice_fiscale"])
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The sign-in of the staff back office and of the operators' console.
+
+    The user name is authenticated in the same form the lockout counts it in
+    (staff and operators' user names are stored in lower case).
+    """
+
+    def clean_username(self) -> str:
+        return identifier_normalize(self.cleaned_data.get("username") or "")
 
 
 class _NewPasswordMixin(forms.Form):

@@ -1,11 +1,17 @@
-"""Lockout after repeated failures, on Django's cache.
+"""Lockout after repeated failures, on the shared state (core.shared_state).
 
-Cache keys carry the schema name (django_tenants.cache.make_key), so every
-count is per comune. Each failure is counted twice: against the identifier
-typed (codice utente, codice fiscale, account id for codes) and against the
-client's IP. Reaching a limit inside the window locks that identifier or IP
-for `LOCK_SECONDS`, whether or not an account with that identifier exists,
-so the answer reveals nothing about accounts.
+Counts are per comune (the keys carry the schema name) and shared by every
+worker process. Each attempt is counted twice: against the identifier typed
+(codice utente, codice fiscale, user name, account id for codes), normalised
+by `identifier_normalize` so that spacing, width or case variants are one
+identifier, and against the client's IP (core.services.client_ip).
+
+A login reserves its attempt before the password is checked
+(`attempt_reserve`): the increment is atomic, so of any number of parallel
+tries only the first MAX_PER_IDENTIFIER get their password checked. Reaching
+a limit locks that identifier or IP for `LOCK_SECONDS`, whether or not an
+account with that identifier exists, so the answer reveals nothing about
+accounts.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from core import shared_state
 from core.services import audit_record, client_ip
+from identity.validators import identifier_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class Limit:
     def _pairs(self) -> list[tuple[str, str, int]]:
         pairs = []
         if self.identifier:
-            pairs.append(("id", self.identifier.strip().upper(), MAX_PER_IDENTIFIER))
+            pairs.append(("id", identifier_normalize(self.identifier), MAX_PER_IDENTIFIER))
         if self.ip:
             pairs.append(("ip", self.ip, self.ip_max))
         return pairs
@@ -66,36 +73,72 @@ def new_accounts_limit_for(request: HttpRequest) -> Limit:
 
 
 def is_locked(limit: Limit) -> bool:
-    return any(cache.get(limit._key(f"lock-{kind}", who)) for kind, who, _max in limit._pairs())
+    return any(
+        shared_state.mark_exists(limit._key(f"lock-{kind}", who)) for kind, who, _max in limit._pairs()
+    )
+
+
+def attempt_reserve(limit: Limit) -> bool:
+    """Count one login attempt before its password is checked; False means refuse without checking.
+
+    The attempt stays counted as a failure unless `attempt_succeeded` says otherwise.
+    """
+    if is_locked(limit):
+        return False
+    allowed = True
+    for kind, who, maximum in limit._pairs():
+        if shared_state.counter_incr(limit._key(f"n-{kind}", who), window=WINDOW_SECONDS) > maximum:
+            allowed = False
+    return allowed
+
+
+def attempt_failed(limit: Limit, *, request: HttpRequest | None = None) -> bool:
+    """After a reserved attempt failed: True when the failures so far locked the identifier or the IP."""
+    locked = False
+    for kind, who, maximum in limit._pairs():
+        count = shared_state.counter_get(limit._key(f"n-{kind}", who))
+        if count >= maximum:
+            _lock(limit, kind, who, count, request=request)
+            locked = True
+    return locked
+
+
+def attempt_succeeded(limit: Limit) -> None:
+    """The identifier starts again from zero; the IP gets back the slot this attempt reserved."""
+    for kind, who, _maximum in limit._pairs():
+        if kind == "id":
+            shared_state.counter_delete(limit._key("n-id", who))
+        else:
+            shared_state.counter_decr(limit._key(f"n-{kind}", who))
 
 
 def failure_record(limit: Limit, *, request: HttpRequest | None = None) -> bool:
-    """Count one failure; return True when it locked the identifier or the IP."""
+    """Count one failure after the fact (codes, reset requests); True when it locked."""
     locked = False
     for kind, who, maximum in limit._pairs():
-        key = limit._key(f"n-{kind}", who)
-        # add() starts the window only on the first failure; incr() keeps it.
-        if not cache.add(key, 1, WINDOW_SECONDS):
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, WINDOW_SECONDS)
-                count = 1
-        else:
-            count = 1
-        if count >= maximum and cache.add(limit._key(f"lock-{kind}", who), True, LOCK_SECONDS):
+        count = shared_state.counter_incr(limit._key(f"n-{kind}", who), window=WINDOW_SECONDS)
+        if count >= maximum:
+            _lock(limit, kind, who, count, request=request)
             locked = True
-            logger.warning("lockout scope=%s on %s (%s failures)", limit.scope, kind, count)
-            audit_record(
-                action="login.lockout",
-                message=f"{limit.scope}: bloccato per {kind} dopo {count} tentativi",
-                data={"scope": limit.scope, "on": kind, "identifier": limit.identifier[:40]},
-                request=request,
-                actor_label=limit.identifier[:40] or "anonimo",
-            )
     return locked
 
 
 def failures_clear(limit: Limit) -> None:
     """After a success, the identifier starts again from zero (the IP does not)."""
-    cache.delete(limit._key("n-id", limit.identifier.strip().upper()))
+    for kind, who, _maximum in limit._pairs():
+        if kind == "id":
+            shared_state.counter_delete(limit._key("n-id", who))
+
+
+def _lock(limit: Limit, kind: str, who: str, count: int, *, request: HttpRequest | None) -> None:
+    """Lock for LOCK_SECONDS; only the request that set the lock writes the audit entry."""
+    if not shared_state.mark_add(limit._key(f"lock-{kind}", who), ttl=LOCK_SECONDS):
+        return
+    logger.warning("lockout scope=%s on %s (%s failures)", limit.scope, kind, count)
+    audit_record(
+        action="login.lockout",
+        message=f"{limit.scope}: bloccato per {kind} dopo {count} tentativi",
+        data={"scope": limit.scope, "on": kind, "identifier": limit.identifier[:40]},
+        request=request,
+        actor_label=limit.identifier[:40] or "anonimo",
+    )

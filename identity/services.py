@@ -35,6 +35,7 @@ from identity.selectors import (
     email_verification_latest,
     email_verifications_sent_since,
 )
+from identity.validators import identifier_normalize
 from tenants.models import Comune
 
 logger = logging.getLogger(__name__)
@@ -299,9 +300,9 @@ def _dummy_password_check(password: str) -> None:
 
 def credentials_authenticate(*, request: HttpRequest, codice_utente: str, password: str) -> Account:
     """The parent account for this codice utente and password, or AccessError (counted, audited)."""
-    identifier = codice_utente.strip().upper()
+    identifier = identifier_normalize(codice_utente).upper()
     limit = ratelimit.limit_for(request, scope="credentials", identifier=identifier)
-    if ratelimit.is_locked(limit):
+    if not ratelimit.attempt_reserve(limit):
         _login_failure_record(request, backend="credentials", identifier=identifier, reason="bloccato")
         raise AccessError(ratelimit.LOCKED_MESSAGE)
     account = account_for_codice_utente(codice_utente=identifier)
@@ -309,10 +310,10 @@ def credentials_authenticate(*, request: HttpRequest, codice_utente: str, passwo
         _dummy_password_check(password)
     if account is None or not account.check_password(password) or not account.is_active:
         _login_failure_record(request, backend="credentials", identifier=identifier, reason="credenziali")
-        if ratelimit.failure_record(limit, request=request):
+        if ratelimit.attempt_failed(limit, request=request):
             raise AccessError(ratelimit.LOCKED_MESSAGE)
         raise AccessError(LOGIN_FAILED_MESSAGE)
-    ratelimit.failures_clear(limit)
+    ratelimit.attempt_succeeded(limit)
     return account
 
 
@@ -329,7 +330,7 @@ def codice_fiscale_access(
     (`temporary_password_ensure`). A codice fiscale does not prove who is
     typing it: it is printed on school lists and health cards.
     """
-    cf = codice_fiscale.strip().upper()
+    cf = identifier_normalize(codice_fiscale).upper()
     limit = ratelimit.limit_for(request, scope="codice_fiscale", identifier=cf)
     if ratelimit.is_locked(limit):
         _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="bloccato")
@@ -375,6 +376,9 @@ def codice_fiscale_access(
             ratelimit.failure_record(limit, request=request)
             raise AccessError(CF_PASSWORD_NEEDED_MESSAGE, field="password")
         return account, NEW_ENROLLMENT_URL
+    if not ratelimit.attempt_reserve(limit):
+        _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="bloccato")
+        raise AccessError(ratelimit.LOCKED_MESSAGE)
     account = account_for_codice_fiscale_login(codice_fiscale=cf)
     if account is None:
         _dummy_password_check(password)
@@ -385,10 +389,10 @@ def codice_fiscale_access(
         or not account.is_active
     ):
         _login_failure_record(request, backend="codice_fiscale", identifier=cf, reason="credenziali")
-        if ratelimit.failure_record(limit, request=request):
+        if ratelimit.attempt_failed(limit, request=request):
             raise AccessError(ratelimit.LOCKED_MESSAGE)
         raise AccessError(CF_LOGIN_FAILED_MESSAGE)
-    ratelimit.failures_clear(limit)
+    ratelimit.attempt_succeeded(limit)
     return account, None
 
 
@@ -571,7 +575,7 @@ def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
     The caller shows the same answer in every case, so the page does not tell
     whether an account exists. Requests are counted like failures.
     """
-    identifier = identifier.strip().upper()
+    identifier = identifier_normalize(identifier).upper()
     limit = ratelimit.limit_for(request, scope="password_reset", identifier=identifier)
     if ratelimit.is_locked(limit):
         raise AccessError(ratelimit.LOCKED_MESSAGE, field="identifier")

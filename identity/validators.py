@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -19,9 +20,20 @@ _CF_SHAPE = re.compile(
 )
 
 
+def identifier_normalize(value: str) -> str:
+    """The one form in which every login identifier is counted and looked up.
+
+    NFKC folds full-width and other compatibility letters into the plain
+    ones, then surrounding space goes and the case is folded. Callers
+    whose identifiers are stored in upper case (codici utente and fiscali)
+    take `.upper()` of the result.
+    """
+    return unicodedata.normalize("NFKC", value or "").strip().casefold()
+
+
 def codice_fiscale_clean(value: str) -> str:
     """The codice fiscale in upper case without spaces, or a ValidationError saying what is wrong."""
-    cf = re.sub(r"\s+", "", value or "").upper()
+    cf = re.sub(r"\s+", "", identifier_normalize(value)).upper()
     if not cf:
         raise ValidationError("Inserire il codice fiscale dell'alunno.", code="required")
     if len(cf) != CF_LENGTH:

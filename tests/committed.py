@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection
 from django_tenants.utils import schema_context
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -24,6 +25,13 @@ from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, ReferenceCounter, Service
 from identity.models import Account
 from tenants.models import Comune
+
+
+def shared_state_clear() -> None:
+    """Forget committed lockouts, marks and cache entries (they are not per schema)."""
+    cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM public.shared_counter")
 
 
 def _last_id(model: type[Any]) -> int:
@@ -56,6 +64,7 @@ def committed_comuni(django_db_setup, django_db_blocker) -> Iterator[dict[str, C
             yield comuni
         finally:
             connection.set_schema_to_public()
+            shared_state_clear()
             ProcrastinateJob.objects.filter(id__gt=last_job).delete()
             for slug, comune in comuni.items():
                 with schema_context(comune.schema_name):

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -40,9 +41,14 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
 @pytest.fixture(autouse=True)
 def _reset_schema_and_cache() -> Iterator[None]:
-    cache.clear()
+    # The default shared state (cache, counters) is in PostgreSQL and rolls
+    # back with each test; Redis (CACHE_URL=redis://...) keeps it.
+    redis = isinstance(caches["default"], RedisCache)
+    if redis:
+        cache.clear()
     yield
-    cache.clear()
+    if redis:
+        cache.clear()
     connection.set_schema_to_public()
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 import hashlib
 
 from django.contrib.auth import logout
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 
+from core import shared_state
 from core.services import audit_record
 from identity.services import login_complete, parent_account_for_codice_fiscale
 from identity.spid.authn import PendingRequest, pending_consume
@@ -32,7 +32,7 @@ def saml_login_complete(
     if not pending_consume(pending):
         raise ResponseRefused(f"request {pending.request_id} already answered")
     ttl = (identity.not_on_or_after - dt.datetime.now(dt.UTC) + CLOCK_SKEW).total_seconds()
-    if not cache.add(_replay_key(identity), 1, timeout=max(int(ttl), 60)):
+    if not shared_state.mark_add(_replay_key(identity), ttl=max(int(ttl), 60)):
         raise ResponseRefused(f"assertion {identity.assertion_id} replayed")
     with transaction.atomic():
         account, created = parent_account_for_codice_fiscale(

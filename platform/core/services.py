@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 
 from core.models import AuditEntry, OutgoingEmail
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, the one every rate limit, lockout and audit entry uses.
+
+    X-Forwarded-For is anyone's to write, so it counts only when the peer is
+    one of settings.TRUSTED_PROXIES; then the client is the right-most
+    address of the chain that is not itself a trusted proxy (what a client
+    put in front of it is ignored).
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer is None or not _is_trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            # Our proxies write addresses: anything else means the chain cannot be read.
+            return peer
+        if not _is_trusted(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 def audit_record(

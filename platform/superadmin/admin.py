@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from core.models import AuditEntry, OutgoingEmail
 from core.views import request_as_get
 from identity import ratelimit
+from identity.forms import AdminLoginForm
 from superadmin import views
 from superadmin.access import operator_authenticated, second_factor_passed
 from tenants.models import Comune, Domain
@@ -32,6 +33,7 @@ class OperatorAdminSite(admin.AdminSite):
     index_title = "Comuni e piattaforma"
     index_template = "superadmin/index.html"
     login_template = "superadmin/login.html"
+    login_form = AdminLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         return second_factor_passed(request)
@@ -59,15 +61,15 @@ class OperatorAdminSite(admin.AdminSite):
         # The password step has the same lockout as every other login form
         # (identity.ratelimit: per user name and per IP, in the public schema).
         limit = ratelimit.limit_for(request, scope="operatori", identifier=request.POST.get("username", ""))
-        if ratelimit.is_locked(limit):
+        if not ratelimit.attempt_reserve(limit):
             response = super().login(request_as_get(request), {**(extra_context or {}), "locked": True})
             response.status_code = 429
             return response
         response = super().login(request, extra_context)
         if operator_authenticated(request):
-            ratelimit.failures_clear(limit)
+            ratelimit.attempt_succeeded(limit)
         else:
-            ratelimit.failure_record(limit, request=request)
+            ratelimit.attempt_failed(limit, request=request)
         return response
 
     def get_urls(self) -> list[Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.database import database_url
 
@@ -136,7 +138,24 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accesso/"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # "Password dimenticata" links last one hour
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Addresses (or CIDR networks) of the reverse proxies in front of the app:
+# only a request from one of them may say who the client is with
+# X-Forwarded-For (core.services.client_ip). Empty: the header is ignored.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network.") from exc
+
+# Shared by every worker process: lockouts, SPID pending requests, API rate
+# limits. Default: the `iscrizioni_cache` table in PostgreSQL (tenants
+# migration 0002); CACHE_URL=redis://... for Redis. Never a per-process cache
+# (prod.py refuses one).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://iscrizioni_cache")}
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    # Django culls a third of the table past MAX_ENTRIES (default 300).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 # Cache keys carry the schema name: nothing cached for one comune is ever
 # read for another.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"

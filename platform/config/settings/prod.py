@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env
+from .base import CACHES, SECRET_KEY, env
 
 DEBUG = False
 
@@ -15,6 +15,12 @@ if len(SECRET_KEY) < 50 or any(m in SECRET_KEY for m in _INSECURE_MARKERS):
     )
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+# Lockouts, replay marks and pending SPID requests must be the same for every
+# worker process: a per-process (or no) cache would split or drop them.
+if CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] in {"LocMemCache", "DummyCache"}:
+    raise ImproperlyConfigured(
+        "CACHE_URL names a per-process or dummy cache: leave it unset (PostgreSQL) or use redis://."
+    )
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
