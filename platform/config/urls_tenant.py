@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from core.views import healthz
+from core.views import comune_stylesheet, healthz
 from enrollment.admin import staff_site
 from enrollment.views import portal_home, privacy_notice
 from superadmin.views import invitation
@@ -14,6 +14,7 @@ urlpatterns = [
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("aspetto.css", comune_stylesheet, name="comune_stylesheet"),
     path("api/v1/", include("api.urls")),
     path("", include("identity.urls")),
     path("", include("identity.spid.urls")),
