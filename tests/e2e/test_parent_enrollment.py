@@ -64,7 +64,9 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Verifica Email")
     page.get_by_label("Email").fill("nuovo.iscritto@example.org")
     page.get_by_role("button", name="Invia email").click()
-    expect(page.get_by_text("Codice sicurezza inviato correttamente")).to_be_visible()
+    expect(
+        page.get_by_text("Invio del codice sicurezza a nuovo.iscritto@example.org in corso")
+    ).to_be_visible()
     with schema_context("palosco"):
         run_pending_jobs()
     code = re.search(r"\b(\d{6})\b", smtp_server.bodies()[-1]).group(1)
