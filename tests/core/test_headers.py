@@ -59,7 +59,8 @@ def test_pages_send_a_strict_content_security_policy(palosco_client: Client, pub
         directives = _directives(response)
         assert directives["default-src"] == "'self'"
         assert directives["script-src"] == "'self'"
-        assert directives["style-src"] == "'self'"
+        assert directives["style-src"].split()[0] == "'self'"
+        assert all(s.startswith("'sha256-") for s in directives["style-src"].split()[1:])
         assert directives["img-src"] == "'self' data:"
         assert directives["frame-ancestors"] == "'none'"
         assert directives["form-action"] == "'self'"

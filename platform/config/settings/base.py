@@ -88,9 +88,15 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        # Bootstrap Italia's bundle inserts two fixed <style> elements at start-up
+        # (one empty): allowed by their hashes only, nothing else inline.
+        "style-src": [
+            SELF,
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+            "'sha256-wPXhisdsFu1DtHYH1D9W5isSGqS5vIPn6QJWSNLqfCM='",
+        ],
         "img-src": [SELF, "data:"],
-        "font-src": [SELF],
+        "font-src": [SELF, "data:"],  # Bootstrap Italia embeds some icon fonts
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
