@@ -95,6 +95,11 @@ class EmailVerification(models.Model):
     expires_at = models.DateTimeField()
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The message carrying the code: "Inserimento Codice sicurezza" tells the
+    # person whether it left, is still queued or could not be sent.
+    outgoing_email = models.ForeignKey(
+        "core.OutgoingEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = "verifica email"

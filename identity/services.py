@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
@@ -467,7 +468,7 @@ def email_verification_send(
             created_at=now,
             expires_at=now + OTP_LIFETIME,
         )
-        email_enqueue(
+        verification.outgoing_email = email_enqueue(
             to=[email],
             subject=f"Codice sicurezza - {comune.display_name}",
             body=(
@@ -479,7 +480,9 @@ def email_verification_send(
                 f"ignori questo messaggio.\n\n{comune.display_name}\n"
             ),
             purpose="email_verification",
+            valid_for=OTP_LIFETIME,
         )
+        verification.save(update_fields=["outgoing_email"])
         audit_record(
             action="email.otp_sent", actor=account, obj=account, data={"email": email}, request=request
         )
@@ -611,6 +614,7 @@ def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
             f"resta valida.\n\n{comune.display_name}\n"
         ),
         purpose="password_reset",
+        valid_for=timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
     )
 
 

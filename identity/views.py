@@ -10,6 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlencode, urlsafe_base64_decode
 from django.utils.safestring import mark_safe
@@ -17,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from core.models import OutgoingEmail
+from core.tasks import CODE_EMAIL_RETRY
 from identity import services
 from identity.access import (
     EMAIL_VERIFY_URL,
@@ -38,13 +41,11 @@ from identity.forms import (
     password_requirements,
 )
 from identity.models import Account
+from identity.selectors import email_verification_latest
 from tenants.models import Comune
 
 EMAIL_CODE_URL = EMAIL_VERIFY_URL + "codice/"
-OTP_SENT_MESSAGE = (
-    "Codice sicurezza inviato correttamente. Inserire il codice e premere il tasto Conferma "
-    "per procedere con l'iscrizione."
-)
+CODE_NEXT_STEP = "Inserire il codice e premere il tasto Conferma per procedere con l'iscrizione."
 RESET_SENT_MESSAGE = (
     "Se il codice inserito corrisponde a un account con un indirizzo email, a quell'indirizzo è "
     "stato inviato un collegamento per scegliere una nuova password. Il collegamento vale un'ora."
@@ -243,7 +244,6 @@ def email_verify(request: HttpRequest) -> HttpResponse:
         except services.AccessError as error:
             _access_error_add(form, error)
         else:
-            messages.success(request, OTP_SENT_MESSAGE)
             next_value = _next_value(request)
             return HttpResponseRedirect(
                 f"{EMAIL_CODE_URL}?{urlencode({'next': next_value})}" if next_value else EMAIL_CODE_URL
@@ -253,6 +253,39 @@ def email_verify(request: HttpRequest) -> HttpResponse:
         "identity/email_verify.html",
         {"form": form, "comune_name": comune.display_name, "next": _next_value(request)},
         status=400 if form.errors else 200,
+    )
+
+
+def _code_delivery(account: Account) -> tuple[str, str] | None:
+    """(alert level, message) on the e-mail of the account's latest Codice sicurezza.
+
+    The mail job sends it after the page answered: the page tells what
+    happened to it instead of promising it left.
+    """
+    verification = email_verification_latest(account=account)
+    mail = verification.outgoing_email if verification is not None else None
+    if verification is None or mail is None:
+        return None
+    to = verification.email
+    if mail.status == OutgoingEmail.Status.SENT:
+        return "success", f"Codice sicurezza inviato correttamente a {to}. {CODE_NEXT_STEP}"
+    if mail.status == OutgoingEmail.Status.QUEUED:
+        return (
+            "info",
+            f"Invio del codice sicurezza a {to} in corso: di solito arriva entro un minuto. {CODE_NEXT_STEP}",
+        )
+    retrying = (
+        mail.attempts <= (CODE_EMAIL_RETRY.max_attempts or 0) and timezone.now() < verification.expires_at
+    )
+    if retrying:
+        return "danger", (
+            f"Non è stato possibile inviare il codice sicurezza a {to}. Il portale riprova da solo nei "
+            "prossimi minuti: ricaricare questa pagina per sapere se è partito. Se il codice non arriva, "
+            "controllare l'indirizzo, premere Indietro e riprovare con «Invia email»."
+        )
+    return "danger", (
+        f"Non è stato possibile inviare il codice sicurezza a {to}. Controllare l'indirizzo, premere "
+        "Indietro e riprovare con «Invia email»; se il problema continua, contattare il comune."
     )
 
 
@@ -283,6 +316,7 @@ def email_verify_code(request: HttpRequest) -> HttpResponse:
             "form": form,
             "comune_name": comune.display_name,
             "next": next_value,
+            "delivery": _code_delivery(account),
             "back_url": f"{EMAIL_VERIFY_URL}?{urlencode({'next': next_value})}"
             if next_value
             else EMAIL_VERIFY_URL,

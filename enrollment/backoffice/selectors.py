@@ -108,9 +108,12 @@ def enrollment_for_staff(*, pk: int) -> Enrollment | None:
 
 
 def enrollment_history(*, enrollment: Enrollment) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(
-        object_type=Enrollment._meta.label_lower, object_id=str(enrollment.pk)
-    ).order_by("at", "id")
+    """What happened to the enrollment; who merely opened it is in the activity log."""
+    return (
+        AuditEntry.objects.filter(object_type=Enrollment._meta.label_lower, object_id=str(enrollment.pk))
+        .exclude(action="enrollment.viewed")
+        .order_by("at", "id")
+    )
 
 
 def domanda_siblings(*, enrollment: Enrollment) -> QuerySet[Enrollment]:

@@ -314,6 +314,22 @@ def enrollments_export_record(
     )
 
 
+def enrollment_view_record(
+    *, by: Account, enrollment: Enrollment, document: str = "", request: HttpRequest | None = None
+) -> None:
+    """Personal data read by staff: who opened which enrollment (or its PDF), when."""
+    role_require(by, Action.VIEW)
+    what = f"{document} dell'iscrizione" if document else "Consultazione dell'iscrizione"
+    audit_record(
+        action="enrollment.viewed",
+        actor=by,
+        obj=enrollment,
+        message=f"{what} n. {enrollment.reference}",
+        data={"document": document} if document else {},
+        request=request,
+    )
+
+
 # Catalogue ------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from enrollment.backoffice.roles import MATRIX, Action, RoleDenied, role_allows,
 from enrollment.backoffice.services import (
     OPERATIONAL_FIELDS,
     enrollment_reopen_notify,
+    enrollment_view_record,
     enrollments_confirm_bulk,
     enrollments_export_record,
     service_create,
@@ -213,6 +214,8 @@ def enrollment_detail(
     request: HttpRequest, pk: int, confirm_form: Any = None, reject_form: Any = None, status: int = 200
 ) -> HttpResponse:
     e = _enrollment(pk)
+    if request.method == "GET":  # a decision re-showing the page with errors is audited by itself
+        enrollment_view_record(by=request.user, enrollment=e, request=request)
     return render(
         request,
         "backoffice/detail.html",
@@ -286,6 +289,7 @@ def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 @allowed(Action.VIEW)
 def riepilogo_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     e = _enrollment(pk)
+    enrollment_view_record(by=request.user, enrollment=e, document="Riepilogo PDF", request=request)
     return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=e.domanda))
 
 

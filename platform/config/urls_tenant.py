@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from core.views import comune_stylesheet
 from enrollment.admin import staff_site
 from enrollment.views import portal_home, privacy_notice
 from superadmin.views import invitation
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("aspetto.css", comune_stylesheet, name="comune_stylesheet"),
     path("api/v1/", include("api.urls")),
     path("", include("identity.urls")),
     path("", include("identity.spid.urls")),

@@ -1,4 +1,6 @@
-"""Language selection: Italian unless the person chose another language.
+"""Middleware of the platform: language selection, private responses.
+
+Language selection: Italian unless the person chose another language.
 
 Django's LocaleMiddleware would follow the browser's Accept-Language, so a
 phone set to English would get `lang="en"` on Italian pages; a public
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 
 class ChosenLanguageMiddleware:
@@ -31,3 +34,32 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class PrivateResponseMiddleware:
+    """Personal data never stays in a browser's or a proxy's cache.
+
+    Every answer to a signed-in person (parents' pages, back office, console,
+    API calls with a token: DRF sets `request.user` on the Django request)
+    and every downloaded document gets `no-store`, whatever the view did;
+    anonymous public pages keep their caching. Also sends the
+    Permissions-Policy of the platform on every response.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or _is_document(response):
+            add_never_cache_headers(response)
+        return response
+
+
+def _is_document(response: HttpResponse) -> bool:
+    content_type = response.headers.get("Content-Type", "")
+    return content_type.startswith("application/pdf") or "attachment" in response.headers.get(
+        "Content-Disposition", ""
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -83,13 +84,22 @@ def email_enqueue(
     html_body: str = "",
     attachments: list[dict[str, Any]] | None = None,
     purpose: str = "",
+    valid_for: timedelta | None = None,
 ) -> OutgoingEmail:
     """Store the message and queue its sending, atomically with the caller's data.
 
     The job row is written through the same connection, so it commits or
-    rolls back together with whatever caused the e-mail.
+    rolls back together with whatever caused the e-mail. A message useless
+    after `valid_for` (a security code) is retried on a schedule that ends
+    within it.
     """
-    from core.tasks import email_send
+    from core.tasks import CODE_EMAIL_RETRY, email_send, email_send_code, retry_span
+
+    task = email_send
+    if valid_for is not None:
+        if retry_span(CODE_EMAIL_RETRY) >= valid_for:
+            raise ValueError(f"the retries of a code e-mail take longer than {valid_for}")
+        task = email_send_code
 
     with transaction.atomic():
         email = OutgoingEmail.objects.create(
@@ -100,5 +110,5 @@ def email_enqueue(
             attachments=attachments or [],
             purpose=purpose,
         )
-        email_send.defer(schema_name=connection.schema_name, email_id=email.pk)
+        task.defer(schema_name=connection.schema_name, email_id=email.pk)
     return email

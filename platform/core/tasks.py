@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -16,12 +17,34 @@ from core.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
-# SMTP servers fail transiently: retry with backoff for about an hour.
+# SMTP servers fail transiently: retry with backoff.
 EMAIL_RETRY = RetryStrategy(max_attempts=8, exponential_wait=5)
+# A security code is worth minutes: its message is retried every 30 s, 60 s,
+# 90 s... so that every retry falls inside the code's validity
+# (email_enqueue's `valid_for`), never with a code already expired.
+CODE_EMAIL_RETRY = RetryStrategy(max_attempts=5, wait=30, linear_wait=30)
+
+
+def retry_span(strategy: RetryStrategy) -> timedelta:
+    """How long after the first failure the last retry of `strategy` starts."""
+    attempts = strategy.max_attempts or 0
+    # procrastinate's formula (RetryStrategy.get_retry_decision), n = attempts so far.
+    seconds = sum(
+        strategy.wait + strategy.linear_wait * n + strategy.exponential_wait ** (n + 1)
+        for n in range(attempts)
+    )
+    return timedelta(seconds=seconds)
 
 
 @app.task(queue="email", retry=EMAIL_RETRY, name="core.email_send")
 def email_send(*, schema_name: str, email_id: int) -> None:
+    with schema_context(schema_name):
+        email_deliver(email_id=email_id)
+
+
+@app.task(queue="email", retry=CODE_EMAIL_RETRY, name="core.email_send_code")
+def email_send_code(*, schema_name: str, email_id: int) -> None:
+    """The same send for messages that expire in minutes (security codes)."""
     with schema_context(schema_name):
         email_deliver(email_id=email_id)
 

@@ -1,12 +1,14 @@
-"""Error pages shared by every host; under /api/ the API's JSON error instead."""
+"""Pages shared by every host: errors (under /api/ the API's JSON error), the comune's stylesheet."""
 
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 
 
 def _api(request: HttpRequest) -> bool:
@@ -57,3 +59,12 @@ def request_as_get(request: HttpRequest) -> HttpRequest:
     request.method = "GET"
     request.POST = QueryDict()
     return request
+
+
+@require_GET
+@cache_control(max_age=300)
+def comune_stylesheet(request: HttpRequest) -> HttpResponse:
+    """The comune's colours as a stylesheet: the pages' CSP allows no inline <style>."""
+    if getattr(request, "tenant", None) is None or request.tenant.schema_name == "public":
+        raise Http404
+    return render(request, "core/comune.css", content_type="text/css; charset=utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db import connection
@@ -9,7 +11,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core.models import OutgoingEmail
 from core.services import email_enqueue
-from core.tasks import EmailDeliveryError, email_send
+from core.tasks import CODE_EMAIL_RETRY, EmailDeliveryError, email_send, retry_span
 
 
 def test_enqueue_writes_job_with_schema_name(in_palosco) -> None:  # type: ignore[no-untyped-def]
@@ -44,3 +46,13 @@ def test_failed_send_is_recorded_and_raised_for_retry(in_palosco, settings) -> N
     assert email.status == OutgoingEmail.Status.FAILED
     assert email.attempts == 1
     assert "ConnectionRefusedError" in email.last_error
+
+
+def test_a_message_that_expires_is_retried_within_its_validity(in_palosco) -> None:  # type: ignore[no-untyped-def]
+    email_enqueue(
+        to=["genitore@example.org"], subject="Codice", body="123456", valid_for=timedelta(minutes=10)
+    )
+    assert ProcrastinateJob.objects.get().task_name == "core.email_send_code"
+    assert retry_span(CODE_EMAIL_RETRY) < timedelta(minutes=10)
+    with pytest.raises(ValueError, match="retries"):
+        email_enqueue(to=["genitore@example.org"], subject="Codice", body="1", valid_for=timedelta(minutes=1))

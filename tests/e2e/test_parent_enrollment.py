@@ -51,6 +51,16 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     base = f"http://palosco.localhost:{live_comuni}"
     context = browser.new_context(base_url=base, locale="it-IT")
     page = context.new_page()
+    # Chromium enforces the CSP: a blocked script or style is reported on the console.
+    csp_violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            csp_violations.append(f"{page.url} {m.location} {m.text[:60]}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
+    )
 
     # Seed 000: "Nuova Iscrizione" -> Codice Fiscale Alunno -> "Sono un nuovo iscritto".
     page.goto("/")
@@ -64,7 +74,9 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Verifica Email")
     page.get_by_label("Email").fill("nuovo.iscritto@example.org")
     page.get_by_role("button", name="Invia email").click()
-    expect(page.get_by_text("Codice sicurezza inviato correttamente")).to_be_visible()
+    expect(
+        page.get_by_text("Invio del codice sicurezza a nuovo.iscritto@example.org in corso")
+    ).to_be_visible()
     with schema_context("palosco"):
         run_pending_jobs()
     code = re.search(r"\b(\d{6})\b", smtp_server.bodies()[-1]).group(1)
@@ -96,6 +108,7 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Per salvare in bozza l'iscrizione è necessario")
     expect(alert.get_by_role("link", name=re.compile("Autorizzo il trattamento"))).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()  # by static/core/portal.js
     page.screenshot(path=artifacts / "palosco-01-errori.png", full_page=True)
 
     tick(page, PRIVACY_TEXT)
@@ -141,6 +154,7 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
         run_pending_jobs()
     subjects = [m["Subject"] for m in smtp_server.messages]
     assert any(s.startswith("Ricevuta iscrizione Luca Rossi") for s in subjects)
+    assert csp_violations == [], "\n".join(sorted({v[:300] for v in csp_violations}))
     context.close()
 
 

@@ -8,17 +8,20 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+from procrastinate.jobs import Job
 
 from core.models import AuditEntry
+from core.tasks import EmailDeliveryError
 from identity.models import EmailVerification
+from identity.services import OTP_LIFETIME
 from tests.jobs import run_pending_jobs
 
 from .conftest import PASSWORD, VALID_CF, cf_post, code_from, credentials_post, parent_create, reload
 
-SENT = (
-    "Codice sicurezza inviato correttamente. Inserire il codice e premere il tasto Conferma "
-    "per procedere con l&#x27;iscrizione."
-)
+NEXT_STEP = "Inserire il codice e premere il tasto Conferma per procedere con l&#x27;iscrizione."
+CODE_PAGE = "/accesso/verifica-email/codice/"
 
 
 def _send(client: Client, email: str = "nuovo@example.org"):  # type: ignore[no-untyped-def]
@@ -52,11 +55,17 @@ def test_code_verifies_the_address_through_real_mail(
     smtp_server, logged_in: Client, palosco, palosco_parent
 ) -> None:  # type: ignore[no-untyped-def]
     response = _send(logged_in)
-    assert response["Location"] == "/accesso/verifica-email/codice/"
+    assert response["Location"] == CODE_PAGE
     page = logged_in.get(response["Location"]).content.decode()
-    for label in (SENT, "Inserimento Codice sicurezza", "Codice sicurezza", "Conferma", "Indietro"):
+    queued = (
+        "Invio del codice sicurezza a nuovo@example.org in corso: di solito arriva entro un minuto. "
+        + NEXT_STEP
+    )
+    for label in (queued, "Inserimento Codice sicurezza", "Codice sicurezza", "Conferma", "Indietro"):
         assert label in page, label
     code = _received_code(smtp_server)
+    sent = f"Codice sicurezza inviato correttamente a nuovo@example.org. {NEXT_STEP}"
+    assert sent in logged_in.get(CODE_PAGE).content.decode()
     assert smtp_server.messages[-1]["To"] == "nuovo@example.org"
     with tenant_context(palosco):
         stored = EmailVerification.objects.get()
@@ -179,3 +188,74 @@ def test_changing_a_verified_address_needs_a_new_verification(
     assert reload(palosco, account).email == "vecchio@example.org"
     _confirm(palosco_client, _received_code(smtp_server))
     assert reload(palosco, account).email == "nuovo@example.org"
+
+
+def test_smtp_failure_is_told_and_retried_within_the_code_validity(
+    smtp_server, settings, logged_in: Client, palosco
+) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_PORT = 9  # the SMTP server refuses: nothing listens there
+    _send(logged_in)
+    with tenant_context(palosco):
+        job = ProcrastinateJob.objects.get(status="todo")
+        assert job.task_name == "core.email_send_code"
+        with pytest.raises(EmailDeliveryError):
+            run_pending_jobs()
+    page = logged_in.get(CODE_PAGE).content.decode()
+    assert "Codice sicurezza inviato" not in page
+    assert (
+        "Non è stato possibile inviare il codice sicurezza a nuovo@example.org. Il portale riprova da solo "
+        "nei prossimi minuti" in page
+    )
+    assert 'role="alert"' in page
+
+    # The worker's retry schedule for this job, from the task itself: every
+    # retry starts before the code expires.
+    strategy = app.tasks[job.task_name].retry_strategy
+    waited, retries = timedelta(0), 0
+    while True:
+        asked_at = timezone.now()
+        decision = strategy.get_retry_decision(exception=EmailDeliveryError(), job=_job(job, retries))
+        if decision is None:
+            break
+        waited += decision.retry_at - asked_at
+        retries += 1
+    assert retries >= 3
+    assert waited < OTP_LIFETIME
+
+    # The first retry, with the server answering again, delivers the code.
+    settings.EMAIL_PORT = smtp_server.port
+    with tenant_context(palosco):
+        ProcrastinateJob.objects.filter(pk=job.pk).update(status="todo")
+        run_pending_jobs()
+    assert smtp_server.messages[-1]["To"] == "nuovo@example.org"
+    assert (
+        "Codice sicurezza inviato correttamente a nuovo@example.org"
+        in logged_in.get(CODE_PAGE).content.decode()
+    )
+    assert _confirm(logged_in, code_from(smtp_server.bodies()[-1]))["Location"] == "/iscrizioni/"
+
+
+def test_code_page_says_when_the_retries_are_over(smtp_server, settings, logged_in: Client, palosco) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_PORT = 9
+    _send(logged_in)
+    with tenant_context(palosco):
+        with pytest.raises(EmailDeliveryError):
+            run_pending_jobs()
+        EmailVerification.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    page = logged_in.get(CODE_PAGE).content.decode()
+    assert (
+        "Non è stato possibile inviare il codice sicurezza a nuovo@example.org. "
+        "Controllare l&#x27;indirizzo, premere Indietro e riprovare con «Invia email»" in page
+    )
+
+
+def _job(row: ProcrastinateJob, attempts: int) -> Job:
+    return Job(
+        id=row.pk,
+        queue=row.queue_name,
+        lock=None,
+        queueing_lock=None,
+        task_name=row.task_name,
+        task_kwargs=row.args,
+        attempts=attempts,
+    )

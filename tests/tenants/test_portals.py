@@ -20,9 +20,10 @@ def test_palosco_home_shows_its_identity_and_catalogue(palosco_client: Client) -
         "POST SCUOLA",
         "2025/2026",
         "palosco/stemma.svg",
-        "#1e5b2d",
+        '<link rel="stylesheet" href="/aspetto.css">',
     ):
         assert text in html, text
+    assert "--comune-primary: #1e5b2d;" in palosco_client.get("/aspetto.css").content.decode()
     for foreign in ("Romano di Lombardia", "0363 982341", "REFEZIONE", "00622580165"):
         assert foreign not in html, foreign
 

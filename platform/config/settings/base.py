@@ -6,6 +6,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import database_url
@@ -71,7 +72,9 @@ MIDDLEWARE = [
     "core.health.HealthMiddleware",
     "tenants.middleware.ComuneMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.PrivateResponseMiddleware",
     "core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +82,36 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Every page loads its scripts and styles from our static files only: an
+# injected <script> or style attribute does nothing (tests/core/test_headers.py
+# keeps the templates free of inline code). Forms post to the same host only:
+# SPID/CIE use the HTTP-Redirect binding towards the IdPs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Bootstrap Italia's bundle inserts two fixed <style> elements at start-up
+        # (one empty): allowed by their hashes only, nothing else inline.
+        "style-src": [
+            SELF,
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+            "'sha256-wPXhisdsFu1DtHYH1D9W5isSGqS5vIPn6QJWSNLqfCM='",
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],  # Bootstrap Italia embeds some icon fonts
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Browser features no page of the portal uses (core.middleware).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), midi=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
+)
 
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
