@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from core.models import OutgoingEmail
 from enrollment.models import Enrollment
 from tests.api.conftest import api_client, body, parent_create, patch, post, token_for
-
-
-def _together(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
+from tests.concurrency import together
 
 
 def _two_devices(committed_palosco):  # type: ignore[no-untyped-def]
@@ -46,9 +24,11 @@ def _two_devices(committed_palosco):  # type: ignore[no-untyped-def]
 def test_parallel_edits_with_the_same_version_one_wins(committed_palosco) -> None:
     phone, tablet, created = _two_devices(committed_palosco)
     url = f"/api/v1/enrollments/{created['id']}/"
-    responses = _together(
-        lambda: patch(phone, url, {"pupil": {"class_section": "4ª A"}}, **{"If-Match": created["etag"]}),
-        lambda: patch(tablet, url, {"pupil": {"class_section": "5ª B"}}, **{"If-Match": created["etag"]}),
+    responses = together(
+        (
+            lambda: patch(phone, url, {"pupil": {"class_section": "4ª A"}}, **{"If-Match": created["etag"]}),
+            lambda: patch(tablet, url, {"pupil": {"class_section": "5ª B"}}, **{"If-Match": created["etag"]}),
+        )
     )
     codes = sorted(r.status_code for r in responses)
     assert codes == [200, 412], [r.content[:200] for r in responses]
@@ -60,9 +40,11 @@ def test_parallel_edits_with_the_same_version_one_wins(committed_palosco) -> Non
 def test_parallel_submits_submit_once(committed_palosco) -> None:
     phone, tablet, created = _two_devices(committed_palosco)
     url = f"/api/v1/enrollments/{created['id']}/submit/"
-    responses = _together(
-        lambda: post(phone, url, **{"If-Match": created["etag"]}),
-        lambda: post(tablet, url, **{"If-Match": created["etag"]}),
+    responses = together(
+        (
+            lambda: post(phone, url, **{"If-Match": created["etag"]}),
+            lambda: post(tablet, url, **{"If-Match": created["etag"]}),
+        )
     )
     assert sorted(r.status_code for r in responses) == [200, 412]
     with schema_context("palosco"):

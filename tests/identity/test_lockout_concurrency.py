@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 from django.db import connection
 from django.test import Client
@@ -14,29 +12,11 @@ from core import shared_state
 from core.models import AuditEntry
 from identity import ratelimit
 from identity.models import Account
+from tests.concurrency import together
 from tests.conftest import PALOSCO_HOST
 from tests.identity.conftest import PASSWORD, credentials_post
 
 PARALLEL = 20
-
-
-def _together(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def _login(password: str) -> Callable[[], int]:
@@ -52,7 +32,7 @@ def test_parallel_wrong_passwords_get_at_most_the_allowed_checks(committed_palos
         Account.objects.create_user(
             username="PAL-000991", password=PASSWORD, kind=Account.Kind.PARENT, codice_utente="PAL-000991"
         )
-    _together([_login("Sbagliata-123") for _ in range(PARALLEL)])
+    together([_login("Sbagliata-123") for _ in range(PARALLEL)])
     with schema_context("palosco"):
         reasons = [e.data["reason"] for e in AuditEntry.objects.filter(action="login.failure")]
     assert len(reasons) == PARALLEL
@@ -68,7 +48,7 @@ def test_parallel_mix_with_the_right_password_checks_at_most_the_allowed(committ
         Account.objects.create_user(
             username="PAL-000991", password=PASSWORD, kind=Account.Kind.PARENT, codice_utente="PAL-000991"
         )
-    codes = _together([_login("Sbagliata-123") for _ in range(PARALLEL - 1)] + [_login(PASSWORD)])
+    codes = together([_login("Sbagliata-123") for _ in range(PARALLEL - 1)] + [_login(PASSWORD)])
     with schema_context("palosco"):
         reasons = [e.data["reason"] for e in AuditEntry.objects.filter(action="login.failure")]
         successes = AuditEntry.objects.filter(action="login.success").count()
@@ -86,7 +66,7 @@ def test_single_use_mark_has_exactly_one_winner(committed_palosco) -> None:  # t
         with schema_context("palosco"):
             return shared_state.mark_add("test:assertion:abc", ttl=60)
 
-    assert _together([mark for _ in range(PARALLEL)]).count(True) == 1
+    assert together([mark for _ in range(PARALLEL)]).count(True) == 1
 
 
 def test_counter_is_exact_under_parallel_increments(committed_palosco) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +74,7 @@ def test_counter_is_exact_under_parallel_increments(committed_palosco) -> None: 
         with schema_context("palosco"):
             return shared_state.counter_incr("test:counter", window=60)
 
-    assert sorted(_together([incr for _ in range(PARALLEL)])) == list(range(1, PARALLEL + 1))
+    assert sorted(together([incr for _ in range(PARALLEL)])) == list(range(1, PARALLEL + 1))
     with schema_context("romanodilombardia"):
         assert shared_state.counter_get("test:counter") == 0
 
