@@ -443,7 +443,10 @@ class EmailSendView(_EmailStepView):
             email=form.cleaned_data["email"],
             login_backend=token.backend if token else request.session.get("login_backend", ""),
         )
-        message = "Codice sicurezza inviato correttamente: inserirlo con POST /api/v1/me/email/confirm/."
+        message = (
+            "Codice sicurezza in invio (arriva entro pochi minuti): inserirlo con "
+            "POST /api/v1/me/email/confirm/."
+        )
         return Response({"message": message}, status=status.HTTP_202_ACCEPTED)
 
 
