@@ -31,10 +31,6 @@ def _table() -> str:
     return f"{connection.ops.quote_name(settings.PUBLIC_SCHEMA_NAME)}.shared_counter"
 
 
-# clock_timestamp(), not now(): now() stays at the start of the transaction,
-# so a counter read inside a long one would never expire.
-
-
 def _key(name: str) -> str:
     return f"{connection.schema_name}:{name}"
 
@@ -50,6 +46,8 @@ def counter_incr(name: str, *, window: int) -> int:
                 continue
         raise RuntimeError(f"counter {name} expires faster than it can be increased")
     table = _table()
+    # clock_timestamp(), not now(): now() stays at the start of the transaction,
+    # so a counter read inside a long one would never expire.
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} AS c (key, count, expires_at) "  # noqa: S608 (table name is ours)
