@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 # `platform/` is a plain folder, not a package: see README ("Why platform/ is
-# not a Python package"). Its children (config, core, superadmin) are imported
+# not a Python package"). Its children (config, superadmin) are imported
 # as top-level packages.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "platform"))
 
