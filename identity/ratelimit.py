@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -92,35 +93,35 @@ def attempt_reserve(limit: Limit) -> bool:
     return allowed
 
 
-def attempt_failed(limit: Limit, *, request: HttpRequest | None = None) -> bool:
-    """After a reserved attempt failed: True when the failures so far locked the identifier or the IP."""
+def _lock_if_reached(limit: Limit, count_of: Callable[[str], int], *, request: HttpRequest | None) -> bool:
+    """Lock every counter of `limit` whose count (read or increased by `count_of`) reached its maximum."""
     locked = False
     for kind, who, maximum in limit._pairs():
-        count = shared_state.counter_get(limit._key(f"n-{kind}", who))
+        count = count_of(limit._key(f"n-{kind}", who))
         if count >= maximum:
             _lock(limit, kind, who, count, request=request)
             locked = True
     return locked
+
+
+def attempt_failed(limit: Limit, *, request: HttpRequest | None = None) -> bool:
+    """After a reserved attempt failed: True when the failures so far locked the identifier or the IP."""
+    return _lock_if_reached(limit, shared_state.counter_get, request=request)
 
 
 def attempt_succeeded(limit: Limit) -> None:
     """The identifier starts again from zero; the IP gets back the slot this attempt reserved."""
+    failures_clear(limit)
     for kind, who, _maximum in limit._pairs():
-        if kind == "id":
-            shared_state.counter_delete(limit._key("n-id", who))
-        else:
-            shared_state.counter_decr(limit._key(f"n-{kind}", who))
+        if kind == "ip":
+            shared_state.counter_decr(limit._key("n-ip", who))
 
 
 def failure_record(limit: Limit, *, request: HttpRequest | None = None) -> bool:
     """Count one failure after the fact (codes, reset requests); True when it locked."""
-    locked = False
-    for kind, who, maximum in limit._pairs():
-        count = shared_state.counter_incr(limit._key(f"n-{kind}", who), window=WINDOW_SECONDS)
-        if count >= maximum:
-            _lock(limit, kind, who, count, request=request)
-            locked = True
-    return locked
+    return _lock_if_reached(
+        limit, lambda key: shared_state.counter_incr(key, window=WINDOW_SECONDS), request=request
+    )
 
 
 def failures_clear(limit: Limit) -> None:

@@ -206,6 +206,14 @@ def schema_restore(*, schema_name: str, archive: Path, database: dict[str, Any] 
     )
 
 
+def _audit_public(*, action: str, comune: Comune, path: Path, by: Any) -> None:
+    """Backups are the operators' business: their entries go to the public audit trail."""
+    with schema_context(get_public_schema_name()):
+        audit_record(
+            action=action, actor=by, obj=comune, message=str(path), actor_label="" if by else "comando"
+        )
+
+
 def comune_backup(*, comune: Comune, output: Path | None = None, by: Any = None) -> Path:
     """Write a custom-format pg_dump of the comune's schema; audited in the public schema."""
     if output is None:
@@ -213,14 +221,7 @@ def comune_backup(*, comune: Comune, output: Path | None = None, by: Any = None)
         output = Path(settings.DATA_DIR) / "backup" / f"{comune.slug}-{stamp}.dump"
     output.parent.mkdir(parents=True, exist_ok=True)
     schema_dump(schema_name=comune.schema_name, target=output)
-    with schema_context(get_public_schema_name()):
-        audit_record(
-            action="comune.backup",
-            actor=by,
-            obj=comune,
-            message=str(output),
-            actor_label="" if by else "comando",
-        )
+    _audit_public(action="comune.backup", comune=comune, path=output, by=by)
     return output
 
 
@@ -241,11 +242,4 @@ def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = 
             f"non «{comune.schema_name}»."
         )
     schema_restore(schema_name=comune.schema_name, archive=archive)
-    with schema_context(get_public_schema_name()):
-        audit_record(
-            action="comune.restored",
-            actor=by,
-            obj=comune,
-            message=str(archive),
-            actor_label="" if by else "comando",
-        )
+    _audit_public(action="comune.restored", comune=comune, path=archive, by=by)
