@@ -10,7 +10,7 @@ PORT ?= 8000
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps spid-test
+.PHONY: run test lint setup deps sys-deps static db demo worker clean-data e2e-deps spid-test
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-deps: $(BIN)/.installed node_modules/.installed
+deps: sys-deps $(BIN)/.installed node_modules/.installed
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 
 setup: deps
@@ -42,6 +42,12 @@ run: db
 
 test: setup e2e-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian libraries WeasyPrint loads at import (Pango, and HarfBuzz's subsetter:
+# without it WeasyPrint warns at import, and warnings are errors in the tests).
+sys-deps:
+	@ldconfig -p | grep -q libharfbuzz-subset.so.0 && ldconfig -p | grep -q libpangoft2-1.0.so.0 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 libpangoft2-1.0-0; }
 
 # Debian's Chromium for the browser tests (tests/e2e); Playwright never downloads one.
 e2e-deps:
