@@ -56,6 +56,7 @@ e2e-deps:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint --lint */templates platform/*/templates
 
 clean-data:
 	rm -rf .data

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.test import Client
+from django_tenants.utils import tenant_context
 
 from tenants.models import Comune
 from tenants.services import comune_resume, comune_suspend
+from tests.enrollment.conftest import logged_in, parent_create
 
 
 def test_palosco_home_shows_its_identity_and_catalogue(palosco_client: Client) -> None:
@@ -110,3 +112,14 @@ def test_browser_language_does_not_override_italian(palosco_client: Client) -> N
 def test_citta_gets_its_article(romano) -> None:  # type: ignore[no-untyped-def]
     assert romano.display_name_with_article == "della Città di Romano di Lombardia"
     assert romano.display_name_to == "alla Città di Romano di Lombardia"
+
+
+def test_portal_links_keep_their_addresses(palosco: Comune, palosco_client: Client) -> None:
+    # The templates reverse these by name; the addresses parents bookmark stay the same.
+    html = palosco_client.get("/").content.decode()
+    assert 'href="/iscrizioni/nuova/"' in html
+    assert 'href="/accesso/?next=/iscrizioni/"' in html
+    assert '<img class="stemma me-3" width="64" height="64"' in html
+    with tenant_context(palosco):
+        parent = parent_create()
+    assert 'action="/esci/"' in logged_in(palosco, parent).get("/").content.decode()
