@@ -92,6 +92,14 @@ def current_token(request: Request) -> ApiToken | None:
     return request.auth if isinstance(request.auth, ApiToken) else None
 
 
+def keep_this_device(request: Request) -> None:
+    """After a password change by this caller (own change, or a temporary password
+    set by the first draft), its token stays valid; the others end."""
+    token = current_token(request)
+    if token is not None:
+        services.token_rebind(token=token)
+
+
 class IsParent(permissions.BasePermission):
     """A signed-in parent account of this comune (by token or session)."""
 

@@ -26,8 +26,11 @@ from identity.services import AccessError
 NON_FIELD = "non_field_errors"
 
 # EnrollmentError codes that are a conflict with the current state (409) or
-# "not yours / not there" (404); every other one is an input problem (400).
+# "not yours / not there" (404); every other one is an input problem (400),
+# except a form changed since the client read it (412, below).
 CONFLICT_CODES = {
+    "already_submitted",
+    "draft_not_allowed",
     "duplicate",
     "invalid_transition",
     "outside_window",
@@ -134,6 +137,8 @@ def validation_message(fields: dict[str, list[str]]) -> str:
 def _translate(exc: Exception) -> Exception:
     """Domain and Django errors as API errors with their status."""
     if isinstance(exc, EnrollmentError):
+        if exc.code == "changed":
+            return PreconditionFailed()
         if exc.code in NOT_FOUND_CODES:
             return ApiError(status_code=404, code=exc.code, message=exc.message)
         if exc.code in CONFLICT_CODES:

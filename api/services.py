@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from api.models import ApiToken, AppLoginCode
 from core.services import audit_record
+from identity import services as identity_services
 from identity.models import Account
 
 # Fixed lifetime, counted from issue: a stolen token stops working on a known
@@ -121,6 +122,17 @@ def tokens_revoke_others(
                 request=request,
             )
     return count
+
+
+def password_change_on_device(
+    *, request: HttpRequest, account: Account, new_password: str, token: ApiToken | None
+) -> None:
+    """ "Cambio Password" from the app: the calling device (`token`) stays signed in, the others end."""
+    with transaction.atomic():
+        identity_services.password_change(request=request, account=account, new_password=new_password)
+        if token is not None:
+            token_rebind(token=token)
+        tokens_revoke_others(account=account, keep=token, request=request)
 
 
 def pkce_challenge(verifier: str) -> str:

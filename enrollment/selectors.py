@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +16,9 @@ from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.rules import is_cf_account
 from identity.models import Account
 from tenants.models import Comune
+
+# Statuses of an item that has been sent to the office.
+SENT = (Enrollment.Status.INVIATA, Enrollment.Status.CONFERMATA, Enrollment.Status.RESPINTA)
 
 
 def services_catalogue() -> QuerySet[Service]:
@@ -77,6 +82,73 @@ def domanda_enrollments(*, domanda: uuid.UUID, guardian: Guardian) -> QuerySet[E
         .select_related("pupil", "service", "guardian")
         .order_by("service__name", "pk")
     )
+
+
+def domanda_version(rows: list[Enrollment]) -> str:
+    """Changes whenever any item, the pupil or the guardian of the form changes (the API's ETag)."""
+    first = rows[0]
+    parts = [f"{e.pk}:{e.status}:{e.updated_at.isoformat()}" for e in sorted(rows, key=lambda e: e.pk)]
+    parts.append(f"p{first.pupil.pk}:{first.pupil.updated_at.isoformat()}")
+    parts.append(f"g{first.guardian.pk}:{first.guardian.updated_at.isoformat()}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class DomandaState:
+    """What the parent may do with one form (domanda): the web pages and the API ask here.
+
+    `rows` are all its items, withdrawn ones too; `live` the items that
+    count (those not withdrawn, or all of them once all are withdrawn).
+    """
+
+    domanda: uuid.UUID
+    rows: list[Enrollment]
+    live: list[Enrollment]
+    # The parent may still change the data (until staff act).
+    editable: bool
+    # Every live item is still a draft (bozza).
+    draft: bool
+    # "Salva Bozza" is offered: only for a new enrollment not yet submitted.
+    can_draft: bool
+    # Every live item has been sent (inviata, or already decided).
+    submitted: bool
+    # The pupil's codice fiscale is the account's and cannot change.
+    lock_pupil_cf: bool
+    version: str
+
+    @property
+    def first(self) -> Enrollment:
+        return self.live[0]
+
+    def services_offered(self) -> QuerySet[Service] | None:
+        """The services the form lets the parent choose; None when they are fixed."""
+        return services_open_for_new() if self.can_draft else None
+
+
+def domanda_state_of(*, rows: list[Enrollment], account: Account) -> DomandaState:
+    """The state of the form made of `rows` (not empty, one domanda) for `account`."""
+    live = [e for e in rows if e.status != Enrollment.Status.ANNULLATA] or rows
+    first = live[0]
+    editable = first.status != Enrollment.Status.ANNULLATA and all(e.is_editable for e in live)
+    draft = all(e.status == Enrollment.Status.BOZZA for e in live)
+    return DomandaState(
+        domanda=first.domanda,
+        rows=rows,
+        live=live,
+        editable=editable,
+        draft=draft,
+        can_draft=draft and first.kind == Enrollment.Kind.NUOVA,
+        submitted=all(e.status in SENT for e in live),
+        lock_pupil_cf=pupil_cf_locked(account=account, guardian=first.guardian, pupil=first.pupil),
+        version=domanda_version(rows),
+    )
+
+
+def domanda_state(*, account: Account, domanda: uuid.UUID) -> DomandaState | None:
+    """The state of one of the account's forms; None when it has no such form."""
+    guardian = guardian_for_account(account=account)
+    rows = list(domanda_enrollments(domanda=domanda, guardian=guardian)) if guardian else []
+    return domanda_state_of(rows=rows, account=account) if rows else None
 
 
 def previous_school_year(school_year: str) -> str:

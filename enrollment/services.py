@@ -15,14 +15,19 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.services import audit_record, email_enqueue
-from enrollment import credentials
-from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
-from enrollment.rules import GUARDIAN_FIELDS, PRIVACY_TEXT, PRIVACY_VERSION, PUPIL_FIELDS
-from enrollment.selectors import comune_current, domanda_enrollments, renewal_target
+from core.services import audit_record
+from enrollment.errors import EnrollmentError
+from enrollment.families import consent_record, guardian_save, pupil_save
+from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.notifications import notify_outcome, notify_submitted
+from enrollment.selectors import (
+    DomandaState,
+    domanda_enrollments,
+    domanda_state_of,
+    guardian_for_account,
+)
 from identity.models import Account
 from identity.services import temporary_password_ensure
 from tenants.config import ROME, ServiceConfig
@@ -40,15 +45,11 @@ SYNCED_FIELDS = (
 Status = Enrollment.Status
 # Statuses that hold a place in a service (unless on the waiting list).
 HOLDS_PLACE = (Status.INVIATA, Status.CONFERMATA)
-
-
-class EnrollmentError(Exception):
-    """A rule of the enrollment was broken; `message` is shown to the user as is."""
-
-    def __init__(self, message: str, *, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+READ_ONLY = "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata."
+DOMANDA_CHANGED = (
+    "L'iscrizione è stata modificata nel frattempo (da un altro dispositivo o dall'ufficio): "
+    "rileggerla e riprovare."
+)
 
 
 def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
@@ -115,82 +116,8 @@ def reference_allocate(*, year: int) -> str:
     return f"{year}-{number:06d}"
 
 
-def guardian_apply(
-    *, guardian: Guardian, values: dict[str, Any], by: Any, request: HttpRequest | None = None
-) -> list[str]:
-    """Write `values` on `guardian` and audit which fields changed and who changed them.
-
-    The caller holds the row lock. Returns the names of the changed fields.
-    """
-    changed = [f for f, v in values.items() if getattr(guardian, f) != v]
-    if not changed:
-        return changed
-    for f in changed:
-        setattr(guardian, f, values[f])
-    guardian.save()
-    audit_record(
-        action="guardian.updated",
-        actor=by,
-        obj=guardian,
-        message=f"Dati del genitore/tutore modificati: {', '.join(changed)}",
-        data={"fields": changed},
-        request=request,
-    )
-    return changed
-
-
-def guardian_save(*, account: Account, data: dict[str, Any], request: HttpRequest | None = None) -> Guardian:
-    """Create or update the guardian anagrafica owned by `account`.
-
-    Enrollments already submitted keep their own copy of these data
-    (Enrollment.guardian_snapshot); only drafts follow the change.
-    """
-    values = {f: data[f] for f in GUARDIAN_FIELDS}
-    values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
-    with transaction.atomic():
-        guardian = Guardian.objects.select_for_update().filter(account=account).first()
-        if guardian is None:
-            guardian = Guardian.objects.create(account=account, **values)
-            audit_record(
-                action="guardian.created",
-                actor=account,
-                obj=guardian,
-                message="Dati del genitore/tutore inseriti",
-                data={"fields": list(values)},
-                request=request,
-            )
-            return guardian
-        guardian_apply(guardian=guardian, values=values, by=account, request=request)
-        return guardian
-
-
-def _pupil_save(*, guardian: Guardian, data: dict[str, Any], pupil: Pupil | None) -> Pupil:
-    values = {f: data[f] for f in PUPIL_FIELDS}
-    values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
-    other = (
-        Pupil.objects.select_for_update()
-        .filter(codice_fiscale=values["codice_fiscale"])
-        .exclude(pk=pupil.pk if pupil else None)
-        .first()
-    )
-    if other is not None:
-        if other.guardian_id != guardian.pk or pupil is not None:
-            # Worded so that it does not confirm that another family enrolled this child.
-            raise EnrollmentError(
-                "Non è possibile salvare l'iscrizione per questo codice fiscale dell'alunno da questo "
-                "accesso. Verificare il codice fiscale; se è corretto, contattare l'ufficio.",
-                code="pupil_taken",
-            )
-        pupil = other
-    if pupil is None:
-        return Pupil.objects.create(guardian=guardian, **values)
-    for f, v in values.items():
-        setattr(pupil, f, v)
-    pupil.save()
-    return pupil
-
-
-def _check_service_accepts(service: Service, kind: str) -> None:
+def service_accepts_check(*, service: Service, kind: str) -> None:
+    """Refuse a new row of `kind` in `service` that the service does not accept now."""
     if kind == Enrollment.Kind.NUOVA and not service.new_enrollments:
         raise EnrollmentError(
             f"{service.name} {service.school_year} accetta solo rinnovi, non nuove iscrizioni.",
@@ -252,12 +179,9 @@ def domanda_save(
             if not existing:
                 raise EnrollmentError("Iscrizione non trovata.", code="not_found")
             if not all(e.is_editable for e in existing):
-                raise EnrollmentError(
-                    "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata.",
-                    code="read_only",
-                )
+                raise EnrollmentError(READ_ONLY, code="read_only")
             kind = existing[0].kind
-        pupil = _pupil_save(guardian=guardian, data=pupil_data, pupil=existing[0].pupil if existing else None)
+        pupil = pupil_save(guardian=guardian, data=pupil_data, pupil=existing[0].pupil if existing else None)
         domanda = domanda or uuid.uuid4()
         by_service = {e.service_id: e for e in existing}
         wanted = {s.pk: s for s in services}
@@ -278,8 +202,8 @@ def domanda_save(
         for service in services:
             enrollment = by_service.get(service.pk)
             if enrollment is None:
-                _check_service_accepts(service, kind)
-                enrollment = _enrollment_create(
+                service_accepts_check(service=service, kind=kind)
+                enrollment = enrollment_create(
                     pupil=pupil, guardian=guardian, service=service, domanda=domanda,
                     kind=kind, renewal_of=renewal_of, account=account, now=now,
                 )  # fmt: skip
@@ -304,7 +228,7 @@ def domanda_save(
     return rows
 
 
-def _enrollment_create(
+def enrollment_create(
     *,
     pupil: Pupil,
     guardian: Guardian,
@@ -314,7 +238,12 @@ def _enrollment_create(
     renewal_of: Enrollment | None,
     account: Account,
     now: Any,
+    via_sportello: bool = False,
 ) -> Enrollment:
+    """A `bozza` row of `pupil` in `service` for the form `domanda`, created by `account`.
+
+    Refused when the pupil already has a live one; a withdrawn one is brought back.
+    """
     taken = Enrollment.objects.select_for_update().filter(pupil=pupil, service=service).first()
     if taken is not None and taken.status != Status.ANNULLATA:
         raise EnrollmentError(
@@ -342,57 +271,104 @@ def _enrollment_create(
         created_by=account,
         first_saved_at=now,
         updated_at=now,
+        via_sportello=via_sportello,
     )
 
 
-def consent_record(
-    *, account: Account | None, guardian: Guardian, domanda: uuid.UUID | None
-) -> PrivacyConsent:
-    """Keep evidence of the consent to the current privacy text, once per form."""
-    consent, _ = PrivacyConsent.objects.get_or_create(
-        guardian=guardian,
-        domanda=domanda,
-        text_version=PRIVACY_VERSION,
-        defaults={"account": account, "text": PRIVACY_TEXT},
+def _domanda_lock(*, account: Account, domanda: uuid.UUID, version: str) -> DomandaState:
+    """The rows of the account's form, locked, if still at the `version` the caller
+    read and decided on (the API's If-Match, the web page's own read)."""
+    guardian = guardian_for_account(account=account)
+    rows = (
+        list(domanda_enrollments(domanda=domanda, guardian=guardian).select_for_update(of=("self",)))
+        if guardian
+        else []
     )
-    return consent
+    if not rows:
+        raise EnrollmentError("Iscrizione non trovata.", code="not_found")
+    state = domanda_state_of(rows=rows, account=account)
+    if state.version != version:
+        raise EnrollmentError(DOMANDA_CHANGED, code="changed")
+    return state
 
 
-def renewal_save(
+def domanda_check_edit(*, state: DomandaState, draft: bool) -> None:
+    """Refuse a change to the form that its state does not allow."""
+    if not state.editable:
+        raise EnrollmentError(READ_ONLY, code="read_only")
+    if draft and not state.can_draft:
+        raise EnrollmentError(
+            "La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni non ancora "
+            "inviate.",
+            code="draft_not_allowed",
+        )
+
+
+def domanda_update(
     *,
     account: Account,
-    previous: Enrollment,
+    domanda: uuid.UUID,
+    version: str,
     guardian_data: dict[str, Any],
     pupil_data: dict[str, Any],
+    services: Sequence[Service],
     extra: dict[str, dict[str, str]] | None = None,
     consent: bool,
-    domanda: uuid.UUID | None = None,
+    draft: bool = False,
     request: HttpRequest | None = None,
 ) -> list[Enrollment]:
-    """Save the renewal of last year's `previous` enrollment (prefilled form)."""
-    if domanda is None:
-        if previous.guardian.account_id != account.pk:
-            raise EnrollmentError("Iscrizione non trovata.", code="not_found")
-        target = renewal_target(enrollment=previous)
-        if target is None:
-            raise EnrollmentError(
-                f"Il rinnovo di {previous.service.name} non è disponibile.", code="renewal_unavailable"
-            )
-        services = [target]
-    else:
-        services = [e.service for e in domanda_enrollments(domanda=domanda, guardian=previous.guardian)]
-    return domanda_save(
-        account=account,
-        guardian_data=guardian_data,
-        pupil_data=pupil_data,
-        services=services,
-        extra=extra,
-        consent=consent,
-        domanda=domanda,
-        kind=Enrollment.Kind.RINNOVO,
-        renewal_of=previous,
-        request=request,
-    )
+    """Save the parent's changes to one of their forms, read at `version` (domanda_save's rules)."""
+    with transaction.atomic():
+        state = _domanda_lock(account=account, domanda=domanda, version=version)
+        domanda_check_edit(state=state, draft=draft)
+        return domanda_save(
+            account=account,
+            guardian_data=guardian_data,
+            pupil_data=pupil_data,
+            services=services,
+            extra=extra,
+            consent=consent,
+            domanda=domanda,
+            draft=draft,
+            request=request,
+        )
+
+
+def domanda_submit(
+    *, account: Account, domanda: uuid.UUID, version: str, request: HttpRequest | None = None
+) -> list[Enrollment]:
+    """ "Invia Iscrizione" of one form read at `version`; a form already sent is refused."""
+    with transaction.atomic():
+        state = _domanda_lock(account=account, domanda=domanda, version=version)
+        if state.submitted:
+            raise EnrollmentError("L'iscrizione è già stata inviata.", code="already_submitted")
+        return enrollments_submit(enrollments=state.live, by=account, request=request)
+
+
+def domanda_withdraw(
+    *,
+    account: Account,
+    domanda: uuid.UUID,
+    version: str,
+    items: Sequence[int] | None = None,
+    request: HttpRequest | None = None,
+) -> list[Enrollment]:
+    """Withdraw the given items (or all not yet withdrawn) of one form read at `version`."""
+    with transaction.atomic():
+        state = _domanda_lock(account=account, domanda=domanda, version=version)
+        by_id = {e.pk: e for e in state.rows}
+        if items is None:
+            targets = [e for e in state.rows if e.status != Status.ANNULLATA]
+        else:
+            unknown = [pk for pk in items if pk not in by_id]
+            if unknown:
+                raise EnrollmentError(
+                    f"Elementi non presenti in questa iscrizione: {unknown}.", code="unknown_items"
+                )
+            targets = [by_id[pk] for pk in items]
+        if not targets:
+            raise EnrollmentError("L'iscrizione è già stata annullata.", code="invalid_transition")
+        return [enrollment_withdraw(enrollment=e, by=account, request=request) for e in targets]
 
 
 def _lock(enrollments: Iterable[Enrollment]) -> list[Enrollment]:
@@ -491,70 +467,12 @@ def enrollments_submit(
         for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
             temporary_password_ensure(account=Account(pk=account_id))
         if to_submit:
-            _notify_submitted(to_submit)
+            notify_submitted(to_submit)
     return rows
 
 
 def enrollment_submit(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
     return enrollments_submit(enrollments=[enrollment], by=by, request=request)[0]
-
-
-def recipient(enrollment: Enrollment) -> list[str]:
-    """Where the parent's e-mails about `enrollment` go: the address it was submitted with."""
-    account = enrollment.guardian.account
-    email = enrollment.guardian_shown.email or (account.email if account else "")
-    return [email] if email else []
-
-
-def _notify_submitted(rows: list[Enrollment]) -> None:
-    from enrollment.tasks import document_prepare_defer
-
-    first = rows[0]
-    # The documents the parent downloads next are rendered now by the queue.
-    document_prepare_defer(
-        spec={"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
-    )
-    document_prepare_defer(spec={"document": "enrollment.manuale", "params": {}})
-    to = recipient(first)
-    if not to:
-        return
-    comune = comune_current()
-    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
-    email_enqueue(
-        to=to,
-        subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
-        body=render_to_string("enrollment/email/submitted.txt", context),
-        attachments=[{"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}],
-        purpose="enrollment_submitted",
-    )
-    account = first.guardian.account
-    if account is not None:
-        letter = credentials.letter_credentials(account=account)
-        email_enqueue(
-            to=to,
-            subject=f"Credenziali di accesso al portale - {comune.display_name}",
-            body=render_to_string(
-                "enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}
-            ),
-            attachments=[
-                {"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}
-            ],
-            purpose="credentials_letter",
-        )
-
-
-def _notify_outcome(enrollment: Enrollment, purpose: str) -> None:
-    to = recipient(enrollment)
-    if not to:
-        return
-    comune = comune_current()
-    email_enqueue(
-        to=to,
-        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()} - "
-        f"{comune.display_name}",
-        body=render_to_string("enrollment/email/outcome.txt", {"enrollment": enrollment, "comune": comune}),
-        purpose=purpose,
-    )
 
 
 def _transition(
@@ -610,7 +528,7 @@ def enrollment_confirm(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
             by=by, action="enrollment.confirmed", request=request, note=note,
         )  # fmt: skip
-        _notify_outcome(row, "enrollment_confirmed")
+        notify_outcome(row, "enrollment_confirmed")
     return row
 
 
@@ -627,7 +545,7 @@ def enrollment_reject(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.RESPINTA,
             by=by, action="enrollment.rejected", request=request, note=reason.strip(),
         )  # fmt: skip
-        _notify_outcome(row, "enrollment_rejected")
+        notify_outcome(row, "enrollment_rejected")
     return row
 
 

@@ -14,10 +14,12 @@ from django.views.decorators.http import require_POST
 from enrollment import documents
 from enrollment.forms import EnrollmentForm, initial_from
 from enrollment.models import Enrollment, Guardian
+from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
+    DomandaState,
     comune_current,
-    domanda_enrollments,
+    domanda_state,
     enrollment_for_account,
     enrollments_for_guardian,
     guardian_for_account,
@@ -28,11 +30,12 @@ from enrollment.selectors import (
     services_open_for_new,
 )
 from enrollment.services import (
+    READ_ONLY,
     EnrollmentError,
     domanda_save,
+    domanda_update,
     enrollment_withdraw,
     enrollments_submit,
-    renewal_save,
 )
 from identity.access import parent_required
 from identity.services import session_keep_after_save
@@ -101,20 +104,24 @@ def _render_form(request: HttpRequest, form: EnrollmentForm, **context: Any) -> 
 
 
 def _save_from_form(
-    request: HttpRequest, form: EnrollmentForm, *, draft: bool, **kwargs: Any
+    request: HttpRequest, form: EnrollmentForm, *, draft: bool, state: DomandaState | None = None
 ) -> list[Enrollment] | None:
+    """Save a new form, or the changes to the form whose `state` the page was built on."""
+    data: dict[str, Any] = {
+        "account": request.user,
+        "guardian_data": form.guardian_data(),
+        "pupil_data": form.pupil_data(),
+        "services": form.chosen_services(),
+        "extra": form.extra_data(),
+        "consent": form.cleaned_data["privacy"],
+        "draft": draft,
+        "request": request,
+    }
     try:
-        rows = domanda_save(
-            account=request.user,
-            guardian_data=form.guardian_data(),
-            pupil_data=form.pupil_data(),
-            services=form.chosen_services(),
-            extra=form.extra_data(),
-            consent=form.cleaned_data["privacy"],
-            draft=draft,
-            request=request,
-            **kwargs,
-        )
+        if state is None:
+            rows = domanda_save(**data)
+        else:
+            rows = domanda_update(**data, domanda=state.domanda, version=state.version)
     except EnrollmentError as exc:
         form.add_error(None, exc.message)
         return None
@@ -159,35 +166,28 @@ def enrollment_new(request: HttpRequest) -> HttpResponse:
     return _render_form(request, form, **context)
 
 
-def _domanda_or_404(request: HttpRequest, domanda: uuid.UUID) -> tuple[Guardian, list[Enrollment]]:
-    guardian = guardian_for_account(account=request.user)
-    rows = list(domanda_enrollments(domanda=domanda, guardian=guardian)) if guardian else []
-    if not rows:
+def _domanda_or_404(request: HttpRequest, domanda: uuid.UUID) -> DomandaState:
+    state = domanda_state(account=request.user, domanda=domanda)
+    if state is None:
         raise Http404("Iscrizione non trovata")
-    return guardian, rows
+    return state
 
 
 @parent_required
 def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
-    guardian, rows = _domanda_or_404(request, domanda)
-    live = [e for e in rows if e.status != Enrollment.Status.ANNULLATA]
-    if not live or not all(e.is_editable for e in live):
-        messages.info(
-            request, "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata."
-        )
+    state = _domanda_or_404(request, domanda)
+    if not state.editable:
+        messages.info(request, READ_ONLY)
         return redirect("enrollment:summary", domanda=domanda)
-    first = live[0]
-    is_draft = all(e.status == Enrollment.Status.BOZZA for e in live)
-    can_draft = is_draft and first.kind == Enrollment.Kind.NUOVA
-    services = services_open_for_new() if can_draft else None
+    first, live, can_draft = state.first, state.live, state.can_draft
     draft = request.POST.get("azione") == "bozza" and can_draft
     form = EnrollmentForm(
         request.POST or None,
-        initial=initial_from(guardian=guardian, pupil=first.pupil, enrollments=live),
-        services=services,
+        initial=initial_from(guardian=first.guardian, pupil=first.pupil, enrollments=live),
+        services=state.services_offered(),
         fixed_services=[e.service for e in live],
         school_year=first.school_year,
-        lock_pupil_cf=pupil_cf_locked(account=request.user, guardian=guardian, pupil=first.pupil),
+        lock_pupil_cf=state.lock_pupil_cf,
         full=not draft,
     )
     context = {"kind": first.kind, "can_draft": can_draft, "enrollments": live, "domanda": domanda}
@@ -196,12 +196,12 @@ def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
             if draft:
                 form.add_error(None, DRAFT_MISSING)
             return _render_form(request, form, **context)
-        rows = _save_from_form(request, form, draft=draft, domanda=domanda)
+        rows = _save_from_form(request, form, draft=draft, state=state)
         if rows is None:
             return _render_form(request, form, **context)
         if draft:
             return redirect("enrollment:edit", domanda=domanda)
-        if not is_draft:
+        if not state.draft:
             messages.success(request, "Modifiche salvate.")
         return redirect("enrollment:summary", domanda=domanda)
     return _render_form(request, form, **context)
@@ -209,9 +209,8 @@ def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
 
 @parent_required
 def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
-    guardian, rows = _domanda_or_404(request, domanda)
-    live = [e for e in rows if e.status != Enrollment.Status.ANNULLATA] or rows
-    first = live[0]
+    state = _domanda_or_404(request, domanda)
+    live, first = state.live, state.first
     if request.method == "POST":
         action = request.POST.get("azione")
         try:
@@ -231,7 +230,7 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
             elif action == "bozza" and first.kind == Enrollment.Kind.NUOVA:
                 domanda_save(
                     account=request.user,
-                    guardian_data=_strip(initial_from(guardian=guardian)),
+                    guardian_data=_strip(initial_from(guardian=first.guardian)),
                     pupil_data=_strip(initial_from(pupil=first.pupil)),
                     services=[e.service for e in live],
                     extra={e.service.code: e.extra for e in live},
@@ -244,7 +243,6 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
         except EnrollmentError as exc:
             messages.error(request, exc.message)
         return redirect("enrollment:summary", domanda=domanda)
-    all_draft = all(e.status == Enrollment.Status.BOZZA for e in live)
     return render(
         request,
         "enrollment/summary.html",
@@ -254,9 +252,9 @@ def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
             "guardian": first.guardian_shown,
             "pupil": first.pupil,
             "domanda": domanda,
-            "all_draft": all_draft,
-            "can_draft": all_draft and first.kind == Enrollment.Kind.NUOVA,
-            "editable": all(e.is_editable for e in live) and live[0].status != Enrollment.Status.ANNULLATA,
+            "all_draft": state.draft,
+            "can_draft": state.can_draft,
+            "editable": state.editable,
             "privacy_text": PRIVACY_TEXT,
             "draft_note": DRAFT_NOTE,
         },

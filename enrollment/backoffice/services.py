@@ -27,24 +27,25 @@ from django.utils import timezone
 from core.services import audit_record, email_enqueue
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
 from enrollment.backoffice.selectors import confirmed_count, places_taken, service_staff_edited_fields
-from enrollment.models import Enrollment, Guardian, Pupil, Service
-from enrollment.rules import GUARDIAN_FIELDS, PUPIL_FIELDS
+from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
+from enrollment.models import Enrollment, Guardian, Service
+from enrollment.notifications import recipient
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
     EnrollmentError,
-    consent_record,
     enrollment_confirm,
+    enrollment_create,
     enrollment_reopen,
     enrollments_submit,
-    guardian_apply,
-    recipient,
-    reference_allocate,
+    service_accepts_check,
 )
 from identity.models import Account
 
 Status = Enrollment.Status
 # Fields of a service that the office decides (staff edits win over the YAML);
 # name and description stay the YAML's.
+# Staff may know that the child is another family's: the parents' wording hides it.
+PUPIL_TAKEN_STAFF = "Il codice fiscale dell'alunno è già registrato con un altro genitore/tutore."
 OPERATIONAL_FIELDS = ("opens_at", "closes_at", "capacity", "fee_note", "new_enrollments", "renewals")
 
 
@@ -208,19 +209,17 @@ def sportello_enrollment_create(
     """An enrollment filled in by staff at the counter for a parent, submitted at once.
 
     The guardian is found by codice fiscale (with or without a portal
-    account) or created without one; the rows are marked `via_sportello`
-    and created by the staff account; submission (window, places, receipt
-    e-mail) is the parents' `enrollments_submit`.
+    account) or created without one; guardian, pupil and rows are saved by
+    the parents' services, the rows marked `via_sportello` and created by the
+    staff account; submission (window, places, receipt e-mail) is the
+    parents' `enrollments_submit`.
     """
     role_require(by, Action.SPORTELLO)
     if not services:
         raise EnrollmentError("Scegli almeno un servizio.", code="service_required")
     extra = extra or {}
     now = timezone.now()
-    g_values = {f: guardian_data[f] for f in GUARDIAN_FIELDS}
-    g_values["codice_fiscale"] = g_values["codice_fiscale"].strip().upper()
-    p_values = {f: pupil_data[f] for f in PUPIL_FIELDS}
-    p_values["codice_fiscale"] = p_values["codice_fiscale"].strip().upper()
+    g_values = guardian_values(guardian_data)
     with transaction.atomic():
         guardian = (
             Guardian.objects.select_for_update()
@@ -228,65 +227,26 @@ def sportello_enrollment_create(
             .order_by("id")
             .first()
         )
-        if guardian is None:
-            guardian = Guardian.objects.create(**g_values)
-        else:
-            guardian_apply(guardian=guardian, values=g_values, by=by, request=request)
-        pupil = Pupil.objects.select_for_update().filter(codice_fiscale=p_values["codice_fiscale"]).first()
-        if pupil is not None and pupil.guardian_id != guardian.pk:
-            raise EnrollmentError(
-                "Il codice fiscale dell'alunno è già registrato con un altro genitore/tutore.",
-                code="pupil_taken",
-            )
-        if pupil is None:
-            pupil = Pupil.objects.create(guardian=guardian, **p_values)
-        else:
-            for f, v in p_values.items():
-                setattr(pupil, f, v)
-            pupil.save()
+        guardian = guardian_write(guardian=guardian, values=g_values, account=None, by=by, request=request)
+        pupil = pupil_save(guardian=guardian, data=pupil_data, pupil=None, taken_message=PUPIL_TAKEN_STAFF)
         domanda = uuid.uuid4()
         rows = []
         for service in services:
-            if kind == Enrollment.Kind.NUOVA and not service.new_enrollments:
-                raise EnrollmentError(
-                    f"{service.name} {service.school_year} accetta solo rinnovi.", code="service_closed"
-                )
-            if kind == Enrollment.Kind.RINNOVO and not service.renewals:
-                raise EnrollmentError(
-                    f"{service.name} {service.school_year} non accetta rinnovi.", code="service_closed"
-                )
-            taken = Enrollment.objects.select_for_update().filter(pupil=pupil, service=service).first()
-            if taken is not None and taken.status != Status.ANNULLATA:
-                raise EnrollmentError(
-                    f"{pupil.full_name} ha già un'iscrizione a {service.name} {service.school_year} "
-                    f"(n. {taken.reference}).",
-                    code="duplicate",
-                )
+            service_accepts_check(service=service, kind=kind)
             renewal_of = None
             if kind == Enrollment.Kind.RINNOVO:
                 renewal_of = Enrollment.objects.filter(
                     pupil=pupil, service__code=service.code, status=Status.CONFERMATA,
                     school_year=previous_school_year(service.school_year),
                 ).first()  # fmt: skip
-            values = {
-                "domanda": domanda, "guardian": guardian, "kind": kind, "status": Status.BOZZA,
-                "renewal_of": renewal_of,
-                "extra": {k: v for k, v in extra.get(service.code, {}).items() if v},
-                "via_sportello": True, "created_by": by, "first_saved_at": now, "updated_at": now,
-                "submitted_at": None, "decided_at": None, "waiting_position": None, "outcome_note": "",
-                "guardian_snapshot": {},
-            }  # fmt: skip
-            if taken is not None:
-                # A withdrawn row is reused: one row per pupil, service and year.
-                for f, v in values.items():
-                    setattr(taken, f, v)
-                taken.save()
-                row = taken
-            else:
-                row = Enrollment.objects.create(
-                    pupil=pupil, service=service, school_year=service.school_year,
-                    reference=reference_allocate(year=int(service.school_year[:4])), **values,
-                )  # fmt: skip
+            row = enrollment_create(
+                pupil=pupil, guardian=guardian, service=service, domanda=domanda, kind=kind,
+                renewal_of=renewal_of, account=by, now=now, via_sportello=True,
+            )  # fmt: skip
+            # The counter's row, even when it brings back a withdrawn one.
+            row.extra = {k: v for k, v in extra.get(service.code, {}).items() if v}
+            row.via_sportello, row.created_by, row.first_saved_at, row.updated_at = True, by, now, now
+            row.save(update_fields=["extra", "via_sportello", "created_by", "first_saved_at", "updated_at"])
             audit_record(
                 action="enrollment.sportello_created",
                 actor=by,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment, PrivacyConsent
+from enrollment.renewals import renewal_save
 from enrollment.rules import PRIVACY_TEXT, PRIVACY_VERSION
 from enrollment.selectors import renewals_available
 from enrollment.services import (
@@ -22,7 +23,6 @@ from enrollment.services import (
     enrollment_submit,
     enrollment_withdraw,
     enrollments_submit,
-    renewal_save,
 )
 from identity.models import Account
 from tests.enrollment.conftest import (

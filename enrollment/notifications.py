@@ -1,0 +1,72 @@
+"""The e-mails an enrollment sends to the parent: the receipt with the credentials letter, and the outcome.
+
+Queued by enrollment.services inside the transaction that causes them; the
+job queue sends them after commit.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from core.services import email_enqueue
+from enrollment import credentials
+from enrollment.models import Enrollment
+from enrollment.selectors import comune_current
+
+
+def recipient(enrollment: Enrollment) -> list[str]:
+    """Where the parent's e-mails about `enrollment` go: the address it was submitted with."""
+    account = enrollment.guardian.account
+    email = enrollment.guardian_shown.email or (account.email if account else "")
+    return [email] if email else []
+
+
+def notify_submitted(rows: list[Enrollment]) -> None:
+    from enrollment.tasks import document_prepare_defer
+
+    first = rows[0]
+    # The documents the parent downloads next are rendered now by the queue.
+    document_prepare_defer(
+        spec={"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
+    )
+    document_prepare_defer(spec={"document": "enrollment.manuale", "params": {}})
+    to = recipient(first)
+    if not to:
+        return
+    comune = comune_current()
+    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
+    email_enqueue(
+        to=to,
+        subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
+        body=render_to_string("enrollment/email/submitted.txt", context),
+        attachments=[{"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}],
+        purpose="enrollment_submitted",
+    )
+    account = first.guardian.account
+    if account is not None:
+        letter = credentials.letter_credentials(account=account)
+        email_enqueue(
+            to=to,
+            subject=f"Credenziali di accesso al portale - {comune.display_name}",
+            body=render_to_string(
+                "enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}
+            ),
+            attachments=[
+                {"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}
+            ],
+            purpose="credentials_letter",
+        )
+
+
+def notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+    to = recipient(enrollment)
+    if not to:
+        return
+    comune = comune_current()
+    email_enqueue(
+        to=to,
+        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()} - "
+        f"{comune.display_name}",
+        body=render_to_string("enrollment/email/outcome.txt", {"enrollment": enrollment, "comune": comune}),
+        purpose=purpose,
+    )
