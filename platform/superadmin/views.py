@@ -1,7 +1,7 @@
 """The platform's public home, the operators' console pages and the
 comune administrator's invitation page.
 
-Console pages are mounted by `OperatorAdminSite.get_urls` (wrapped in its
+Console pages are mounted by superadmin/urls.py (wrapped in the site's
 `admin_view`, so they need a logged-in operator who passed the TOTP step);
 every change goes through tenants.services.
 """
@@ -44,6 +44,7 @@ from superadmin.services import (
     second_factor_enrol_start,
     second_factor_verify,
 )
+from superadmin.site import operator_site
 from tenants import services as comune_services
 from tenants.config import ConfigError, config_dump
 from tenants.models import Comune
@@ -58,8 +59,6 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 def _site_context(request: HttpRequest, title: str) -> dict[str, Any]:
-    from superadmin.admin import operator_site
-
     return {**operator_site.each_context(request), "title": title}
 
 
