@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from core.services import audit_record, email_enqueue
 from enrollment import credentials
-from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
+from enrollment.catalogue import catalogue_sync_values
+from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, PrivacyConsent, Pupil, Service
 from enrollment.rules import GUARDIAN_FIELDS, PRIVACY_TEXT, PRIVACY_VERSION, PUPIL_FIELDS
 from enrollment.selectors import comune_current, domanda_enrollments, renewal_target
 from identity.models import Account
@@ -38,8 +39,6 @@ SYNCED_FIELDS = (
     "renewals",
 )
 Status = Enrollment.Status
-# Statuses that hold a place in a service (unless on the waiting list).
-HOLDS_PLACE = (Status.INVIATA, Status.CONFERMATA)
 
 
 class EnrollmentError(Exception):
@@ -57,11 +56,8 @@ def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
     Returns one line per service created, changed, or whose staff-edited
     fields were kept: a field the office changed in the back office (window,
     capacity, fee note) is never overwritten by the YAML, and the report says
-    so (enrollment.backoffice.services.catalogue_sync_values).
+    so (enrollment.catalogue.catalogue_sync_values).
     """
-    # Imported here: the back office builds on this module.
-    from enrollment.backoffice.services import catalogue_sync_values
-
     changes: list[str] = []
     with transaction.atomic():
         existing = {(s.code, s.school_year): s for s in Service.objects.select_for_update()}
@@ -507,7 +503,7 @@ def recipient(enrollment: Enrollment) -> list[str]:
 
 
 def _notify_submitted(rows: list[Enrollment]) -> None:
-    from enrollment.tasks import document_prepare_defer
+    from enrollment.documents import document_prepare_defer
 
     first = rows[0]
     # The documents the parent downloads next are rendered now by the queue.
