@@ -50,6 +50,7 @@ e2e-deps:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=platform $(BIN)/lint-imports
 
 clean-data:
 	rm -rf .data
