@@ -57,6 +57,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint --lint */templates platform/*/templates
+	PYTHONPATH=platform $(BIN)/lint-imports
 
 clean-data:
 	rm -rf .data
@@ -71,4 +72,4 @@ $(SPID_VENV)/.installed:
 
 spid-test: setup $(SPID_VENV)/.installed
 	@command -v xmlsec1 >/dev/null || (apt-get update -qq && apt-get install -y -qq xmlsec1)
-	timeout --kill-after=10 290 $(BIN)/python identity/spid/conformance/run.py
+	timeout --kill-after=10 290 $(BIN)/python tools/spid_conformance/run.py

@@ -68,10 +68,10 @@ def setup() -> None:
 
 
 def scratch_comune():  # type: ignore[no-untyped-def]
+    from superadmin.operations import comune_apply_config
     from tenants.config import config_parse
     from tenants.models import Comune
     from tenants.provisioning import platform_migrate
-    from tenants.services import comune_apply_config
 
     platform_migrate()
     text = (ROOT / "tenant_configs" / "palosco.yaml").read_text()

@@ -1,6 +1,6 @@
 """Onboarding time of the 1st vs the Nth new comune: it must not grow.
 
-Each comune goes through the full onboarding (`tenants.services.comune_onboard`:
+Each comune goes through the full onboarding (`superadmin.operations.comune_onboard`:
 template schema clone, hosts, catalogue, first administrator, invitation
 e-mail queued). The synthetic comuni (demo0001…) are dropped at the end
 unless --keep is given.
@@ -44,10 +44,10 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
+    from superadmin.operations import comune_onboard, demo_comuni_drop
     from tenants.demo_comuni import demo_config, next_demo_number
     from tenants.models import Comune
     from tenants.provisioning import template_schema_migrate
-    from tenants.services import comune_onboard, demo_comuni_drop
 
     template_schema_migrate()
     existing = Comune.objects.exclude(schema_name="public").count()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.views import defaults
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -16,9 +18,9 @@ def _api(request: HttpRequest) -> bool:
 
 
 def _api_error(status: int, code: str) -> HttpResponse:
-    from api.errors import django_error  # the API's format; core does not depend on it otherwise
-
-    return django_error(status_code=status, code=code)
+    # The API's format, from settings.API_ERROR_RESPONSE: the setting inverts
+    # the dependency, so core never imports the API layer above it.
+    return import_string(settings.API_ERROR_RESPONSE)(status_code=status, code=code)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -7,7 +7,7 @@ and contacts.
 Rendering takes 50-450 ms on this machine, so it stays off the request path:
 a rendered PDF is stored as a file under `DOCUMENTS_DIR/<schema>/`, named by
 the document and the version of the data it shows, and the job queue renders
-it (`enrollment.tasks.document_prepare`, also deferred at submission). A
+it (`document_prepare` below, also deferred at submission). A
 download serves the stored file, or asks the parent to wait a moment while
 the job runs; it never renders in the request. Files are shared by web and
 worker processes; an older version of the same document is deleted when a
@@ -16,6 +16,7 @@ newer one is stored.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -24,9 +25,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.template.loader import select_template
 from django.utils import timezone
+from django_tenants.utils import schema_context
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+from procrastinate.exceptions import AlreadyEnqueued
 from weasyprint import HTML
 
 from core import attachments
@@ -248,10 +253,25 @@ def manuale_attachment() -> tuple[str, bytes, str]:
 PREPARE_RETRY_SECONDS = 3
 
 
+# The job lives here, with the files it fills, rather than in enrollment/tasks.py:
+# the retention jobs there use enrollment.gdpr, which uses these documents.
+@app.task(queue="documents", retry=RetryStrategy(max_attempts=3, wait=5), name="enrollment.document_prepare")
+def document_prepare(*, schema_name: str, spec: dict[str, Any]) -> None:
+    """Render and store one PDF off the request path."""
+    with schema_context(schema_name):
+        attachments.render(spec)
+
+
+def document_prepare_defer(*, spec: dict[str, Any]) -> None:
+    """Queue the preparation once: repeated clicks while it waits add nothing."""
+    lock = f"{connection.schema_name}:{spec['document']}:{sorted(spec.get('params', {}).items())}"
+    # The savepoint keeps a surrounding transaction usable after the refusal.
+    with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
+        document_prepare.configure(queueing_lock=lock).defer(schema_name=connection.schema_name, spec=spec)
+
+
 def stored_or_prepare(doc: PdfDocument) -> bytes | None:
     """The stored PDF, or None after queueing the job that prepares it."""
-    from enrollment.tasks import document_prepare_defer
-
     content = doc.stored()
     if content is None:
         document_prepare_defer(spec=doc.spec())

@@ -224,6 +224,10 @@ class Enrollment(models.Model):
         return self.waiting_position is not None and self.status == self.Status.INVIATA
 
 
+# Statuses that hold a place in a service (unless on the waiting list).
+HOLDS_PLACE = (Enrollment.Status.INVIATA, Enrollment.Status.CONFERMATA)
+
+
 class ReferenceCounter(models.Model):
     """Last reference number handed out per year (`2025-000123`)."""
 

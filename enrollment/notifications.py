@@ -22,7 +22,7 @@ def recipient(enrollment: Enrollment) -> list[str]:
 
 
 def notify_submitted(rows: list[Enrollment]) -> None:
-    from enrollment.tasks import document_prepare_defer
+    from enrollment.documents import document_prepare_defer
 
     first = rows[0]
     # The documents the parent downloads next are rendered now by the queue.

@@ -18,9 +18,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.services import audit_record
+from enrollment.catalogue import catalogue_sync_values
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
-from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
 from enrollment.notifications import notify_outcome, notify_submitted
 from enrollment.selectors import (
     DomandaState,
@@ -43,8 +44,6 @@ SYNCED_FIELDS = (
     "renewals",
 )
 Status = Enrollment.Status
-# Statuses that hold a place in a service (unless on the waiting list).
-HOLDS_PLACE = (Status.INVIATA, Status.CONFERMATA)
 READ_ONLY = "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata."
 DOMANDA_CHANGED = (
     "L'iscrizione è stata modificata nel frattempo (da un altro dispositivo o dall'ufficio): "
@@ -58,10 +57,9 @@ def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
     Returns one line per service created, changed, or whose staff-edited
     fields were kept: a field the office changed in the back office (window,
     capacity, fee note) is never overwritten by the YAML, and the report says
-    so (enrollment.backoffice.services.catalogue_sync_values).
+    so (enrollment.catalogue.catalogue_sync_values).
     """
     # Imported here: the back office builds on this module.
-    from enrollment.backoffice.services import catalogue_sync_values
 
     changes: list[str] = []
     with transaction.atomic():

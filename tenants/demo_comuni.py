@@ -1,6 +1,7 @@
-"""Synthetic comuni for benchmarks (`manage.py create_demo_comuni`).
+"""Synthetic comuni for benchmarks (`manage.py create_demo_comuni`): their configs.
 
-They are real comuni, created through `comune_apply_config` like any other,
+They are real comuni, created through `comune_apply_config` like any other
+(superadmin.operations.demo_comuni_create),
 with slugs `demo0001`, `demo0002`, … on `<slug>.<BASE_DOMAIN>` and a small
 catalogue.
 """
@@ -8,16 +9,13 @@ catalogue.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from tenants.config import ComuneConfig
 from tenants.models import Comune
-from tenants.services import ApplyResult, comune_apply_config
 
 DEMO_SLUG_RE = re.compile(r"^demo(\d{4})$")
 
@@ -59,10 +57,3 @@ def next_demo_number() -> int:
         int(m.group(1)) for s in Comune.objects.values_list("slug", flat=True) if (m := DEMO_SLUG_RE.match(s))
     ]
     return max(numbers, default=0) + 1
-
-
-def demo_comuni_create(*, count: int, by: Any = None) -> Iterator[ApplyResult]:
-    """Create `count` new synthetic comuni, yielding each result as it is done."""
-    first = next_demo_number()
-    for number in range(first, first + count):
-        yield comune_apply_config(config=demo_config(number), by=by)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -40,6 +41,10 @@ class Comune(TenantMixin):
 
     auto_create_schema = True
     auto_drop_schema = False
+    # How a new schema is cloned from the template: tenants.provisioning.schema_clone,
+    # set by TenantsConfig.ready() so that the model stays below provisioning
+    # (which imports it) instead of importing it back.
+    schema_cloner: ClassVar[Callable[..., bool] | None] = None
 
     class Meta:
         ordering = ["name"]
@@ -57,8 +62,8 @@ class Comune(TenantMixin):
     def create_schema(
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
     ) -> Any:
-        """Clone the template with tenants.provisioning.schema_clone, whose time
-        does not grow with the number of comuni; otherwise as django-tenants.
+        """Clone the template with `schema_cloner`, whose time does not grow
+        with the number of comuni; otherwise as django-tenants.
 
         The clone copies the template's django_migrations rows, so unlike
         django-tenants no `migrate --fake` follows: faking would mark as applied
@@ -69,16 +74,16 @@ class Comune(TenantMixin):
         from django.db import connection
         from django_tenants.utils import get_creation_fakes_migrations, schema_exists
 
-        from tenants.provisioning import schema_clone
-
         base = self.get_base_schema()
+        clone = type(self).schema_cloner
         if (
-            sync_schema
+            clone is not None
+            and sync_schema
             and get_creation_fakes_migrations()
             and base
             and schema_exists(base)
             and not (check_if_exists and schema_exists(self.schema_name))
-            and schema_clone(template=base, new=self.schema_name)
+            and clone(template=base, new=self.schema_name)
         ):
             connection.set_schema_to_public()
             return True

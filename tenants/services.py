@@ -1,25 +1,23 @@
-"""Writes on comuni: apply a validated config, suspend, resume.
+"""Writes on the comune record and its hosts: save a validated config,
+suspend, resume, attach or detach a host, drop.
 
-`comune_apply_config` is what `sync_tenants`, the operators' console and the
-tests call. It is idempotent: applying the same config twice changes nothing
-the second time, and it never deletes a comune, a host or a service.
+Only what the tenants app owns: the operations that also reach into a
+comune's schema (its catalogue, its first administrator, its data) are in
+superadmin/operations.py, which builds on these.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.services import audit_record
@@ -103,10 +101,14 @@ def _check_hosts_allowed(cfg: ComuneConfig) -> None:
         raise ConfigError(problems)
 
 
-def comune_apply_config(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
-    """Create or update the comune described by `config`, its hosts and catalogue."""
-    from enrollment.services import service_catalogue_sync
+def comune_config_save(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
+    """Create or update the comune described by `config` and its hosts (public schema).
 
+    Idempotent: saving the same config twice changes nothing the second time,
+    and it never deletes a comune or a host. The catalogue inside the comune's
+    schema is the enrollment app's: superadmin.operations.comune_apply_config
+    saves both.
+    """
     started = time.perf_counter()
     connection.set_schema_to_public()
     _check_hosts_allowed(config)
@@ -140,9 +142,6 @@ def comune_apply_config(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
                 obj=comune,
                 data={"changes": changes},
             )
-    with schema_context(comune.schema_name):
-        changes.extend(service_catalogue_sync(services=config.services))
-    connection.set_schema_to_public()
     _forget_hosts(config.hosts)
     return ApplyResult(comune=comune, created=created, changes=changes, seconds=time.perf_counter() - started)
 
@@ -234,172 +233,9 @@ def comune_domain_remove(*, comune: Comune, host: str, by: Any = None) -> None:
     _forget_hosts([host])
 
 
-def comune_config_update(*, comune: Comune, config: ComuneConfig, by: Any = None) -> ApplyResult:
-    """Apply an edited config to an existing comune (the console's settings form)."""
-    if config.slug != comune.slug:
-        raise ConfigError([f"{comune.slug}: slug: lo slug di un comune esistente non si può cambiare"])
-    current = set(comune.domains.values_list("domain", flat=True))
-    dropped = sorted(current - set(config.hosts))
-    if dropped:
-        raise ConfigError(
-            [f"{comune.slug}: hosts: manca {', '.join(dropped)}: per togliere un host usa «Rimuovi host»"]
-        )
-    return comune_apply_config(config=config, by=by)
-
-
-@dataclass
-class OnboardResult:
-    comune: Comune
-    admin: Any
-    invitation_url: str
-    seconds: float
-
-
 def comune_url(comune: Comune, path: str = "/") -> str:
     host = comune.domains.order_by("-is_primary", "id").values_list("domain", flat=True).first()
     return settings.COMUNE_URL_TEMPLATE.format(host=host) + path
-
-
-def _admin_group() -> Any:
-    """The back office's "Amministratore comune" role (enrollment/backoffice/roles.py)."""
-    from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
-
-    return next(g for g in staff_roles_ensure() if g.name == AMMINISTRATORE)
-
-
-def comune_onboard(
-    *,
-    config: ComuneConfig,
-    admin_email: str,
-    admin_first_name: str = "",
-    admin_last_name: str = "",
-    by: Any = None,
-) -> OnboardResult:
-    """Create a new comune and its first administrator, invited by e-mail.
-
-    All or nothing: the schema clone, hosts, catalogue, the administrator
-    account and the queued invitation commit together.
-    """
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.validators import validate_email
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
-    from core.services import email_enqueue
-    from identity.models import Account
-
-    started = time.perf_counter()
-    validate_email(admin_email)
-    connection.set_schema_to_public()
-    if Comune.objects.filter(slug=config.slug).exists():
-        raise ConfigError([f"{config.slug}: slug: esiste già un comune con lo slug {config.slug!r}"])
-    with transaction.atomic():
-        result = comune_apply_config(config=config, by=by)
-        comune = result.comune
-        with schema_context(comune.schema_name):
-            admin = Account.objects.create_user(
-                f"amministratore.{comune.slug}",
-                kind=Account.Kind.STAFF,
-                is_staff=True,
-                email=admin_email,
-                first_name=admin_first_name,
-                last_name=admin_last_name,
-            )
-            admin.groups.add(_admin_group())
-            uid = urlsafe_base64_encode(force_bytes(admin.pk))
-            url = comune_url(comune, f"/invito/{uid}/{default_token_generator.make_token(admin)}/")
-            email_enqueue(
-                to=[admin_email],
-                subject=f"Invito: amministrazione del portale iscrizioni del {comune.display_name}",
-                body=(
-                    "Buongiorno,\n\n"
-                    f"è stato attivato il portale iscrizioni scolastiche del {comune.display_name}.\n"
-                    f"Il suo codice utente è: {admin.username}\n\n"
-                    f"Per scegliere la password apra questo collegamento (valido una sola volta, "
-                    f"per {settings.PASSWORD_RESET_TIMEOUT // 86400} giorni):\n{url}\n\n"
-                    f"Poi acceda alla gestione da {comune_url(comune, '/admin/')}\n"
-                ),
-                purpose="invito_amministratore",
-            )
-        audit_record(
-            action="comune.admin_invited",
-            actor=by,
-            obj=comune,
-            message=f"{admin.username} <{admin_email}>",
-        )
-    connection.set_schema_to_public()
-    return OnboardResult(
-        comune=comune, admin=admin, invitation_url=url, seconds=time.perf_counter() - started
-    )
-
-
-def _csv_export(folder: Path) -> list[str]:
-    """One CSV per model of the enrollment app, read in the current schema."""
-    from django.apps import apps
-
-    written = []
-    for model in apps.get_app_config("enrollment").get_models():
-        fields = [f.attname for f in model._meta.concrete_fields]
-        path = folder / f"{model._meta.model_name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(fields)
-            writer.writerows(model._default_manager.order_by("pk").values_list(*fields).iterator())
-        written.append(path.name)
-    return written
-
-
-def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
-    """Write the comune's data under DATA_DIR/offboard/<slug>-<timestamp>/.
-
-    `schema.sql` is a pg_dump of the whole schema (restorable with psql);
-    one CSV per enrollment table is for people; `configurazione.yaml` is the
-    comune's config as a tenant file.
-    """
-    from superadmin.backup import BackupError, schema_dump
-
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
-    folder = Path(settings.DATA_DIR) / "offboard" / f"{comune.slug}-{stamp}"
-    folder.mkdir(parents=True)
-    (folder / "configurazione.yaml").write_text(config_dump(comune.settings), encoding="utf-8")
-    try:
-        schema_dump(schema_name=comune.schema_name, target=folder / "schema.sql", fmt="plain")
-    except BackupError as exc:
-        raise ComuneError(exc.message) from exc
-    files = ["configurazione.yaml", "schema.sql"]
-    with schema_context(comune.schema_name):
-        files += _csv_export(folder)
-    with schema_context(get_public_schema_name()):
-        audit_record(
-            action="comune.exported", actor=by, obj=comune, message=str(folder), data={"files": files}
-        )
-    return folder
-
-
-def comune_offboard(*, comune: Comune, confirmation: str, by: Any = None) -> Path:
-    """Export the comune's data, then drop its schema, hosts and record.
-
-    Irreversible, so it runs only when `confirmation` is exactly the comune's
-    slug, and only after the export has been written.
-    """
-    if confirmation != comune.slug:
-        raise ComuneError(
-            f"Conferma non valida: per dismettere il comune scrivi esattamente «{comune.slug}»."
-        )
-    folder = comune_data_export(comune=comune, by=by)
-    hosts = list(comune.domains.values_list("domain", flat=True))
-    with schema_context(get_public_schema_name()), transaction.atomic():
-        audit_record(
-            action="comune.offboarded",
-            actor=by,
-            obj=comune,
-            message=f"{comune.display_name}: esportazione in {folder}",
-            data={"schema": comune.schema_name, "hosts": hosts},
-        )
-        comune.domains.all().delete()
-        comune.delete(force_drop=True)
-    _forget_hosts(hosts)
-    return folder
 
 
 def comune_config_export(*, comune: Comune, by: Any = None) -> str:
@@ -409,16 +245,17 @@ def comune_config_export(*, comune: Comune, by: Any = None) -> str:
     return config_dump(comune.settings)
 
 
-def demo_comuni_drop(*, by: Any = None) -> int:
-    """Drop every synthetic benchmark comune (slug demoNNNN) with its schema; no export."""
-    dropped = 0
-    with schema_context(get_public_schema_name()):
-        for comune in Comune.objects.filter(slug__regex=r"^demo[0-9]{4}$"):
-            hosts = list(comune.domains.values_list("domain", flat=True))
-            with transaction.atomic():
-                audit_record(action="comune.demo_dropped", actor=by, obj=comune)
-                comune.domains.all().delete()
-                comune.delete(force_drop=True)
-            _forget_hosts(hosts)
-            dropped += 1
-    return dropped
+def comune_drop(
+    *, comune: Comune, action: str, by: Any = None, message: str = "", data: dict[str, Any] | None = None
+) -> None:
+    """Drop the comune's schema, hosts and record, audited as `action`.
+
+    Irreversible and with no export: callers decide when it may happen
+    (superadmin.operations.comune_offboard exports first).
+    """
+    hosts = list(comune.domains.values_list("domain", flat=True))
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        audit_record(action=action, actor=by, obj=comune, message=message, data=data)
+        comune.domains.all().delete()
+        comune.delete(force_drop=True)
+    _forget_hosts(hosts)

@@ -18,10 +18,10 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from superadmin.operations import comune_apply_config
 from tenants.config import config_load_files
 from tenants.models import Comune
 from tenants.provisioning import public_tenant_ensure, template_schema_migrate
-from tenants.services import comune_apply_config
 
 PALOSCO_HOST = "palosco.localhost"
 ROMANO_HOST = "romanodilombardia.localhost"

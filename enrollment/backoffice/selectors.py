@@ -13,8 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.models import AuditEntry
-from enrollment.models import Enrollment, Guardian, Pupil, Service
-from enrollment.services import HOLDS_PLACE
+from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
 from identity.models import Account
 from tenants.config import ROME
 
@@ -208,28 +207,6 @@ def staff_accounts() -> QuerySet[Account]:
         .prefetch_related("groups")
         .order_by("-is_active", "last_name", "first_name", "username")
     )
-
-
-def service_staff_edited_fields(*, service: Service) -> set[str]:
-    """Operational fields of `service` that staff changed in the back office.
-
-    The audit log is the record: every staff edit writes the changed fields,
-    and "Ripristina valori del file di configurazione" writes an entry that
-    clears them.
-    """
-    fields: set[str] = set()
-    entries = AuditEntry.objects.filter(
-        object_type=Service._meta.label_lower,
-        object_id=str(service.pk),
-        action__in=("service.staff_updated", "service.staff_edits_cleared"),
-    ).order_by("at", "id")
-    for entry in entries.values_list("action", "data"):
-        action, data = entry
-        if action == "service.staff_edits_cleared":
-            fields.clear()
-        else:
-            fields.update(data.get("fields", []))
-    return fields
 
 
 def services_for_staff() -> QuerySet[Service]:

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from core.services import audit_record, email_enqueue
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
-from enrollment.backoffice.selectors import confirmed_count, places_taken, service_staff_edited_fields
+from enrollment.backoffice.selectors import confirmed_count, places_taken
+from enrollment.catalogue import service_staff_edited_fields
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
 from enrollment.models import Enrollment, Guardian, Service
 from enrollment.notifications import recipient
@@ -375,19 +376,6 @@ def service_staff_edits_clear(*, service: Service, by: Account, request: HttpReq
             data={"fields": sorted(service_staff_edited_fields(service=service))},
             request=request,
         )
-
-
-def catalogue_sync_values(*, service: Service, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The sync rule for an existing service: which YAML values to apply.
-
-    Returns (values to apply, fields kept because staff changed them in the
-    back office and the YAML says otherwise). `enrollment.services.service_catalogue_sync`
-    calls this for each existing service and reports the kept fields.
-    """
-    edited = service_staff_edited_fields(service=service)
-    apply = {f: v for f, v in values.items() if f not in edited}
-    kept = sorted(f for f in edited if f in values and getattr(service, f) != values[f])
-    return apply, kept
 
 
 # Staff accounts --------------------------------------------------------------

@@ -55,6 +55,7 @@ from enrollment.backoffice.services import (
     staff_role_set,
     waiting_list_promote,
 )
+from enrollment.catalogue import service_staff_edited_fields
 from enrollment.forms import EnrollmentForm
 from enrollment.gdpr import GdprError, family_erase, family_export
 from enrollment.models import Enrollment, Guardian, Service
@@ -327,7 +328,7 @@ def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
 
 @allowed(Action.VIEW)
 def catalogue(request: HttpRequest) -> HttpResponse:
-    rows = [(s, sorted(sel.service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
+    rows = [(s, sorted(service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
     return _page(request, "backoffice/catalogue.html", rows=rows)
 
 
@@ -354,7 +355,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{service.name} {service.school_year} aggiornato.")
             return redirect("staff_admin:bo_catalogue")
     return _page(request, "backoffice/service_form.html", form=form, service=service,
-                 edited=sel.service_staff_edited_fields(service=service))  # fmt: skip
+                 edited=service_staff_edited_fields(service=service))  # fmt: skip
 
 
 @allowed(Action.CATALOGUE)

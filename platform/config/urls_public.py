@@ -2,12 +2,11 @@
 
 from django.urls import include, path
 
-from superadmin.admin import operator_site
 from superadmin.views import platform_home
 
 urlpatterns = [
     path("", platform_home, name="platform_home"),
-    path("admin/", operator_site.urls),
+    path("admin/", include("superadmin.urls", namespace="operator_admin")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -1,9 +1,9 @@
 """The platform's public home, the operators' console pages and the
 comune administrator's invitation page.
 
-Console pages are mounted by `OperatorAdminSite.get_urls` (wrapped in its
+Console pages are mounted by superadmin/urls.py (wrapped in the site's
 `admin_view`, so they need a logged-in operator who passed the TOTP step);
-every change goes through tenants.services.
+every change goes through superadmin.operations or tenants.services.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from core.models import AuditEntry
 from identity.models import Account
-from superadmin import totp
+from superadmin import operations, totp
 from superadmin.access import SECOND_FACTOR_SESSION_KEY, operator_authenticated, second_factor_passed
 from superadmin.forms import (
     ConfigEditForm,
@@ -44,6 +44,7 @@ from superadmin.services import (
     second_factor_enrol_start,
     second_factor_verify,
 )
+from superadmin.site import operator_site
 from tenants import services as comune_services
 from tenants.config import ConfigError, config_dump
 from tenants.models import Comune
@@ -58,8 +59,6 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 
 
 def _site_context(request: HttpRequest, title: str) -> dict[str, Any]:
-    from superadmin.admin import operator_site
-
     return {**operator_site.each_context(request), "title": title}
 
 
@@ -141,7 +140,7 @@ def comune_onboard(request: HttpRequest) -> HttpResponse:
     form = OnboardForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = comune_services.comune_onboard(
+            result = operations.comune_onboard(
                 config=form.config,
                 admin_email=form.cleaned_data["admin_email"],
                 admin_first_name=form.cleaned_data["admin_first_name"],
@@ -185,7 +184,7 @@ def comune_config(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            result = comune_services.comune_config_update(comune=comune, config=form.config, by=request.user)
+            result = operations.comune_config_update(comune=comune, config=form.config, by=request.user)
         except ConfigError as exc:
             form.add_config_error(exc, "yaml_text")
         else:
@@ -259,7 +258,7 @@ def comune_host_remove(request: HttpRequest, slug: str) -> HttpResponse:
 def comune_export(request: HttpRequest, slug: str) -> HttpResponse:
     comune = _comune(slug)
     try:
-        folder = comune_services.comune_data_export(comune=comune, by=request.user)
+        folder = operations.comune_data_export(comune=comune, by=request.user)
     except comune_services.ComuneError as exc:
         messages.error(request, exc.message)
     else:
@@ -272,7 +271,7 @@ def comune_offboard(request: HttpRequest, slug: str) -> HttpResponse:
     form = OffboardForm(request.POST or None, slug=comune.slug)
     if request.method == "POST" and form.is_valid():
         try:
-            folder = comune_services.comune_offboard(
+            folder = operations.comune_offboard(
                 comune=comune, confirmation=form.cleaned_data["confirmation"], by=request.user
             )
         except comune_services.ComuneError as exc:

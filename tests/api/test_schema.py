@@ -125,7 +125,7 @@ def _fuzz(account, known: dict[str, dict[str, object]]) -> None:  # type: ignore
 
 def test_demo_banner_points_to_the_docs() -> None:
     from api import demo
-    from core.management.commands.load_demo import DEMO_MODULES
+    from superadmin.management.commands.load_demo import DEMO_MODULES
 
     assert "api.demo" in DEMO_MODULES
     assert "http://romanodilombardia.localhost:8000/api/v1/docs/" in "\n".join(demo.banner_lines(port=8000))

@@ -13,10 +13,11 @@ from django_tenants.utils import schema_context, schema_exists
 from core.models import AuditEntry
 from enrollment.models import Service
 from identity.models import Account
+from superadmin.operations import comune_apply_config, comune_offboard
 from tenants.config import config_parse
 from tenants.demo_comuni import demo_config
 from tenants.models import Comune, Domain
-from tenants.services import ComuneError, comune_apply_config, comune_offboard
+from tenants.services import ComuneError
 from tests.conftest import PALOSCO_HOST
 
 

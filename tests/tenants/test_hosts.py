@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_exists
 
+from superadmin.operations import comune_apply_config
 from tenants.config import ComuneConfig, ConfigError
 from tenants.models import Comune, Domain
 from tenants.services import (
     ComuneError,
-    comune_apply_config,
     comune_domain_add,
     comune_domain_remove,
     host_problem,

@@ -8,9 +8,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from superadmin.operations import comune_apply_config
 from tenants.demo_comuni import demo_config
 from tenants.provisioning import schema_clone, template_schema_name
-from tenants.services import comune_apply_config
 
 
 def _structure(schema: str) -> dict[str, Any]:

@@ -203,6 +203,9 @@ SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the age restarts on each requ
 # exact host of the comune that set them.
 CSRF_COOKIE_HTTPONLY = False
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Django's error handlers (core.views) answer under /api/ in the API's JSON
+# format; named here so that core, the ground floor, does not import the API.
+API_ERROR_RESPONSE = "api.errors.django_error"
 
 LANGUAGE_CODE = "it"
 LANGUAGES = [("it", "Italiano"), ("en", "English")]

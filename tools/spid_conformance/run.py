@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SPID_SP_TEST = ROOT / ".venv-spid" / "bin" / "spid_sp_test"
 WORK = ROOT / ".data" / "spid-sp-test"
@@ -52,14 +52,30 @@ def log(message: str) -> None:
     print(f"[spid-test] {message}", flush=True)
 
 
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment of a process of ours: its settings come from
+    DJANGO_SETTINGS_MODULE there, never imported into this tool."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **extra}
+
+
+# A plain `python` of ours (not manage.py, which sets its own path) finds the project here.
+PROJECT_PATH = {"PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"}
+
+
 def base_database_url() -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         return url
-    sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
-    from config.database import embedded_database_url
-
-    return embedded_database_url()
+    # The embedded PostgreSQL (started if needed) is the project's to find.
+    where = "from config.database import database_url; print(database_url())"
+    return subprocess.run(
+        [str(PYTHON), "-c", where],
+        env=project_env(**PROJECT_PATH),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
 
 
 def database_recreate(base_url: str, *, create: bool = True) -> str:
@@ -169,18 +185,16 @@ def main() -> int:
     port = free_port()
     base_url = base_database_url()
     database_url = database_recreate(base_url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DEBUG": "false",
-        "SPID_DEMO_IDP": "false",
-        "SECRET_KEY": "spid-sp-test-only-" + os.urandom(16).hex(),
-        "SPID_KEYS_DIR": str(WORK / "keys"),
-        "COMUNE_URL_TEMPLATE": f"http://{{host}}:{port}",
-        "SPID_TEST_IDP_METADATA": str(WORK / "test-idp.xml"),
-        "PYTHONWARNINGS": "ignore",
-    }
+    env = project_env(
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        SPID_DEMO_IDP="false",
+        SECRET_KEY="spid-sp-test-only-" + os.urandom(16).hex(),
+        SPID_KEYS_DIR=str(WORK / "keys"),
+        COMUNE_URL_TEMPLATE=f"http://{{host}}:{port}",
+        SPID_TEST_IDP_METADATA=str(WORK / "test-idp.xml"),
+        PYTHONWARNINGS="ignore",
+    )
     log(f"database {DB_NAME}: migrating and applying tenant_configs/")
     manage(env, "migrate_platform")
     manage(env, "sync_tenants")
@@ -199,13 +213,7 @@ def main() -> int:
     for slug, _host, kinds in comuni:
         if kinds:
             seed = [str(PYTHON), str(Path(__file__).with_name("seed_agid_user.py")), slug]
-            subprocess.run(
-                seed,
-                cwd=ROOT,
-                env={**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'platform'}"},
-                check=True,
-                timeout=60,
-            )
+            subprocess.run(seed, cwd=ROOT, env={**env, **PROJECT_PATH}, check=True, timeout=60)
 
     server_log = (WORK / "server.log").open("w")
     server = subprocess.Popen(

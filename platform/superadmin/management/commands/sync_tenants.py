@@ -8,10 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from superadmin.operations import comune_apply_config, comune_onboard
 from tenants.config import ConfigError, config_load_files
 from tenants.models import Comune
 from tenants.provisioning import template_schema_migrate
-from tenants.services import comune_apply_config, comune_onboard
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import importlib
 
 from django.core.management.base import BaseCommand
 
-from core.management.commands.load_demo import DEMO_MODULES
+from superadmin.management.commands.load_demo import DEMO_MODULES
 from tenants.selectors import comuni_list
 
 

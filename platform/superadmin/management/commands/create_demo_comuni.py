@@ -6,9 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.demo_comuni import demo_comuni_create
+from superadmin.operations import demo_comuni_create, demo_comuni_drop
 from tenants.provisioning import template_schema_migrate
-from tenants.services import demo_comuni_drop
 
 
 class Command(BaseCommand):

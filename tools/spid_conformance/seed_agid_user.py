@@ -6,6 +6,9 @@ Email" (the identity app's step, outside SAML conformance). The conformance
 run therefore starts with spid-sp-test's fixed test person (fiscalNumber
 TINIT-GDASDV00A01H501J) already verified, so a correct login lands on the
 comune's home page.
+
+Run by run.py in its own process, which finds the project through PYTHONPATH
+and the settings through DJANGO_SETTINGS_MODULE.
 """
 
 import sys
