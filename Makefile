@@ -58,6 +58,14 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint --lint */templates platform/*/templates
 	PYTHONPATH=platform $(BIN)/lint-imports
+	$(MAKE) --no-print-directory docs
+
+# The guides (docs/, MkDocs) into .data/site. Strict: a broken link or anchor
+# between the pages fails the build (mkdocs.yml); nothing is fetched from the network.
+# NO_MKDOCS_2_WARNING: Material's end-of-life banner says nothing about our pages.
+.PHONY: docs
+docs: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean-data:
 	rm -rf .data
