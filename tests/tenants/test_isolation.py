@@ -24,7 +24,7 @@ def test_cache_keys_are_per_comune(palosco, romano) -> None:  # type: ignore[no-
 
 def test_each_schema_has_its_own_catalogue(palosco, romano) -> None:  # type: ignore[no-untyped-def]
     with tenant_context(palosco):
-        assert set(Service.objects.values_list("code", flat=True)) == {"PRE", "POST"}
+        assert set(Service.objects.values_list("code", flat=True)) == {"PRE", "POST", "CRE"}
     with tenant_context(romano):
         assert "MENSA" in set(Service.objects.values_list("code", flat=True))
 

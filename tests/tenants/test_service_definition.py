@@ -1,0 +1,342 @@
+"""A service's definition in the YAML: each refusal names file, field and reason."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import yaml
+
+from tenants.config import ConfigError, config_dump, config_parse
+
+SOURCE = "palosco.yaml"
+
+
+def _config(**service: Any) -> dict[str, Any]:
+    return {
+        "slug": "palosco",
+        "name": "Palosco",
+        "province": "Bergamo",
+        "hosts": ["palosco.localhost"],
+        "identity": {"backends": ["credentials"]},
+        "services": [
+            {
+                "code": "CRE",
+                "name": "CENTRO RICREATIVO ESTIVO",
+                "school_year": "2025/2026",
+                "opens_at": "2026-03-01T09:00:00",
+                "closes_at": "2026-04-30T23:59:59",
+                **service,
+            }
+        ],
+    }
+
+
+QUESTIONS = [
+    {"id": "settimane", "label": "Settimane richieste", "type": "choices", "options": ["1ª", "2ª", "3ª"]},
+    {"id": "dieta", "label": "Dieta speciale", "type": "boolean"},
+    {
+        "id": "certificato",
+        "label": "Certificato medico",
+        "type": "file",
+        "required_if": {"question": "dieta", "equals": True},
+    },
+    {"id": "isee", "label": "Valore ISEE (euro)", "type": "number", "min": 0},
+    {"id": "lavoro", "label": "Entrambi i genitori lavorano", "type": "boolean"},
+]
+RANKING = {
+    "criteria": [
+        {"id": "residenti", "label": "Residenti", "points": 10, "source": "residency"},
+        {"id": "fratelli", "label": "Fratelli", "points": 3, "source": "siblings"},
+        {"id": "lavoro", "label": "Lavoratori", "points": 5, "question": "lavoro", "equals": True},
+    ],
+    "tie_break": "submitted_at",
+}
+FEES = {
+    "kind": "isee_bands",
+    "isee_question": "isee",
+    "bands": [
+        {"up_to": 8000, "amount": "120.00"},
+        {"up_to": 20000, "amount": "200.00"},
+        {"amount": "300.00"},
+    ],
+    "sibling_discount_percent": 20,
+}
+
+
+def _cre(**changes: Any) -> dict[str, Any]:
+    service = {
+        "schools": ["infanzia", "primaria"],
+        "questions": copy.deepcopy(QUESTIONS),
+        "documents": ["Certificato medico della dieta, se richiesta"],
+        "ranking": copy.deepcopy(RANKING),
+        "fees": copy.deepcopy(FEES),
+    }
+    service.update(changes)
+    return service
+
+
+def _parse(service: dict[str, Any]) -> Any:
+    return config_parse(yaml.safe_dump(_config(**service), allow_unicode=True), source=SOURCE)
+
+
+def _problems(service: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        _parse(service)
+    return exc.value.problems
+
+
+def _questions(index: int, **changes: Any) -> list[dict[str, Any]]:
+    questions = copy.deepcopy(QUESTIONS)
+    questions[index].update(changes)
+    return [{k: v for k, v in q.items() if v is not None} for q in questions]
+
+
+def test_the_issue_definition_parses_with_decimal_amounts() -> None:
+    service = _parse(_cre()).services[0]
+    assert [q.id for q in service.questions] == ["settimane", "dieta", "certificato", "isee", "lavoro"]
+    assert service.schools == ["infanzia", "primaria"]
+    assert service.fees.bands[0].amount == Decimal("120.00")
+    assert service.fees.sibling_discount_percent == Decimal(20)
+    assert service.ranking.criteria[2].equals is True
+
+
+def test_existing_services_without_a_definition_stay_valid() -> None:
+    cfg = _parse({})
+    assert cfg.services[0].questions == [] and cfg.services[0].fees is None
+    assert cfg.upload_max_mb == 10
+
+
+def test_a_definition_survives_export_and_stored_json() -> None:
+    cfg = _parse(_cre())
+    assert config_parse(config_dump(cfg), source=SOURCE) == cfg
+    assert type(cfg).model_validate(cfg.model_dump(mode="json")) == cfg
+
+
+def test_definition_version_is_stable_and_follows_meaning() -> None:
+    version = _parse(_cre()).services[0].definition_version
+    assert len(version) == 12
+    assert _parse(_cre()).services[0].definition_version == version
+    # Writing a default explicitly does not change the meaning.
+    explicit = _questions(1, required=False)
+    assert _parse(_cre(questions=explicit)).services[0].definition_version == version
+    # A relabelled question or another fee does.
+    assert _parse(_cre(questions=_questions(1, label="Dieta"))).services[0].definition_version != version
+    fees = {**FEES, "sibling_discount_percent": 10}
+    assert _parse(_cre(fees=fees)).services[0].definition_version != version
+    # The window is not part of the definition.
+    assert _parse(_cre(capacity=5)).services[0].definition_version == version
+
+
+def test_duplicate_question_id_is_refused() -> None:
+    questions = [*copy.deepcopy(QUESTIONS), {"id": "dieta", "label": "Altro", "type": "text"}]
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.5.id: question id 'dieta' is listed twice"
+    ]
+
+
+def test_unknown_type_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(4, type="checkbox"))) == [
+        "palosco.yaml: services.0.questions.4.type: unknown type 'checkbox'; use one of text, "
+        "textarea, boolean, choice, choices, date, number, email, phone, file"
+    ]
+
+
+def test_choice_without_options_is_refused() -> None:
+    questions = [*copy.deepcopy(QUESTIONS), {"id": "fermata", "label": "Fermata", "type": "choice"}]
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.5.options: a choice question needs options"
+    ]
+
+
+def test_choices_with_empty_options_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(0, options=[]))) == [
+        "palosco.yaml: services.0.questions.0.options: a choices question needs options"
+    ]
+
+
+def test_duplicate_option_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(0, options=["1ª", "2ª", "1ª"]))) == [
+        "palosco.yaml: services.0.questions.0.options.2: option '1ª' is listed twice"
+    ]
+
+
+def test_options_on_a_non_choice_question_are_refused() -> None:
+    assert _problems(_cre(questions=_questions(1, options=["sì", "no"]))) == [
+        "palosco.yaml: services.0.questions.1.options: options apply only to choice and choices questions"
+    ]
+
+
+def test_min_on_a_non_number_question_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(1, min=1))) == [
+        "palosco.yaml: services.0.questions.1.min: min applies only to number questions"
+    ]
+
+
+def test_min_above_max_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(3, min=100, max=10))) == [
+        "palosco.yaml: services.0.questions.3.max: must not be less than min (100)"
+    ]
+
+
+def test_required_if_naming_a_missing_question_is_refused() -> None:
+    questions = _questions(2, required_if={"question": "allergia", "equals": True})
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.2.required_if.question: names question 'allergia', "
+        "which does not exist"
+    ]
+
+
+def test_required_if_naming_itself_is_refused() -> None:
+    questions = _questions(2, required_if={"question": "certificato", "equals": True})
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.2.required_if.question: a question cannot depend on itself"
+    ]
+
+
+def test_required_if_naming_a_later_question_is_refused() -> None:
+    # dieta depends on lavoro (later), so a cycle dieta → lavoro → dieta is impossible.
+    questions = _questions(1, required_if={"question": "lavoro", "equals": True})
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.1.required_if.question: names question 'lavoro', "
+        "defined after this one: name an earlier one"
+    ]
+
+
+def test_required_if_comparing_a_yes_no_with_text_is_refused() -> None:
+    questions = _questions(2, required_if={"question": "dieta", "equals": "sì"})
+    assert _problems(_cre(questions=questions)) == [
+        "palosco.yaml: services.0.questions.2.required_if.equals: must be true or false: "
+        "question 'dieta' is a yes/no question"
+    ]
+
+
+def test_required_together_with_required_if_is_refused() -> None:
+    assert _problems(_cre(questions=_questions(2, required=True))) == [
+        "palosco.yaml: services.0.questions.2.required_if: a question is either required or "
+        "required_if, not both"
+    ]
+
+
+def test_criterion_on_a_missing_question_is_refused() -> None:
+    ranking = copy.deepcopy(RANKING)
+    ranking["criteria"][2]["question"] = "occupazione"
+    assert _problems(_cre(ranking=ranking)) == [
+        "palosco.yaml: services.0.ranking.criteria.2.question: names question 'occupazione', "
+        "which does not exist"
+    ]
+
+
+def test_criterion_with_an_option_that_does_not_exist_is_refused() -> None:
+    ranking = copy.deepcopy(RANKING)
+    ranking["criteria"][2].update(question="settimane", equals="4ª")
+    assert _problems(_cre(ranking=ranking)) == [
+        "palosco.yaml: services.0.ranking.criteria.2.equals: must be one of the options of question "
+        "'settimane'"
+    ]
+
+
+def test_negative_points_are_refused() -> None:
+    ranking = copy.deepcopy(RANKING)
+    ranking["criteria"][1]["points"] = -3
+    assert _problems(_cre(ranking=ranking)) == [
+        "palosco.yaml: services.0.ranking.criteria.1.points: must not be negative"
+    ]
+
+
+def test_criterion_with_both_source_and_question_is_refused() -> None:
+    ranking = copy.deepcopy(RANKING)
+    ranking["criteria"][0]["question"] = "lavoro"
+    assert _problems(_cre(ranking=ranking)) == [
+        "palosco.yaml: services.0.ranking.criteria.0.source: give either source (residency, siblings) "
+        "or question with equals"
+    ]
+
+
+def test_duplicate_criterion_id_is_refused() -> None:
+    ranking = copy.deepcopy(RANKING)
+    ranking["criteria"][1]["id"] = "residenti"
+    assert _problems(_cre(ranking=ranking)) == [
+        "palosco.yaml: services.0.ranking.criteria.1.id: criterion id 'residenti' is listed twice"
+    ]
+
+
+def test_bands_not_increasing_are_refused() -> None:
+    fees = copy.deepcopy(FEES)
+    fees["bands"][1]["up_to"] = 8000
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.bands.1.up_to: bands must increase: 8000 is not above 8000"
+    ]
+
+
+def test_band_without_amount_is_refused() -> None:
+    fees = copy.deepcopy(FEES)
+    del fees["bands"][2]["amount"]
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.bands.2.amount: a band needs an amount"
+    ]
+
+
+def test_flat_fee_without_amount_is_refused() -> None:
+    assert _problems(_cre(fees={"kind": "flat"})) == [
+        "palosco.yaml: services.0.fees.amount: a flat fee needs an amount"
+    ]
+
+
+def test_amount_written_as_a_number_is_refused() -> None:
+    assert _problems(_cre(fees={"kind": "flat", "amount": 120.5})) == [
+        'palosco.yaml: services.0.fees.amount: must be a string with two decimals, e.g. "120.00"'
+    ]
+
+
+def test_amount_of_zero_is_refused() -> None:
+    assert _problems(_cre(fees={"kind": "flat", "amount": "0.00"})) == [
+        "palosco.yaml: services.0.fees.amount: must be more than zero"
+    ]
+
+
+def test_only_the_last_band_may_lack_up_to() -> None:
+    fees = copy.deepcopy(FEES)
+    del fees["bands"][0]["up_to"]
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.bands.0.up_to: only the last band may lack up_to"
+    ]
+
+
+def test_last_band_with_up_to_is_refused() -> None:
+    fees = copy.deepcopy(FEES)
+    fees["bands"][2]["up_to"] = 50000
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.bands.2.up_to: the last band has no up_to: it applies above the "
+        "previous band and when no ISEE is given"
+    ]
+
+
+def test_isee_question_that_is_not_a_number_is_refused() -> None:
+    fees = {**FEES, "isee_question": "lavoro"}
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.isee_question: question 'lavoro' is of type boolean; "
+        "the ISEE question must be a number"
+    ]
+
+
+def test_isee_question_that_does_not_exist_is_refused() -> None:
+    fees = {**FEES, "isee_question": "reddito"}
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.isee_question: names question 'reddito', which does not exist"
+    ]
+
+
+def test_isee_bands_without_isee_question_is_refused() -> None:
+    fees = {k: v for k, v in FEES.items() if k != "isee_question"}
+    assert _problems(_cre(fees=fees)) == [
+        "palosco.yaml: services.0.fees.isee_question: isee_bands fees need isee_question, the number "
+        "question asking the ISEE"
+    ]
+
+
+def test_unknown_school_is_refused() -> None:
+    problems = _problems(_cre(schools=["nido"]))
+    assert len(problems) == 1 and problems[0].startswith("palosco.yaml: services.0.schools.0:")
