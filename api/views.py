@@ -74,6 +74,7 @@ from enrollment.selectors import (
     services_open_for_new,
 )
 from enrollment.services import domanda_save, enrollment_withdraw, enrollments_submit, renewal_save
+from identity import email_verification
 from identity import services as identity_services
 from identity.access import codice_fiscale_backend_key, parent_required
 from identity.backends import backend_enabled
@@ -437,7 +438,7 @@ class EmailSendView(_EmailStepView):
         if not form.is_valid():
             raise _form_invalid(_simple_form_errors(form))
         token = current_token(request)
-        identity_services.email_verification_send(
+        email_verification.email_verification_send(
             request=request,
             account=request.user,
             email=form.cleaned_data["email"],
@@ -463,7 +464,7 @@ class EmailConfirmView(_EmailStepView):
         form = EmailCodeForm(serializer.validated_data)
         if not form.is_valid():
             raise _form_invalid(_simple_form_errors(form))
-        identity_services.email_verification_confirm(
+        email_verification.email_verification_confirm(
             request=request, account=request.user, code=form.cleaned_data["code"]
         )
         request.user.refresh_from_db()

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.models import OutgoingEmail
 from core.tasks import CODE_EMAIL_RETRY
-from identity import services
+from identity import email_verification, services
 from identity.access import (
     EMAIL_VERIFY_URL,
     LOGIN_URL,
@@ -235,7 +235,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
     form = EmailVerifyForm(request.POST or None, initial={"email": account.email})
     if request.method == "POST" and form.is_valid():
         try:
-            services.email_verification_send(
+            email_verification.email_verification_send(
                 request=request,
                 account=account,
                 email=form.cleaned_data["email"],
@@ -300,7 +300,7 @@ def email_verify_code(request: HttpRequest) -> HttpResponse:
     form = EmailCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.email_verification_confirm(
+            email_verification.email_verification_confirm(
                 request=request, account=account, code=form.cleaned_data["code"]
             )
         except services.AccessError as error:
