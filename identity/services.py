@@ -9,12 +9,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
-from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.services import audit_record, email_enqueue
 from identity import ratelimit
@@ -32,6 +29,7 @@ from identity.selectors import (
     account_for_password_reset,
     comune_current,
 )
+from identity.token_links import PASSWORD_RESET_LINK
 from identity.validators import identifier_normalize
 from tenants.models import Comune
 
@@ -437,14 +435,7 @@ def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
     if account is None:
         return
     comune = comune_current()
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
-            "token": default_token_generator.make_token(account),
-        },
-    )
-    link = request.build_absolute_uri(path)
+    link = request.build_absolute_uri(PASSWORD_RESET_LINK.path(account))
     email_enqueue(
         to=[account.email],
         subject=f"Reimpostazione password - {comune.display_name}",
