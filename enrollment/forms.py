@@ -17,7 +17,7 @@ from enrollment.rules import (
     PRIVACY_TEXT,
     PUPIL_FIELDS,
     birth_date_problem,
-    codice_fiscale_problem,
+    codice_fiscale_clean,
     service_fields,
 )
 
@@ -148,11 +148,7 @@ class EnrollmentForm(forms.Form):
         return self.section("guardian", GUARDIAN_FIELDS)
 
     def _clean_cf(self, name: str) -> str:
-        value = self.cleaned_data[name].strip().upper()
-        problem = codice_fiscale_problem(value)
-        if problem:
-            raise forms.ValidationError(problem)
-        return value
+        return codice_fiscale_clean(self.cleaned_data[name])
 
     def clean_pupil_codice_fiscale(self) -> str:
         value = self._clean_cf("pupil_codice_fiscale")

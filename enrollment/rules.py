@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stdnum.it import codicefiscale
+from identity import validators
 
 # The consent text of both seeds, word for word.
 PRIVACY_TEXT = (
@@ -85,18 +85,20 @@ def service_fields(code: str) -> tuple[ServiceField, ...]:
 SCHOOL_AGES = {"infanzia": (2, 6), "primaria": (5, 12), "secondaria": (10, 16)}
 
 
-def codice_fiscale_problem(value: str) -> str | None:
-    """An Italian message when `value` is not a valid personal codice fiscale."""
-    cf = value.strip().upper()
-    if len(cf) != 16:
-        return "Il codice fiscale deve essere di 16 caratteri."
-    try:
-        codicefiscale.validate(cf)
-    except codicefiscale.InvalidChecksum:
-        return "Il codice fiscale non è valido: il carattere di controllo non corrisponde."
-    except codicefiscale.ValidationError:
-        return "Il codice fiscale non è valido: controlla lettere e cifre."
-    return None
+# The enrollment form's words for the problems identity.validators finds in
+# a pupil's or guardian's codice fiscale (the login form has its own).
+CODICE_FISCALE_MESSAGES = {
+    "required": "Il codice fiscale deve essere di 16 caratteri.",
+    "length": "Il codice fiscale deve essere di 16 caratteri.",
+    "format": "Il codice fiscale non è valido: controlla lettere e cifre.",
+    "checksum": "Il codice fiscale non è valido: il carattere di controllo non corrisponde.",
+    "birth_date": "Il codice fiscale non è valido: controlla lettere e cifre.",
+}
+
+
+def codice_fiscale_clean(value: str) -> str:
+    """The codice fiscale as stored, or a ValidationError with the enrollment form's message."""
+    return validators.codice_fiscale_clean(value, messages=CODICE_FISCALE_MESSAGES)
 
 
 def birth_date_problem(*, birth_date: date, school: str, school_year: str) -> str | None:

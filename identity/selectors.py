@@ -1,12 +1,19 @@
-"""Reads on accounts and e-mail verifications of the current comune."""
+"""Reads on accounts and e-mail verifications of the current comune, and the comune itself."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from identity.models import Account, EmailVerification
+from tenants.models import Comune
+
+
+def comune_current() -> Comune:
+    """The comune whose schema the connection is using (request or job)."""
+    return Comune.objects.get(schema_name=connection.schema_name)
 
 
 def account_for_codice_utente(*, codice_utente: str) -> Account | None:

@@ -9,14 +9,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
-from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.tokens import default_token_generator
 from django.db import connection, transaction
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.services import audit_record, email_enqueue
 from identity import ratelimit
@@ -26,25 +21,20 @@ from identity.access import (
     PASSWORD_CHANGE_DEFERRED,
     parent_access_problem,
     password_change_defer,
-    signed_in_with_secret,
 )
-from identity.models import Account, EmailVerification
+from identity.models import Account
 from identity.selectors import (
     account_for_codice_fiscale_login,
     account_for_codice_utente,
     account_for_password_reset,
-    email_verification_latest,
-    email_verifications_sent_since,
+    comune_current,
 )
+from identity.token_links import PASSWORD_RESET_LINK
 from identity.validators import identifier_normalize
 from tenants.models import Comune
 
 logger = logging.getLogger(__name__)
 
-OTP_LIFETIME = timedelta(minutes=10)
-OTP_MAX_WRONG = 5
-OTP_SENDS_MAX = 3
-OTP_SENDS_WINDOW = timedelta(minutes=15)
 # Readable generated passwords: no 0/O, 1/l/I.
 _READABLE_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 _READABLE_DIGITS = "23456789"
@@ -71,10 +61,6 @@ class AccessError(Exception):
 class IssuedCredentials:
     codice_utente: str
     password: str
-
-
-def _current_comune() -> Comune:
-    return Comune.objects.get(schema_name=connection.schema_name)
 
 
 def _readable_password() -> str:
@@ -181,7 +167,7 @@ def codice_utente_assign(*, account: Account, by: Account | None = None) -> str:
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         if not account.codice_utente:
-            account.codice_utente = _codice_utente_allocate(_current_comune())
+            account.codice_utente = _codice_utente_allocate(comune_current())
             account.save(update_fields=["codice_utente"])
             audit_record(
                 action="credentials.codice_utente_assigned",
@@ -204,7 +190,7 @@ def credentials_issue(*, account: Account, by: Account | None = None) -> IssuedC
         account = Account.objects.select_for_update().get(pk=account.pk)
         fields = ["password", "must_change_password"]
         if not account.codice_utente:
-            account.codice_utente = _codice_utente_allocate(_current_comune())
+            account.codice_utente = _codice_utente_allocate(comune_current())
             fields.append("codice_utente")
         account.set_password(password)
         account.must_change_password = True
@@ -234,7 +220,7 @@ def temporary_password_issue(*, account: Account) -> None:
     if not account.email or account.email_verified_at is None:
         raise AccessError("Per inviare la password temporanea serve un indirizzo email verificato.")
     password = _readable_password()
-    comune = _current_comune()
+    comune = comune_current()
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         account.set_password(password)
@@ -427,151 +413,6 @@ def logout_complete(*, request: HttpRequest) -> None:
     logout(request)
 
 
-def email_verification_send(
-    *, request: HttpRequest, account: Account, email: str, login_backend: str
-) -> EmailVerification:
-    """Send a new "Codice sicurezza" to `email`; the previous code of the account stops working.
-
-    At most OTP_SENDS_MAX sends per OTP_SENDS_WINDOW for the account and for
-    the address (in this comune). `login_backend` is how the caller signed in
-    (session or app token): a verified address is replaced only by someone
-    who signed in with a password or SPID/CIE, never by the codice fiscale
-    alone.
-    """
-    email = email.strip()
-    if (
-        account.email_verified_at is not None
-        and email.casefold() != account.email.casefold()
-        and not signed_in_with_secret(login_backend)
-    ):
-        raise AccessError(
-            "Per cambiare l'indirizzo email già verificato è necessario accedere con la password "
-            "(o con SPID/CIE).",
-            field="email",
-        )
-    since = timezone.now() - OTP_SENDS_WINDOW
-    by_account, by_address = email_verifications_sent_since(account=account, email=email, since=since)
-    if by_account >= OTP_SENDS_MAX or by_address >= OTP_SENDS_MAX:
-        raise AccessError(
-            f"Sono già stati inviati {OTP_SENDS_MAX} codici negli ultimi 15 minuti. "
-            "Attendere qualche minuto prima di richiederne un altro.",
-            field="email",
-        )
-    code = f"{secrets.randbelow(10**6):06d}"
-    comune = _current_comune()
-    now = timezone.now()
-    with transaction.atomic():
-        verification = EmailVerification.objects.create(
-            account=account,
-            email=email,
-            code_hash=make_password(code),
-            created_at=now,
-            expires_at=now + OTP_LIFETIME,
-        )
-        verification.outgoing_email = email_enqueue(
-            to=[email],
-            subject=f"Codice sicurezza - {comune.display_name}",
-            body=(
-                f"Gentile utente,\n\n"
-                f"il codice sicurezza per verificare questo indirizzo email sul Portale Iscrizioni "
-                f"Online del {comune.display_name} è:\n\n"
-                f"    {code}\n\n"
-                f"Il codice vale 10 minuti e una sola volta. Se non ha richiesto il codice, "
-                f"ignori questo messaggio.\n\n{comune.display_name}\n"
-            ),
-            purpose="email_verification",
-            valid_for=OTP_LIFETIME,
-        )
-        verification.save(update_fields=["outgoing_email"])
-        audit_record(
-            action="email.otp_sent", actor=account, obj=account, data={"email": email}, request=request
-        )
-    return verification
-
-
-def email_verification_confirm(*, request: HttpRequest, account: Account, code: str) -> None:
-    """Check the latest code of the account; on success its address becomes the verified one."""
-    limit = ratelimit.limit_for(request, scope="otp", identifier=str(account.pk))
-    if ratelimit.is_locked(limit):
-        raise AccessError(ratelimit.LOCKED_MESSAGE, field="code")
-    with transaction.atomic():
-        verification = email_verification_latest(account=account, for_update=True)
-        if verification is None:
-            raise AccessError(
-                "Nessun codice sicurezza richiesto: premere Indietro e inviare l'email.", field="code"
-            )
-        if verification.used_at is not None:
-            raise AccessError(
-                "Questo codice sicurezza è già stato utilizzato. Per verificare un altro indirizzo "
-                "premere Indietro e richiedere un nuovo codice.",
-                field="code",
-            )
-        if verification.failed_attempts >= OTP_MAX_WRONG:
-            raise AccessError(
-                "Troppi tentativi errati per questo codice sicurezza. Premere Indietro e "
-                "richiederne uno nuovo.",
-                field="code",
-            )
-        if timezone.now() >= verification.expires_at:
-            raise AccessError(
-                "Il codice sicurezza è scaduto (vale 10 minuti). Premere Indietro e richiederne uno nuovo.",
-                field="code",
-            )
-        if not check_password(code.strip(), verification.code_hash):
-            verification.failed_attempts += 1
-            verification.save(update_fields=["failed_attempts"])
-            wrong = verification.failed_attempts
-        else:
-            wrong = 0
-            now = timezone.now()
-            verification.used_at = now
-            verification.save(update_fields=["used_at"])
-            previous = account.email if account.email_verified_at is not None else ""
-            account.email = verification.email
-            account.email_verified_at = now
-            account.save(update_fields=["email", "email_verified_at"])
-            audit_record(
-                action="email.verified",
-                actor=account,
-                obj=account,
-                data={"email": verification.email, "previous": previous},
-                request=request,
-            )
-            if previous and previous.casefold() != verification.email.casefold():
-                _email_change_notify(account=account, previous=previous)
-    if wrong:
-        # Outside the atomic block: the counted failure must stay committed.
-        ratelimit.failure_record(limit, request=request)
-        audit_record(action="email.otp_wrong", actor=account, obj=account, request=request)
-        left = OTP_MAX_WRONG - wrong
-        if left <= 0:
-            raise AccessError(
-                "Codice sicurezza errato. Troppi tentativi errati per questo codice: premere Indietro "
-                "e richiederne uno nuovo.",
-                field="code",
-            )
-        raise AccessError(f"Codice sicurezza errato. Tentativi rimasti: {left}.", field="code")
-    ratelimit.failures_clear(limit)
-
-
-def _email_change_notify(*, account: Account, previous: str) -> None:
-    """Tell the old address that the account's address changed: a takeover does not go unseen."""
-    comune = _current_comune()
-    email_enqueue(
-        to=[previous],
-        subject=f"Indirizzo email modificato - {comune.display_name}",
-        body=(
-            f"Gentile utente,\n\n"
-            f"l'indirizzo email dell'accesso {account.codice_utente or account.username} al Portale "
-            f"Iscrizioni Online {comune.display_name_with_article} è stato cambiato in "
-            f"{email_mask(account.email)}.\n"
-            f"Da ora le comunicazioni e il recupero della password vanno al nuovo indirizzo.\n\n"
-            f"Se non ha fatto lei la modifica, contatti subito l'ufficio.\n\n{comune.display_name}\n"
-        ),
-        purpose="email_changed",
-    )
-
-
 def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
     """Mail a reset link if `identifier` names a parent account with an address; silent otherwise.
 
@@ -593,15 +434,8 @@ def password_reset_request(*, request: HttpRequest, identifier: str) -> None:
     )
     if account is None:
         return
-    comune = _current_comune()
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
-            "token": default_token_generator.make_token(account),
-        },
-    )
-    link = request.build_absolute_uri(path)
+    comune = comune_current()
+    link = request.build_absolute_uri(PASSWORD_RESET_LINK.path(account))
     email_enqueue(
         to=[account.email],
         subject=f"Reimpostazione password - {comune.display_name}",

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import InvalidChecksum, InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale
 
 CF_LENGTH = 16
-# The 16-character personal codice fiscale, with omocodia letters allowed in
-# the digit positions (LMNPQRSTUV).
-_CF_SHAPE = re.compile(
-    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
-)
+
+# What the login form says about each problem ("Sono un nuovo iscritto");
+# enrollment.rules words the same problems for the enrollment form.
+# `%(length)s` is the number of characters typed, `%(expected)s` the right
+# control character.
+CODICE_FISCALE_MESSAGES: Mapping[str, str] = {
+    "required": "Inserire il codice fiscale dell'alunno.",
+    "length": "Il codice fiscale deve avere 16 caratteri: ne sono stati inseriti %(length)s.",
+    "format": (
+        "Il codice fiscale non ha un formato valido: 6 lettere (cognome e nome), "
+        "2 cifre (anno), 1 lettera (mese), 2 cifre (giorno), 4 caratteri (comune) "
+        "e 1 lettera di controllo."
+    ),
+    "checksum": (
+        "Il carattere di controllo (l'ultimo) non è corretto: con questi dati dovrebbe essere "
+        "%(expected)s. Verificare il codice fiscale."
+    ),
+    "birth_date": "Il codice fiscale contiene una data di nascita non valida.",
+}
 
 
 def identifier_normalize(value: str) -> str:
@@ -31,36 +46,30 @@ def identifier_normalize(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip().casefold()
 
 
-def codice_fiscale_clean(value: str) -> str:
-    """The codice fiscale in upper case without spaces, or a ValidationError saying what is wrong."""
+def codice_fiscale_clean(value: str, *, messages: Mapping[str, str] = CODICE_FISCALE_MESSAGES) -> str:
+    """The personal codice fiscale in upper case without spaces, or a ValidationError saying what is wrong.
+
+    The rules are python-stdnum's (shape with omocodia letters, control
+    character, birth date); the length is checked here first because stdnum
+    also accepts the 11 digits of a company's codice fiscale.
+    """
     cf = re.sub(r"\s+", "", identifier_normalize(value)).upper()
+
+    def problem(code: str, **params: object) -> ValidationError:
+        return ValidationError(messages[code], code=code, params=params or None)
+
     if not cf:
-        raise ValidationError("Inserire il codice fiscale dell'alunno.", code="required")
+        raise problem("required")
     if len(cf) != CF_LENGTH:
-        raise ValidationError(
-            f"Il codice fiscale deve avere 16 caratteri: ne sono stati inseriti {len(cf)}.",
-            code="length",
-        )
-    if not _CF_SHAPE.match(cf):
-        raise ValidationError(
-            "Il codice fiscale non ha un formato valido: 6 lettere (cognome e nome), "
-            "2 cifre (anno), 1 lettera (mese), 2 cifre (giorno), 4 caratteri (comune) "
-            "e 1 lettera di controllo.",
-            code="format",
-        )
+        raise problem("length", length=len(cf))
     try:
         codicefiscale.validate(cf)
     except InvalidChecksum as exc:
-        expected = codicefiscale.calc_check_digit(cf[:15])
-        raise ValidationError(
-            f"Il carattere di controllo (l'ultimo) non è corretto: con questi dati dovrebbe essere "
-            f"{expected}. Verificare il codice fiscale.",
-            code="checksum",
-        ) from exc
+        raise problem("checksum", expected=codicefiscale.calc_check_digit(cf[:15])) from exc
+    except InvalidComponent as exc:
+        raise problem("birth_date") from exc
     except StdnumError as exc:
-        raise ValidationError(
-            "Il codice fiscale contiene una data di nascita non valida.", code="format"
-        ) from exc
+        raise problem("format") from exc
     return cf
 
 

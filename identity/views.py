@@ -6,13 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.encoding import force_str
-from django.utils.http import urlencode, urlsafe_base64_decode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.models import OutgoingEmail
 from core.tasks import CODE_EMAIL_RETRY
-from identity import services
+from identity import email_verification, services
 from identity.access import (
     EMAIL_VERIFY_URL,
     LOGIN_URL,
@@ -42,6 +40,7 @@ from identity.forms import (
 )
 from identity.models import Account
 from identity.selectors import email_verification_latest
+from identity.token_links import PASSWORD_RESET_LINK
 from tenants.models import Comune
 
 EMAIL_CODE_URL = EMAIL_VERIFY_URL + "codice/"
@@ -235,7 +234,7 @@ def email_verify(request: HttpRequest) -> HttpResponse:
     form = EmailVerifyForm(request.POST or None, initial={"email": account.email})
     if request.method == "POST" and form.is_valid():
         try:
-            services.email_verification_send(
+            email_verification.email_verification_send(
                 request=request,
                 account=account,
                 email=form.cleaned_data["email"],
@@ -300,7 +299,7 @@ def email_verify_code(request: HttpRequest) -> HttpResponse:
     form = EmailCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.email_verification_confirm(
+            email_verification.email_verification_confirm(
                 request=request, account=account, code=form.cleaned_data["code"]
             )
         except services.AccessError as error:
@@ -351,22 +350,14 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _reset_account(uidb64: str, token: str) -> Account | None:
-    try:
-        pk = int(force_str(urlsafe_base64_decode(uidb64)))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    account = Account.objects.filter(pk=pk, kind=Account.Kind.PARENT, is_active=True).first()
-    if account is None or not default_token_generator.check_token(account, token):
-        return None
-    return account
-
-
 @never_cache
 @sensitive_post_parameters()
 def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     _comune(request)
-    account = _reset_account(uidb64, token)
+    visit = PASSWORD_RESET_LINK.open(request, uidb64=uidb64, token=token)
+    if visit.redirect is not None:
+        return visit.redirect
+    account = visit.account
     if account is None:
         return render(request, "identity/password_reset_invalid.html", status=400)
     form = PasswordResetSetForm(request.POST or None, account=account)
@@ -374,6 +365,7 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
         services.password_reset_complete(
             request=request, account=account, new_password=form.cleaned_data["new_password1"]
         )
+        PASSWORD_RESET_LINK.consume(request)
         messages.success(request, "Password impostata correttamente: ora è possibile accedere.")
         return HttpResponseRedirect(LOGIN_URL)
     return render(

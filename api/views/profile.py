@@ -24,7 +24,7 @@ from api.serializers import (
 )
 from enrollment.models import Guardian
 from enrollment.selectors import guardian_for_account, pupils_for_guardian
-from identity import services as identity_services
+from identity import email_verification
 from identity.forms import EmailCodeForm, EmailVerifyForm, PasswordChangeForm
 
 
@@ -99,7 +99,7 @@ class EmailSendView(_EmailStepView):
         if not form.is_valid():
             raise form_invalid(form)
         token = current_token(request)
-        identity_services.email_verification_send(
+        email_verification.email_verification_send(
             request=request,
             account=request.user,
             email=form.cleaned_data["email"],
@@ -125,7 +125,7 @@ class EmailConfirmView(_EmailStepView):
         form = EmailCodeForm(serializer.validated_data)
         if not form.is_valid():
             raise form_invalid(form)
-        identity_services.email_verification_confirm(
+        email_verification.email_verification_confirm(
             request=request, account=request.user, code=form.cleaned_data["code"]
         )
         request.user.refresh_from_db()

@@ -11,15 +11,13 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from enrollment import documents
@@ -63,6 +61,7 @@ from enrollment.selectors import comune_current, guardian_by_code, guardian_pers
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
 from identity.models import Account
+from identity.token_links import TokenLink
 
 PAGE_SIZE = 50
 
@@ -446,26 +445,22 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "backoffice/staff_form.html", form=form)
 
 
+# A staff member's invitation, mailed by the back office (staff_new).
+STAFF_INVITATION_LINK = TokenLink(url_name="staff_admin:bo_set_password", kind=Account.Kind.STAFF)
+
+
 def _invite_url(request: HttpRequest, account: Account) -> str:
-    path = reverse(
-        "staff_admin:bo_set_password",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(account.pk)),
-            "token": default_token_generator.make_token(account),
-        },
-    )
-    return request.build_absolute_uri(path)
+    return request.build_absolute_uri(STAFF_INVITATION_LINK.path(account))
 
 
+@never_cache
 def staff_set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """The invitation link: public (the invited person has no password yet),
-    valid once, since the token depends on the password it replaces."""
-    try:
-        pk = int(urlsafe_base64_decode(uidb64).decode())
-    except (ValueError, UnicodeDecodeError):
-        pk = 0
-    account = Account.objects.filter(pk=pk, kind=Account.Kind.STAFF, is_active=True).first()
-    if account is None or not default_token_generator.check_token(account, token):
+    """The invitation link: public (the invited person has no password yet), valid once."""
+    visit = STAFF_INVITATION_LINK.open(request, uidb64=uidb64, token=token)
+    if visit.redirect is not None:
+        return visit.redirect
+    account = visit.account
+    if account is None:
         return render(request, "backoffice/set_password.html", _ctx(request, invalid=True), status=400)
     form = PasswordSetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -474,6 +469,7 @@ def staff_set_password(request: HttpRequest, uidb64: str, token: str) -> HttpRes
         except ValidationError as exc:
             form.add_error("password1", exc.message_dict["password"])
         else:
+            STAFF_INVITATION_LINK.consume(request)
             messages.success(request, "Password impostata: ora puoi accedere.")
             return redirect("staff_admin:login")
     return render(request, "backoffice/set_password.html", _ctx(request, form=form, account=account))

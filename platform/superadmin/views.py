@@ -12,20 +12,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from core.models import AuditEntry
 from identity.models import Account
+from identity.token_links import TokenLink
 from superadmin import operations, totp
 from superadmin.access import SECOND_FACTOR_SESSION_KEY, operator_authenticated, second_factor_passed
 from superadmin.forms import (
@@ -292,39 +291,24 @@ def health(request: HttpRequest) -> HttpResponse:
 
 # --- invitation (on the comune's host) -------------------------------------
 
-INVITATION_SESSION_TOKEN = "_invito_token"  # noqa: S105 (a session key name)
-INVITATION_SET_PASSWORD = "imposta-password"  # noqa: S105 (a URL segment)
-
-
-def _invited_account(uidb64: str) -> Account | None:
-    try:
-        pk = int(force_str(urlsafe_base64_decode(uidb64)))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return Account.objects.filter(pk=pk, kind=Account.Kind.STAFF, is_active=True).first()
+# The first administrator's invitation, mailed by tenants.services.comune_onboard.
+ADMIN_INVITATION_LINK = TokenLink(url_name="invitation", kind=Account.Kind.STAFF)
 
 
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
 def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """Set the first password from an invitation link (one time only).
-
-    As Django's PasswordResetConfirmView, the token moves from the URL to the
-    session at once, so it does not leak through the Referer of the next page.
-    """
-    account = _invited_account(uidb64)
-    if token != INVITATION_SET_PASSWORD:
-        if account is not None and default_token_generator.check_token(account, token):
-            request.session[INVITATION_SESSION_TOKEN] = token
-            return redirect("invitation", uidb64=uidb64, token=INVITATION_SET_PASSWORD)
-        return render(request, "superadmin/invitation_invalid.html", status=400)
-    session_token = request.session.get(INVITATION_SESSION_TOKEN, "")
-    if account is None or not default_token_generator.check_token(account, session_token):
+    """Set the first password from an invitation link (one time only)."""
+    visit = ADMIN_INVITATION_LINK.open(request, uidb64=uidb64, token=token)
+    if visit.redirect is not None:
+        return visit.redirect
+    account = visit.account
+    if account is None:
         return render(request, "superadmin/invitation_invalid.html", status=400)
     form = InvitationPasswordForm(account, request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation_accept(account=account, password=form.cleaned_data["new_password1"], request=request)
-        del request.session[INVITATION_SESSION_TOKEN]
+        ADMIN_INVITATION_LINK.consume(request)
         return render(request, "superadmin/invitation_done.html", {"account": account})
     status = 400 if form.errors else 200
     return render(request, "superadmin/invitation.html", {"form": form, "account": account}, status=status)

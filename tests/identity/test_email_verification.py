@@ -14,8 +14,8 @@ from procrastinate.jobs import Job
 
 from core.models import AuditEntry
 from core.tasks import EmailDeliveryError
+from identity.email_verification import OTP_LIFETIME
 from identity.models import EmailVerification
-from identity.services import OTP_LIFETIME
 from tests.jobs import run_pending_jobs
 
 from .conftest import PASSWORD, VALID_CF, cf_post, code_from, credentials_post, parent_create, reload

@@ -44,10 +44,11 @@ def test_reset_by_mail_link(smtp_server, palosco_client: Client, palosco, palosc
     assert ANSWER in response.content.decode()
     link = _link(smtp_server)
     assert smtp_server.messages[-1]["To"] == "anna@example.org"
-    page = palosco_client.get(link).content.decode()
-    assert "Requisiti della password" in page
+    response = palosco_client.get(link, follow=True)
+    assert "Requisiti della password" in response.content.decode()
+    form_url = response.redirect_chain[-1][0]
     response = palosco_client.post(
-        link, {"new_password1": "Ricordata-2026", "new_password2": "Ricordata-2026"}
+        form_url, {"new_password1": "Ricordata-2026", "new_password2": "Ricordata-2026"}
     )
     assert response["Location"] == "/accesso/"
     assert reload(palosco, palosco_parent).check_password("Ricordata-2026")
@@ -89,3 +90,31 @@ def test_reset_does_not_touch_current_password_until_used(
 ) -> None:  # type: ignore[no-untyped-def]
     _request(palosco_client, "PAL-000777")
     assert credentials_post(palosco_client, "PAL-000777", PASSWORD).status_code == 302
+
+
+def test_the_token_leaves_the_address_bar_after_the_first_request(
+    smtp_server, palosco_client: Client, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    _request(palosco_client, "PAL-000777")
+    link = _link(smtp_server)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    response = palosco_client.get(link)
+    assert response.status_code == 302
+    form_url = response["Location"]
+    assert token not in form_url and form_url.endswith("/imposta-password/")
+    page = palosco_client.get(form_url)
+    assert page.status_code == 200 and token not in page.content.decode()
+    # The clean address alone opens nothing: the token is in that browser's session only.
+    assert Client(HTTP_HOST="palosco.localhost").get(form_url).status_code == 400
+
+
+def test_a_used_link_fails_even_in_the_session_that_used_it(
+    smtp_server, palosco_client: Client, palosco_parent
+) -> None:  # type: ignore[no-untyped-def]
+    _request(palosco_client, "PAL-000777")
+    link = _link(smtp_server)
+    form_url = palosco_client.get(link)["Location"]
+    passwords = {"new_password1": "Ricordata-2026", "new_password2": "Ricordata-2026"}
+    assert palosco_client.post(form_url, passwords)["Location"] == "/accesso/"
+    assert palosco_client.get(form_url).status_code == 400
+    assert palosco_client.get(link).status_code == 400

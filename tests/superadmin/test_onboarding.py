@@ -88,6 +88,8 @@ def test_invitation_sets_password_once_then_staff_admin_opens(operator_client: C
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].endswith("/imposta-password/")
     form_url = response["Location"]
+    assert url.split("/")[-2] not in form_url  # the token stays in the session
+    assert Client(HTTP_HOST="testville.localhost").get(form_url).status_code == 400
     response = client.post(form_url, {"new_password1": "corto", "new_password2": "corto"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -96,6 +98,7 @@ def test_invitation_sets_password_once_then_staff_admin_opens(operator_client: C
     response = client.post(form_url, {"new_password1": password, "new_password2": password})
     assert response.status_code == 200 and "Password salvata" in response.content.decode()
     assert Client(HTTP_HOST="testville.localhost").get(url).status_code == 400  # single use
+    assert client.get(form_url).status_code == 400  # also in the session that used it
     staff = Client(HTTP_HOST="testville.localhost")
     response = staff.post("/admin/login/", {"username": "amministratore.testville", "password": password})
     assert response.status_code == 302

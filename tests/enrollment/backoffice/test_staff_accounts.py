@@ -171,10 +171,16 @@ def test_invitation_mail_with_a_one_time_set_password_link(palosco, admin_user, 
     assert link and "giulia.neri" in body and OPERATORE in body
     path = link.group(0).removeprefix("http://palosco.localhost")
     invited = Client(HTTP_HOST=PALOSCO_HOST)
-    assert 'for="id_password1"' in invited.get(path).content.decode()
-    html = invited.post(path, {"password1": "12345678", "password2": "12345678"}).content.decode()
+    opened = invited.get(path, follow=True)
+    assert 'for="id_password1"' in opened.content.decode()
+    # The token moved into the session: the address left in the bar has none.
+    form_url = opened.redirect_chain[-1][0]
+    assert form_url.endswith("/imposta-password/") and path.split("/")[-2] not in form_url
+    assert Client(HTTP_HOST=PALOSCO_HOST).get(form_url).status_code == 400
+    html = invited.post(form_url, {"password1": "12345678", "password2": "12345678"}).content.decode()
     assert 'role="alert"' in html and "interamente numerica" in html
-    assert invited.post(path, {"password1": STRONG, "password2": STRONG}).status_code == 302
+    assert invited.post(form_url, {"password1": STRONG, "password2": STRONG}).status_code == 302
+    assert invited.get(form_url).status_code == 400
     assert _login("giulia.neri", STRONG).get("/admin/iscrizioni/").status_code == 200
     # The link works once: the token depends on the password it replaced.
     reused = Client(HTTP_HOST=PALOSCO_HOST).get(path)
@@ -191,3 +197,4 @@ def test_invitation_link_is_useless_on_another_comune(palosco, romano, admin_use
     path = re.search(r"/admin/imposta-password/\S+/", smtp_server.bodies()[0]).group(0)
     response = Client(HTTP_HOST=ROMANO_HOST).post(path, {"password1": STRONG, "password2": STRONG})
     assert response.status_code == 400
+    assert Client(HTTP_HOST=ROMANO_HOST).get(path).status_code == 400
