@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -27,6 +28,19 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from identity.models import Account
 
 SET_PASSWORD_SEGMENT = "imposta-password"  # noqa: S105 (a URL segment)
+
+
+def validity_text() -> str:
+    """How long a link lasts, in the words of the mails: "1 ora", "3 giorni".
+
+    Read from PASSWORD_RESET_TIMEOUT, so a mail never promises a validity the
+    token does not have (an invitation once said "per 0 giorni").
+    """
+    hours = max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)
+    if hours % 24 == 0:
+        days = hours // 24
+        return "1 giorno" if days == 1 else f"{days} giorni"
+    return "1 ora" if hours == 1 else f"{hours} ore"
 
 
 @dataclass(frozen=True)

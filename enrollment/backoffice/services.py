@@ -41,6 +41,7 @@ from enrollment.services import (
     service_accepts_check,
 )
 from identity.models import Account
+from identity.token_links import validity_text
 
 Status = Enrollment.Status
 # Fields of a service that the office decides (staff edits win over the YAML);
@@ -457,7 +458,13 @@ def staff_account_create(
                 subject=f"Accesso alla gestione iscrizioni - {comune.display_name}",
                 body=render_to_string(
                     "backoffice/email/invite.txt",
-                    {"account": account, "comune": comune, "role": role, "url": invite_url(account)},
+                    {
+                        "account": account,
+                        "comune": comune,
+                        "role": role,
+                        "url": invite_url(account),
+                        "validity": validity_text(),
+                    },
                 ),
                 purpose="staff_invite",
             )

@@ -34,6 +34,7 @@ from core.services import audit_record, email_enqueue
 from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
 from enrollment.services import service_catalogue_sync
 from identity.models import Account
+from identity.token_links import validity_text
 from superadmin.backup import BackupError, schema_dump
 from tenants.config import ComuneConfig, ConfigError, config_dump
 from tenants.demo_comuni import demo_config, next_demo_number
@@ -117,13 +118,14 @@ def comune_onboard(
             url = comune_url(comune, f"/invito/{uid}/{default_token_generator.make_token(admin)}/")
             email_enqueue(
                 to=[admin_email],
-                subject=f"Invito: amministrazione del portale iscrizioni del {comune.display_name}",
+                subject=f"Invito: amministrazione del portale iscrizioni {comune.display_name_with_article}",
                 body=(
                     "Buongiorno,\n\n"
-                    f"è stato attivato il portale iscrizioni scolastiche del {comune.display_name}.\n"
+                    "è stato attivato il portale iscrizioni scolastiche "
+                    f"{comune.display_name_with_article}.\n"
                     f"Il suo codice utente è: {admin.username}\n\n"
                     f"Per scegliere la password apra questo collegamento (valido una sola volta, "
-                    f"per {settings.PASSWORD_RESET_TIMEOUT // 86400} giorni):\n{url}\n\n"
+                    f"scade dopo {validity_text()}):\n{url}\n\n"
                     f"Poi acceda alla gestione da {comune_url(comune, '/admin/')}\n"
                 ),
                 purpose="invito_amministratore",

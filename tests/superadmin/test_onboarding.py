@@ -17,6 +17,7 @@ from core.models import AuditEntry, OutgoingEmail
 from enrollment.backoffice.roles import AMMINISTRATORE, staff_role
 from enrollment.models import Service
 from identity.models import Account
+from identity.token_links import validity_text
 from tenants.models import Comune, Domain
 from tests.jobs import run_pending_jobs
 
@@ -53,6 +54,9 @@ def _invitation_url() -> str:
     assert mail.to == [ADMIN["admin_email"]]
     match = re.search(r"https?://testville\.localhost(?::\d+)?(/invito/[^/\s]+/[^/\s]+/)", mail.body)
     assert match, mail.body
+    # The validity the mail states is the token's (it once said "per 0 giorni").
+    assert "scade dopo 1 ora" in mail.body and "0 giorni" not in mail.body
+    assert "del Comune di Testville" in mail.body
     return match.group(1)
 
 
@@ -184,3 +188,12 @@ def test_sync_tenants_refuses_a_bad_admin_email(db, tmp_path: Path) -> None:  # 
     with pytest.raises(CommandError, match="--admin-email"):
         call_command("sync_tenants", str(path), "--admin-email", "non-una-email", stdout=StringIO())
     _nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(3600, "1 ora"), (7200, "2 ore"), (86400, "1 giorno"), (3 * 86400, "3 giorni"), (60, "1 ora")],
+)
+def test_link_validity_is_said_from_the_token_timeout(settings, seconds: int, text: str) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_RESET_TIMEOUT = seconds
+    assert validity_text() == text
