@@ -1,6 +1,7 @@
 # make run  : set up everything and serve the demo (two comuni + operators' console)
 # make test : set up everything and run the whole test suite
 # make lint : ruff (lint + format check)
+# make serve-prod : the production stack here: nginx (TLS) -> gunicorn (prod profile) + worker
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps spid-test
+.PHONY: run test lint setup deps static db demo worker clean-data e2e-deps spid-test serve-prod nginx-deps
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +41,7 @@ run: db
 	  $(BIN)/python manage.py procrastinate worker & \
 	  $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
-test: setup e2e-deps
+test: setup e2e-deps nginx-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests (tests/e2e); Playwright never downloads one.
@@ -50,6 +51,17 @@ e2e-deps:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/
+
+# Debian's nginx for serve-prod and its test (tests/deploy); run as a child
+# process with its files under .data/nginx/, never as the system service.
+nginx-deps:
+	@test -x /usr/sbin/nginx || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
+
+# nginx on https://*.localhost:8443 (certificate from a local CA in .data/tls/),
+# gunicorn with the production profile, the worker: see deploy/serve_prod.py.
+serve-prod: setup nginx-deps
+	$(BIN)/python deploy/serve_prod.py
 
 clean-data:
 	rm -rf .data
