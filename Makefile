@@ -51,7 +51,7 @@ e2e-deps:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 
 # Debian's nginx for serve-prod and its test (tests/deploy); run as a child
 # process with its files under .data/nginx/, never as the system service.
