@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -409,11 +410,16 @@ def comune_config_export(*, comune: Comune, by: Any = None) -> str:
     return config_dump(comune.settings)
 
 
-def demo_comuni_drop(*, by: Any = None) -> int:
-    """Drop every synthetic benchmark comune (slug demoNNNN) with its schema; no export."""
+def demo_comuni_drop(*, by: Any = None, slugs: Collection[str] | None = None) -> int:
+    """Drop synthetic benchmark comuni (slug demoNNNN) with their schemas; no export.
+
+    `slugs` limits it to those: a benchmark drops only the comuni it made."""
     dropped = 0
     with schema_context(get_public_schema_name()):
-        for comune in Comune.objects.filter(slug__regex=r"^demo[0-9]{4}$"):
+        comuni = Comune.objects.filter(slug__regex=r"^demo[0-9]{4}$")
+        if slugs is not None:
+            comuni = comuni.filter(slug__in=list(slugs))
+        for comune in comuni:
             hosts = list(comune.domains.values_list("domain", flat=True))
             with transaction.atomic():
                 audit_record(action="comune.demo_dropped", actor=by, obj=comune)
