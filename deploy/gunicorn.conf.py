@@ -26,7 +26,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 
 
-def when_ready(server):  # type: ignore[no-untyped-def]
+def when_ready(server: object) -> None:
     # A database connection opened while the app was preloaded would be
     # inherited by every forked worker (one socket, many processes).
     from django.db import connections
