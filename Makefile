@@ -1,6 +1,7 @@
 # make run  : set up everything and serve the demo (two comuni + operators' console)
 # make test : set up everything and run the whole test suite
 # make lint : ruff (lint + format check)
+# make serve-prod : the production stack here: nginx (TLS) -> gunicorn (prod profile) + worker
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint setup deps sys-deps static db demo worker clean-data e2e-deps spid-test
+.PHONY: run test lint setup deps sys-deps static db demo worker clean-data e2e-deps spid-test serve-prod nginx-deps
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +41,7 @@ run: db
 	  $(BIN)/python manage.py procrastinate worker & \
 	  $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
-test: setup e2e-deps
+test: setup e2e-deps nginx-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Debian libraries WeasyPrint loads at import (Pango, and HarfBuzz's subsetter:
@@ -58,6 +59,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint --lint */templates platform/*/templates
 	PYTHONPATH=platform $(BIN)/lint-imports
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 	$(MAKE) --no-print-directory docs
 
 # The guides (docs/, MkDocs) into .data/site. Strict: a broken link or anchor
@@ -66,6 +68,16 @@ lint: setup
 .PHONY: docs
 docs: $(BIN)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Debian's nginx for serve-prod and its test (tests/deploy); run as a child
+# process with its files under .data/nginx/, never as the system service.
+nginx-deps:
+	@test -x /usr/sbin/nginx || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
+
+# nginx on https://*.localhost:8443 (certificate from a local CA in .data/tls/),
+# gunicorn with the production profile, the worker: see deploy/serve_prod.py.
+serve-prod: setup nginx-deps
+	$(BIN)/python deploy/serve_prod.py
 
 clean-data:
 	rm -rf .data

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,11 +209,16 @@ def demo_comuni_create(*, count: int, by: Any = None) -> Iterator[ApplyResult]:
         yield comune_apply_config(config=demo_config(number), by=by)
 
 
-def demo_comuni_drop(*, by: Any = None) -> int:
-    """Drop every synthetic benchmark comune (slug demoNNNN) with its schema; no export."""
+def demo_comuni_drop(*, by: Any = None, slugs: Collection[str] | None = None) -> int:
+    """Drop synthetic benchmark comuni (slug demoNNNN) with their schemas; no export.
+
+    `slugs` limits it to those: a benchmark drops only the comuni it made."""
     dropped = 0
     with schema_context(get_public_schema_name()):
-        for comune in Comune.objects.filter(slug__regex=r"^demo[0-9]{4}$"):
+        comuni = Comune.objects.filter(slug__regex=r"^demo[0-9]{4}$")
+        if slugs is not None:
+            comuni = comuni.filter(slug__in=list(slugs))
+        for comune in comuni:
             comune_drop(comune=comune, action="comune.demo_dropped", by=by)
             dropped += 1
     return dropped
