@@ -17,6 +17,8 @@ from collections.abc import Callable
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from core.tenancy import to_public
+
 logger = logging.getLogger(__name__)
 
 LIVENESS_PATHS = {"/healthz", "/livez"}
@@ -30,7 +32,7 @@ def _database() -> None:
 
 def _job_queue() -> None:
     # procrastinate's tables live in the public schema.
-    connection.set_schema_to_public()
+    to_public()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM procrastinate_jobs LIMIT 1")
 

@@ -13,7 +13,8 @@ from django.db import models
 
 
 def column_max_length(model: type[models.Model], field_name: str) -> int:
-    max_length = model._meta.get_field(field_name).max_length
+    field = model._meta.get_field(field_name)
+    max_length = field.max_length if isinstance(field, models.Field) else None
     if max_length is None:
         raise ValueError(f"{model.__name__}.{field_name} has no max_length")
     return int(max_length)

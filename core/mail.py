@@ -6,15 +6,17 @@ A person trying `make run` reads OTP codes and temporary passwords here.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
 
 class OutboxAndConsoleBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         outbox = Path(settings.MAIL_OUTBOX_DIR)
         outbox.mkdir(parents=True, exist_ok=True)
         for i, message in enumerate(email_messages):

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest
 
 from core.models import AuditEntry, OutgoingEmail
+from core.tenancy import current_schema
 
 
 @functools.lru_cache(maxsize=8)
@@ -110,5 +111,5 @@ def email_enqueue(
             attachments=attachments or [],
             purpose=purpose,
         )
-        task.defer(schema_name=connection.schema_name, email_id=email.pk)
+        task.defer(schema_name=current_schema(), email_id=email.pk)
     return email

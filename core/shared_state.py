@@ -18,6 +18,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
+from core.tenancy import current_schema
+
 # One upsert in a hundred also deletes expired rows, so identifiers that are
 # never tried again do not pile up.
 _PURGE_ONE_IN = 100
@@ -32,7 +34,7 @@ def _table() -> str:
 
 
 def _key(name: str) -> str:
-    return f"{connection.schema_name}:{name}"
+    return f"{current_schema()}:{name}"
 
 
 def counter_incr(name: str, *, window: int) -> int:

@@ -67,6 +67,7 @@ def request_as_get(request: HttpRequest) -> HttpRequest:
 @cache_control(max_age=300)
 def comune_stylesheet(request: HttpRequest) -> HttpResponse:
     """The comune's colours as a stylesheet: the pages' CSP allows no inline <style>."""
-    if getattr(request, "tenant", None) is None or request.tenant.schema_name == "public":
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == "public":
         raise Http404
     return render(request, "core/comune.css", content_type="text/css; charset=utf-8")

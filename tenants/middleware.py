@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from tenants.models import Comune
+from core.tenancy import to_public
+from tenants.models import Comune, Domain
 from tenants.services import host_cache_key
 
 HOST_CACHE_SECONDS = 60
@@ -22,7 +22,7 @@ class ComuneMiddleware(TenantMainMiddleware):
     comune's hosts or status delete it (tenants.services._forget_hosts).
     """
 
-    def get_tenant(self, domain_model, hostname):  # type: ignore[no-untyped-def]
+    def get_tenant(self, domain_model: type[Domain], hostname: str) -> Comune:
         key = host_cache_key(hostname)
         tenant = cache.get(key)
         if tenant is None:
@@ -38,9 +38,9 @@ class ComuneMiddleware(TenantMainMiddleware):
         response = super().process_request(request)
         if response is not None:
             return response
-        tenant = request.tenant
+        tenant = getattr(request, "tenant", None)
         if isinstance(tenant, Comune) and tenant.schema_name != "public" and tenant.is_suspended:
             html = render_to_string("tenants/suspended.html", {"comune": tenant}, request=None)
-            connection.set_schema_to_public()
+            to_public()
             return HttpResponse(html, status=503, headers={"Retry-After": "3600"})
         return None

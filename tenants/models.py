@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from core.tenancy import to_public
+
 if TYPE_CHECKING:
     from tenants.config import ComuneConfig
 
@@ -45,6 +47,8 @@ class Comune(TenantMixin):
     # set by TenantsConfig.ready() so that the model stays below provisioning
     # (which imports it) instead of importing it back.
     schema_cloner: ClassVar[Callable[..., bool] | None] = None
+    # Set by `settings` on first use and cleared by services that change `config`.
+    _settings_cache: ComuneConfig | None
 
     class Meta:
         ordering = ["name"]
@@ -71,7 +75,6 @@ class Comune(TenantMixin):
         cloned from a stale template shows as behind on the health page and
         `migrate_platform` brings it up to date.
         """
-        from django.db import connection
         from django_tenants.utils import get_creation_fakes_migrations, schema_exists
 
         base = self.get_base_schema()
@@ -85,7 +88,7 @@ class Comune(TenantMixin):
             and not (check_if_exists and schema_exists(self.schema_name))
             and clone(template=base, new=self.schema_name)
         ):
-            connection.set_schema_to_public()
+            to_public()
             return True
         return super().create_schema(
             check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity

@@ -16,6 +16,8 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from core.tenancy import to_public
+
 
 def template_schema_name() -> str:
     return settings.TENANT_BASE_SCHEMA
@@ -28,7 +30,7 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{name}"')
     call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    to_public()
 
 
 def public_tenant_ensure() -> None:
@@ -48,7 +50,7 @@ def platform_migrate(*, verbosity: int = 0) -> None:
     public_tenant_ensure()
     template_schema_migrate(verbosity=verbosity)
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    to_public()
 
 
 # --- fast clone ---------------------------------------------------------------
@@ -134,7 +136,8 @@ def _clone_plan_read(cursor: Any, template: str, version: tuple[int, int]) -> Cl
         "ORDER BY c.relname, k.contype, k.conname",
         [oids],
     )
-    constraints, foreign_keys = [], []
+    constraints: list[str] = []
+    foreign_keys: list[str] = []
     for table, name, kind, definition in cursor.fetchall():
         statement = f"ALTER TABLE {quote_name(table)} ADD CONSTRAINT {quote_name(name)} {definition}"
         (foreign_keys if kind == "f" else constraints).append(statement)
@@ -217,7 +220,7 @@ def schema_clone(*, template: str, new: str) -> bool:
                 cursor.execute(statement)
     finally:
         # The next cursor sets the search_path of the connection's schema again.
-        connection.set_schema_to_public()
+        to_public()
     return True
 
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.services import audit_record
+from core.tenancy import to_public
 from tenants.config import HOST_RE, ComuneConfig, ConfigError, config_dump
 from tenants.models import Comune, Domain
 
@@ -110,7 +111,7 @@ def comune_config_save(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
     saves both.
     """
     started = time.perf_counter()
-    connection.set_schema_to_public()
+    to_public()
     _check_hosts_allowed(config)
     _check_hosts_free(config)
     new_hash = _config_hash(config)
@@ -118,7 +119,7 @@ def comune_config_save(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
         comune = Comune.objects.select_for_update().filter(slug=config.slug).first()
         created = comune is None
         changes: list[str] = []
-        if created:
+        if comune is None:
             # save() clones the template schema (see tenants/provisioning.py).
             comune = Comune(slug=config.slug, schema_name=config.schema_name, **_comune_fields(config))
             comune.config_hash = new_hash

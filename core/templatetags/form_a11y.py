@@ -15,7 +15,7 @@ def accessible(field: forms.BoundField, extra_describedby: str = "") -> SafeStri
     described = [extra_describedby] if extra_describedby else []
     if field.help_text:
         described.append(f"{field.auto_id}-help")
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if field.errors:
         described.append(f"{field.auto_id}-error")
         attrs["aria-invalid"] = "true"

@@ -27,6 +27,7 @@ import psycopg
 from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
+from psycopg.conninfo import make_conninfo
 
 from core.services import audit_record
 from tenants.models import Comune
@@ -83,7 +84,7 @@ def _env(db: dict[str, Any]) -> dict[str, str]:
 
 def server_version(database: dict[str, Any] | None = None) -> int:
     """Major version of the server (e.g. 16)."""
-    with psycopg.connect(**_conninfo(_database(database))) as conn:
+    with psycopg.connect(make_conninfo(**_conninfo(_database(database)))) as conn:
         return conn.info.server_version // 10000
 
 
@@ -124,14 +125,14 @@ def pg_tools_for(version: int) -> PgTools:
     ]
     same = [t for t in found if t.version == version]
     newer = sorted((t for t in found if t.version > version), key=lambda t: -t.version)
-    chosen = (same or newer or [None])[0]
-    if chosen is None:
+    chosen = same or newer
+    if not chosen:
         have = ", ".join(f"{t.version} ({t.bin_dir})" for t in found) or "nessuno"
         raise BackupError(
             f"Nessun pg_dump adatto al server PostgreSQL {version}: servono gli strumenti della "
             f"versione {version} o successiva (trovati: {have})."
         )
-    return chosen
+    return chosen[0]
 
 
 def pg_tools(database: dict[str, Any] | None = None) -> PgTools:

@@ -3,6 +3,8 @@ validator as `sync_tenants` (tenants.config.config_parse)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
@@ -25,6 +27,13 @@ class _ConfigTextMixin(forms.Form):
         except ConfigError as exc:
             for line in config_problem_lines(exc):
                 self.add_error(field, line)
+
+    @property
+    def parsed_config(self) -> ComuneConfig:
+        """The config of a valid form: `clean()` adds an error whenever it cannot parse one."""
+        if self.config is None:
+            raise ValueError("parsed_config of a form without a valid configuration")
+        return self.config
 
     def add_config_error(self, exc: ConfigError, field: str) -> None:
         for line in config_problem_lines(exc):
@@ -54,8 +63,9 @@ class OnboardForm(_ConfigTextMixin):
     admin_first_name = forms.CharField(label="Nome dell'amministratore", max_length=150, required=False)
     admin_last_name = forms.CharField(label="Cognome dell'amministratore", max_length=150, required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         text = data.get("yaml_text", "")
         upload = data.get("yaml_file")
         if text and upload:
@@ -87,12 +97,13 @@ class ConfigEditForm(_ConfigTextMixin):
         error_messages={"required": "La configurazione non può essere vuota."},
     )
 
-    def __init__(self, *args, slug: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("yaml_text"):
             self.parse_config(data["yaml_text"], source=f"{self.slug}.yaml", field="yaml_text")
         return data
@@ -124,7 +135,7 @@ class OffboardForm(forms.Form):
         error_messages={"required": "Scrivi lo slug del comune per confermare la dismissione."},
     )
 
-    def __init__(self, *args, slug: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
 

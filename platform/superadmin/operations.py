@@ -24,13 +24,14 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.services import audit_record, email_enqueue
+from core.tenancy import to_public
 from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
 from enrollment.services import service_catalogue_sync
 from identity.models import Account
@@ -52,7 +53,7 @@ def comune_apply_config(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
     result = comune_config_save(config=config, by=by)
     with schema_context(result.comune.schema_name):
         result.changes.extend(service_catalogue_sync(services=config.services))
-    connection.set_schema_to_public()
+    to_public()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -98,7 +99,7 @@ def comune_onboard(
     """
     started = time.perf_counter()
     validate_email(admin_email)
-    connection.set_schema_to_public()
+    to_public()
     if Comune.objects.filter(slug=config.slug).exists():
         raise ConfigError([f"{config.slug}: slug: esiste già un comune con lo slug {config.slug!r}"])
     with transaction.atomic():
@@ -136,7 +137,7 @@ def comune_onboard(
             obj=comune,
             message=f"{admin.username} <{admin_email}>",
         )
-    connection.set_schema_to_public()
+    to_public()
     return OnboardResult(
         comune=comune, admin=admin, invitation_url=url, seconds=time.perf_counter() - started
     )

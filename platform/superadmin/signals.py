@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name
 
 from core.services import audit_record
+from core.tenancy import current_schema
 from identity.models import Account
 
 
 def _on_public_host() -> bool:
-    return connection.schema_name == get_public_schema_name()
+    return current_schema() == get_public_schema_name()
 
 
 def operator_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:

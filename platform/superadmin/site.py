@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
 from core.views import request_as_get
 from identity import ratelimit
 from identity.forms import AdminLoginForm
 from superadmin.access import operator_authenticated, second_factor_passed
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 
 class OperatorAdminSite(admin.AdminSite):
@@ -39,16 +41,18 @@ class OperatorAdminSite(admin.AdminSite):
         url = reverse(f"{self.name}:second_factor", current_app=self.name)
         return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
-    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         inner = super().admin_view(view, cacheable)
 
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if operator_authenticated(request) and not second_factor_passed(request):
                 return self._second_factor_redirect(request)
             return inner(request, *args, **kwargs)
 
+        # Django marks its admin views so (AdminSite.admin_view); mypy knows no attributes on a function.
         wrapper.admin_site = self  # type: ignore[attr-defined]
-        return update_wrapper(wrapper, view)
+        # The wrapper takes the view's arguments and returns a response, as the view does.
+        return cast(_View, update_wrapper(wrapper, view))
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if operator_authenticated(request) and not second_factor_passed(request):

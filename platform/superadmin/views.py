@@ -140,7 +140,7 @@ def comune_onboard(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = operations.comune_onboard(
-                config=form.config,
+                config=form.parsed_config,
                 admin_email=form.cleaned_data["admin_email"],
                 admin_first_name=form.cleaned_data["admin_first_name"],
                 admin_last_name=form.cleaned_data["admin_last_name"],
@@ -183,7 +183,9 @@ def comune_config(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            result = operations.comune_config_update(comune=comune, config=form.config, by=request.user)
+            result = operations.comune_config_update(
+                comune=comune, config=form.parsed_config, by=request.user
+            )
         except ConfigError as exc:
             form.add_config_error(exc, "yaml_text")
         else:

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CACHES, SECRET_KEY, env
+from .base import CACHES, MIDDLEWARE, SECRET_KEY, env
 
 DEBUG = False
 

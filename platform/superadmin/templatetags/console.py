@@ -13,7 +13,7 @@ register = template.Library()
 def described(field: BoundField, css_class: str = "") -> SafeString:
     """The widget with aria-describedby naming its errors and help, and aria-invalid when wrong."""
     ids = []
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if field.errors:
         ids.append(f"{field.auto_id}_errori")
         attrs["aria-invalid"] = "true"

@@ -10,7 +10,7 @@ import socket
 _getaddrinfo = socket.getaddrinfo
 
 
-def _localhost_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _localhost_getaddrinfo(host, *args, **kwargs):
     if isinstance(host, str) and host.endswith(".localhost"):
         host = "127.0.0.1"
     return _getaddrinfo(host, *args, **kwargs)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from superadmin.backup import BackupError, comune_backup
 from tenants.models import Comune
@@ -20,11 +21,11 @@ def comune_by_slug(slug: str) -> Comune:
 class Command(BaseCommand):
     help = "Salva lo schema di un comune in un file (pg_dump custom, ripristinabile con comune_restore)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("--output", type=Path, help="file da scrivere (predefinito: .data/backup/)")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         comune = comune_by_slug(options["slug"])
         try:
             path = comune_backup(comune=comune, output=options["output"])

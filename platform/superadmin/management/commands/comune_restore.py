@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from superadmin.backup import BackupError, comune_restore
 from superadmin.management.commands.comune_backup import comune_by_slug
@@ -16,12 +17,12 @@ class Command(BaseCommand):
         "attuali del comune (gli altri comuni non vengono toccati): serve --yes."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("file", type=Path)
         parser.add_argument("--yes", action="store_true", help="conferma la sostituzione dei dati")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         comune = comune_by_slug(options["slug"])
         try:
             comune_restore(comune=comune, archive=options["file"], confirmed=options["yes"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from superadmin.operations import demo_comuni_create, demo_comuni_drop
 from tenants.provisioning import template_schema_migrate
@@ -13,13 +14,13 @@ from tenants.provisioning import template_schema_migrate
 class Command(BaseCommand):
     help = "Crea N comuni sintetici (demo0001, …) clonando lo schema modello; --drop li elimina."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--count", type=int, default=0, help="quanti comuni creare")
         parser.add_argument(
             "--drop", action="store_true", help="elimina tutti i comuni demoNNNN (senza export)"
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["drop"]:
             self.stdout.write(f"{demo_comuni_drop()} comuni sintetici eliminati.")
             return

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from superadmin.management.commands.load_demo import DEMO_MODULES
 from tenants.selectors import comuni_list
@@ -13,10 +14,10 @@ from tenants.selectors import comuni_list
 class Command(BaseCommand):
     help = "Print the URLs and demo logins of the local demo."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         port = options["port"]
         lines = ["", "=" * 72, "Iscrizioni Scolastiche: demo", ""]
         for comune in comuni_list():

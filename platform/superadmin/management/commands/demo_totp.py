@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from superadmin import totp
 from superadmin.models import OperatorSecondFactor
@@ -14,10 +15,10 @@ from superadmin.models import OperatorSecondFactor
 class Command(BaseCommand):
     help = "Stampa il codice TOTP attuale di un operatore (solo in sviluppo, DEBUG attivo)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("demo_totp funziona solo in sviluppo (DEBUG attivo).")
         factor = OperatorSecondFactor.objects.filter(account__username=options["username"]).first()

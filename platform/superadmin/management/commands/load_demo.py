@@ -7,6 +7,7 @@ and/or `load_comune(comune)`; both must be idempotent.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
@@ -26,7 +27,7 @@ DEMO_MODULES = [
 class Command(BaseCommand):
     help = "Load idempotent demo data into the public schema and every comune."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         modules = []
         for name in DEMO_MODULES:
             try:

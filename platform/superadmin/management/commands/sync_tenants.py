@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from superadmin.operations import comune_apply_config, comune_onboard
 from tenants.config import ConfigError, config_load_files
@@ -17,7 +18,7 @@ from tenants.provisioning import template_schema_migrate
 class Command(BaseCommand):
     help = "Validate and apply comune configs (YAML). Never deletes data."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", help="YAML files (default: tenant_configs/*.yaml)")
         parser.add_argument("--check", action="store_true", help="validate only, write nothing")
         parser.add_argument(
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             help="for comuni that do not exist yet: also create their first administrator, invited by e-mail",
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         paths = [Path(f) for f in options["files"]] or sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
         if not paths:
             raise CommandError(f"No tenant config files found in {settings.TENANT_CONFIG_DIR}")
