@@ -66,7 +66,7 @@ class StaffAdminSite(admin.AdminSite):
     # answer with the plain "not allowed" page: every caller only needs a response.
     def index(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         return views.dashboard(request)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
