@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils import translation
@@ -29,6 +29,8 @@ from identity.forms import AdminLoginForm
 from identity.models import Account
 from identity.validators import identifier_normalize
 
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+
 
 class StaffAdminSite(admin.AdminSite):
     site_header = "Gestione iscrizioni"
@@ -40,9 +42,7 @@ class StaffAdminSite(admin.AdminSite):
     password_change_template = "backoffice/password_change.html"  # noqa: S105 (a template)
     password_change_done_template = "backoffice/password_change_done.html"  # noqa: S105
 
-    def admin_view(
-        self, view: Callable[..., HttpResponse], cacheable: bool = False
-    ) -> Callable[..., HttpResponse]:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         return _in_italian(super().admin_view(view, cacheable))
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -50,7 +50,10 @@ class StaffAdminSite(admin.AdminSite):
         return bool(user.is_active and user.is_staff and getattr(user, "kind", None) == Account.Kind.STAFF)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        ours = [path(str(p.pattern), self.admin_view(p.callback), name=p.name) for p in backoffice_urls]
+        ours = [
+            URLPattern(p.pattern, self.admin_view(p.callback), p.default_args, p.name)
+            for p in backoffice_urls
+        ]
         # The invitation link is opened before its owner can sign in.
         public = [
             path(
@@ -59,7 +62,11 @@ class StaffAdminSite(admin.AdminSite):
         ]
         return public + ours + super().get_urls()
 
-    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    # AdminSite.index renders a TemplateResponse; ours is a back-office view, which may also
+    # answer with the plain "not allowed" page: every caller only needs a response.
+    def index(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponseBase:
         return views.dashboard(request)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
@@ -88,19 +95,20 @@ class StaffAdminSite(admin.AdminSite):
         return response
 
 
-def _in_italian(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _in_italian(view: _View) -> _View:
     """The office works in Italian whatever the browser asks: the pages, the
     dates and Django's own messages (the parents' portal keeps its switch)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with translation.override("it"):
             response = view(request, *args, **kwargs)
             if isinstance(response, TemplateResponse) and not response.is_rendered:
                 response.render()
         return response
 
-    return wrapper
+    # The wrapper takes and returns what `view` does: only the language changes.
+    return cast(_View, wrapper)
 
 
 staff_site = StaffAdminSite(name="staff_admin")

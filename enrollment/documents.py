@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import select_template
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -35,6 +35,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from weasyprint import HTML
 
 from core import attachments
+from core.tenancy import current_schema
 from enrollment.credentials import LetterCredentials, letter_credentials
 from enrollment.models import Enrollment
 from enrollment.rules import PRIVACY_TEXT
@@ -99,7 +100,7 @@ class PdfDocument:
     def stored_path(self) -> Path:
         """Where this version is stored: per comune schema, named by document and data version."""
         version = hashlib.sha256(self.version().encode()).hexdigest()[:24]
-        return Path(settings.DOCUMENTS_DIR) / connection.schema_name / f"{self._stem()}-{version}.pdf"
+        return Path(settings.DOCUMENTS_DIR) / current_schema() / f"{self._stem()}-{version}.pdf"
 
     def stored(self) -> bytes | None:
         path = self.stored_path()
@@ -264,10 +265,10 @@ def document_prepare(*, schema_name: str, spec: dict[str, Any]) -> None:
 
 def document_prepare_defer(*, spec: dict[str, Any]) -> None:
     """Queue the preparation once: repeated clicks while it waits add nothing."""
-    lock = f"{connection.schema_name}:{spec['document']}:{sorted(spec.get('params', {}).items())}"
+    lock = f"{current_schema()}:{spec['document']}:{sorted(spec.get('params', {}).items())}"
     # The savepoint keeps a surrounding transaction usable after the refusal.
     with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
-        document_prepare.configure(queueing_lock=lock).defer(schema_name=connection.schema_name, spec=spec)
+        document_prepare.configure(queueing_lock=lock).defer(schema_name=current_schema(), spec=spec)
 
 
 def stored_or_prepare(doc: PdfDocument) -> bytes | None:

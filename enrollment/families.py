@@ -104,12 +104,8 @@ def pupil_save(
     """
     values = {f: data[f] for f in PUPIL_FIELDS}
     values["codice_fiscale"] = values["codice_fiscale"].strip().upper()
-    other = (
-        Pupil.objects.select_for_update()
-        .filter(codice_fiscale=values["codice_fiscale"])
-        .exclude(pk=pupil.pk if pupil else None)
-        .first()
-    )
+    same_cf = Pupil.objects.select_for_update().filter(codice_fiscale=values["codice_fiscale"])
+    other = (same_cf.exclude(pk=pupil.pk) if pupil else same_cf).first()
     if other is not None:
         if other.guardian_id != guardian.pk or pupil is not None:
             raise EnrollmentError(taken_message, code="pupil_taken")

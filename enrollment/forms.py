@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -114,8 +114,8 @@ class EnrollmentForm(forms.Form):
             del self.fields["services"]
             offered = list(self.fixed_services)
         else:
-            self.fields["services"].queryset = services
-            self.fields["services"].label_from_instance = lambda s: f"{s.name} {s.school_year}"
+            services_field = cast(forms.ModelMultipleChoiceField, self.fields["services"])
+            services_field.queryset = services
             offered = list(services)
         if lock_pupil_cf:
             self.fields["pupil_codice_fiscale"].disabled = True
@@ -193,7 +193,8 @@ class EnrollmentForm(forms.Form):
         return self.fixed_services
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         birth, school, cf = (
             data.get("pupil_birth_date"),
             data.get("pupil_school"),

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.models import AuditEntry, OutgoingEmail
 from core.services import audit_record
+from core.tenancy import current_schema
 from enrollment.documents import PdfDocument, Riepilogo
 from enrollment.models import Enrollment, Guardian, Pupil
 from enrollment.selectors import comune_current, family_audit_query, guardian_personal_data
@@ -81,7 +82,7 @@ class GdprError(Exception):
 def pseudonym(obj: models.Model) -> str:
     """Stable per record, not reversible without the secret key: CANCELLATO-<hash>."""
     digest = hashlib.sha256(
-        f"{settings.SECRET_KEY}|{connection.schema_name}|{obj._meta.label_lower}|{obj.pk}".encode()
+        f"{settings.SECRET_KEY}|{current_schema()}|{obj._meta.label_lower}|{obj.pk}".encode()
     ).hexdigest()
     return f"CANCELLATO-{digest[:10]}"
 
@@ -154,7 +155,8 @@ def _identifying_values(guardian: Guardian) -> set[str]:
     full names, codici, contacts and the address are searched.
     """
     values: set[str] = set()
-    for person in [guardian, *guardian.pupils.all()]:
+    people: list[Guardian | Pupil] = [guardian, *guardian.pupils.all()]
+    for person in people:
         values |= {person.full_name, f"{person.last_name} {person.first_name}", person.codice_fiscale}
     values |= {guardian.email, guardian.phone, guardian.address}
     if guardian.account is not None:
@@ -199,8 +201,13 @@ def _family_erase(*, guardian: Guardian, keep: Q) -> dict[str, int]:
     for value in values:
         mail_mentions |= Q(to__icontains=value) | Q(subject__icontains=value) | Q(body__icontains=value)
     counts["email_cancellate"] = OutgoingEmail.objects.filter(mail_mentions).delete()[0] if values else 0
-    transaction.on_commit(lambda: [p.unlink(missing_ok=True) for p in files])
+    transaction.on_commit(lambda: _files_delete(files))
     return counts
+
+
+def _files_delete(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def family_erase(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -42,7 +43,7 @@ class Service(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.school_year}"
 
-    def is_open(self, at: timezone.datetime | None = None) -> bool:
+    def is_open(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at < self.closes_at
 

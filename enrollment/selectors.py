@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from core.tenancy import current_schema, tenant_connection
 from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.rules import is_cf_account
 from identity.models import Account
@@ -34,10 +34,10 @@ def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
 
 def comune_current() -> Comune:
     """The comune whose schema the connection is using (request or job)."""
-    tenant = getattr(connection, "tenant", None)
+    tenant = getattr(tenant_connection(), "tenant", None)
     if isinstance(tenant, Comune):
         return tenant
-    return Comune.objects.get(schema_name=connection.schema_name)
+    return Comune.objects.get(schema_name=current_schema())
 
 
 def services_open_for_new() -> QuerySet[Service]:

@@ -190,12 +190,10 @@ def domanda_save(
                 "presentane una nuova.",
                 code="services_fixed",
             )
-        for service_id, enrollment in by_service.items():
+        for service_id, dropped in by_service.items():
             if service_id not in wanted:
-                audit_record(
-                    action="enrollment.draft_removed", actor=account, obj=enrollment, request=request
-                )
-                enrollment.delete()
+                audit_record(action="enrollment.draft_removed", actor=account, obj=dropped, request=request)
+                dropped.delete()
         rows: list[Enrollment] = []
         for service in services:
             enrollment = by_service.get(service.pk)

@@ -38,6 +38,7 @@ from enrollment.services import (
     enrollments_submit,
 )
 from identity.access import parent_required
+from identity.http import AuthenticatedRequest
 from identity.services import session_keep_after_save
 
 TEMPORARY_PASSWORD_SENT = (
@@ -74,7 +75,7 @@ def _guardian_initial(account: Any, guardian: Guardian | None) -> dict[str, Any]
 
 
 @parent_required
-def parent_home(request: HttpRequest) -> HttpResponse:
+def parent_home(request: AuthenticatedRequest) -> HttpResponse:
     guardian = guardian_for_account(account=request.user)
     enrollments = list(enrollments_for_guardian(guardian=guardian)) if guardian else []
     domande: dict[uuid.UUID, list[Enrollment]] = {}
@@ -104,7 +105,7 @@ def _render_form(request: HttpRequest, form: EnrollmentForm, **context: Any) -> 
 
 
 def _save_from_form(
-    request: HttpRequest, form: EnrollmentForm, *, draft: bool, state: DomandaState | None = None
+    request: AuthenticatedRequest, form: EnrollmentForm, *, draft: bool, state: DomandaState | None = None
 ) -> list[Enrollment] | None:
     """Save a new form, or the changes to the form whose `state` the page was built on."""
     data: dict[str, Any] = {
@@ -139,7 +140,7 @@ def _after_save(request: HttpRequest, *, draft: bool) -> None:
 
 
 @parent_required
-def enrollment_new(request: HttpRequest) -> HttpResponse:
+def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user
     guardian = guardian_for_account(account=account)
     services = services_open_for_new()
@@ -166,7 +167,7 @@ def enrollment_new(request: HttpRequest) -> HttpResponse:
     return _render_form(request, form, **context)
 
 
-def _domanda_or_404(request: HttpRequest, domanda: uuid.UUID) -> DomandaState:
+def _domanda_or_404(request: AuthenticatedRequest, domanda: uuid.UUID) -> DomandaState:
     state = domanda_state(account=request.user, domanda=domanda)
     if state is None:
         raise Http404("Iscrizione non trovata")
@@ -174,7 +175,7 @@ def _domanda_or_404(request: HttpRequest, domanda: uuid.UUID) -> DomandaState:
 
 
 @parent_required
-def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     state = _domanda_or_404(request, domanda)
     if not state.editable:
         messages.info(request, READ_ONLY)
@@ -208,7 +209,7 @@ def domanda_edit(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
 
 
 @parent_required
-def domanda_summary(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     state = _domanda_or_404(request, domanda)
     live, first = state.live, state.first
     if request.method == "POST":
@@ -268,7 +269,7 @@ def _strip(initial: dict[str, Any]) -> dict[str, Any]:
 
 @parent_required
 @require_POST
-def enrollment_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+def enrollment_withdraw_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     enrollment = enrollment_for_account(account=request.user, pk=pk)
     if enrollment is None:
         raise Http404("Iscrizione non trovata")
@@ -282,7 +283,7 @@ def enrollment_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @parent_required
-def renewals(request: HttpRequest) -> HttpResponse:
+def renewals(request: AuthenticatedRequest) -> HttpResponse:
     guardian = guardian_for_account(account=request.user)
     return render(
         request,
@@ -297,7 +298,7 @@ def renewals(request: HttpRequest) -> HttpResponse:
 
 
 @parent_required
-def renewal_form(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     guardian = guardian_for_account(account=request.user)
     available = dict(renewals_available(guardian=guardian)) if guardian else {}
     previous = next((e for e in available if e.pk == pk), None)
@@ -349,16 +350,16 @@ def pdf_download(request: HttpRequest, doc: documents.PdfDocument) -> HttpRespon
 
 
 @parent_required
-def riepilogo_pdf(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+def riepilogo_pdf(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     _domanda_or_404(request, domanda)
     return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=domanda))
 
 
 @parent_required
-def manuale_pdf(request: HttpRequest) -> HttpResponse:
+def manuale_pdf(request: AuthenticatedRequest) -> HttpResponse:
     return pdf_download(request, documents.ManualeInformativo(comune=comune_current()))
 
 
 @parent_required
-def credenziali_pdf(request: HttpRequest) -> HttpResponse:
+def credenziali_pdf(request: AuthenticatedRequest) -> HttpResponse:
     return pdf_download(request, documents.LetteraCredenziali(comune=comune_current(), account=request.user))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -69,14 +69,16 @@ class EnrollmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["servizio"].queryset = Service.objects.order_by("-school_year", "name")
-        self.fields["servizio"].label_from_instance = lambda s: f"{s.name} {s.school_year}"
-        self.fields["anno"].choices = [("", "Tutti gli anni")] + [(y, y) for y in school_years()]
+        servizio = cast(forms.ModelChoiceField, self.fields["servizio"])
+        servizio.queryset = Service.objects.order_by("-school_year", "name")
+        anno = cast(forms.ChoiceField, self.fields["anno"])
+        anno.choices = [("", "Tutti gli anni")] + [(y, y) for y in school_years()]
         for name in ("anno", "stato", "tipo", "canale", "ordina"):
             self.fields[name].error_messages["invalid_choice"] = "Scegli un valore dell'elenco."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("dal") and data.get("al") and data["al"] < data["dal"]:
             self.add_error("al", "La data finale deve essere uguale o successiva a quella iniziale.")
         return data
@@ -232,7 +234,8 @@ class StaffCreateForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if (data.get("password1") or data.get("password2")) and data.get("password1") != data.get(
             "password2"
         ):
@@ -256,7 +259,8 @@ class PasswordSetForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "Le due password non coincidono.")
         return data

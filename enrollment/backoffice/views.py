@@ -13,7 +13,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -60,6 +67,7 @@ from enrollment.models import Enrollment, Guardian, Service
 from enrollment.selectors import comune_current, guardian_by_code, guardian_personal_data, services_catalogue
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
+from identity.http import AuthenticatedRequest
 from identity.models import Account
 from identity.token_links import TokenLink
 
@@ -70,12 +78,12 @@ def _denied(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/denied.html", _ctx(request), status=403)
 
 
-def allowed(action: Action) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def allowed(action: Action) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Let the view run only for a role whose matrix row has `action`."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not role_allows(request.user, action):
                 return _denied(request)
             try:
@@ -101,7 +109,7 @@ def _page(request: HttpRequest, template: str, **extra: Any) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     years = sel.school_years()
     year = request.GET.get("anno") or (years[0] if years else "")
     if year not in years:
@@ -123,7 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def enrollment_list(request: HttpRequest) -> HttpResponse:
+def enrollment_list(request: AuthenticatedRequest) -> HttpResponse:
     form = EnrollmentFilterForm(request.GET or None)
     qs = sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("pagina"))
@@ -153,13 +161,13 @@ def _back_to_list(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('staff_admin:bo_list')}?{request.GET.urlencode()}")
 
 
-def _export_record(request: HttpRequest, fmt: str) -> None:
-    filters = {k: v for k, v in request.GET.items() if v}
+def _export_record(request: AuthenticatedRequest, fmt: str) -> None:
+    filters = {k: v for k, v in request.GET.dict().items() if v}
     enrollments_export_record(by=request.user, fmt=fmt, filters=filters, request=request)
 
 
 @allowed(Action.EXPORT)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     qs = _filtered(request)
     if qs is None:
         return _back_to_list(request)
@@ -170,7 +178,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.EXPORT)
-def export_xlsx(request: HttpRequest) -> HttpResponse:
+def export_xlsx(request: AuthenticatedRequest) -> HttpResponseBase:
     qs = _filtered(request)
     if qs is None:
         return _back_to_list(request)
@@ -185,7 +193,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 @allowed(Action.DECIDE)
 @require_POST
-def bulk_confirm(request: HttpRequest) -> HttpResponse:
+def bulk_confirm(request: AuthenticatedRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     rows = list(Enrollment.objects.filter(pk__in=ids).exclude(status=Enrollment.Status.BOZZA))
     if not rows:
@@ -211,7 +219,11 @@ def _enrollment(pk: int) -> Enrollment:
 
 @allowed(Action.VIEW)
 def enrollment_detail(
-    request: HttpRequest, pk: int, confirm_form: Any = None, reject_form: Any = None, status: int = 200
+    request: AuthenticatedRequest,
+    pk: int,
+    confirm_form: Any = None,
+    reject_form: Any = None,
+    status: int = 200,
 ) -> HttpResponse:
     e = _enrollment(pk)
     if request.method == "GET":  # a decision re-showing the page with errors is audited by itself
@@ -245,7 +257,7 @@ def _decide(request: HttpRequest, pk: int, run: Callable[[Enrollment], Any], don
 
 @allowed(Action.DECIDE)
 @require_POST
-def enrollment_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+def enrollment_confirm_view(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         return enrollment_detail(request, pk, confirm_form=form, status=400)
@@ -261,7 +273,7 @@ def enrollment_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allowed(Action.DECIDE)
 @require_POST
-def enrollment_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+def enrollment_reject_view(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     form = RejectForm(request.POST)
     if not form.is_valid():
         return enrollment_detail(request, pk, reject_form=form, status=400)
@@ -277,7 +289,7 @@ def enrollment_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allowed(Action.DECIDE)
 @require_POST
-def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+def enrollment_reopen_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _decide(
         request,
         pk,
@@ -287,7 +299,7 @@ def enrollment_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def riepilogo_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def riepilogo_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     e = _enrollment(pk)
     enrollment_view_record(by=request.user, enrollment=e, document="Riepilogo PDF", request=request)
     return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=e.domanda))
@@ -297,7 +309,7 @@ def riepilogo_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def waiting_lists(request: HttpRequest) -> HttpResponse:
+def waiting_lists(request: AuthenticatedRequest) -> HttpResponse:
     services = [
         (s, list(sel.waiting_list_for_staff(service=s)), sel.places_taken(service=s))
         for s in services_catalogue()
@@ -307,7 +319,7 @@ def waiting_lists(request: HttpRequest) -> HttpResponse:
 
 @allowed(Action.WAITING_LIST)
 @require_POST
-def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
+def waiting_promote(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=service_id)
     try:
         e = waiting_list_promote(service=service, by=request.user, request=request)
@@ -326,7 +338,7 @@ def waiting_promote(request: HttpRequest, service_id: int) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
     rows = [(s, sorted(service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
     return _page(request, "backoffice/catalogue.html", rows=rows)
 
@@ -340,7 +352,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 
 
 @allowed(Action.CATALOGUE)
-def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def service_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     initial = {f: getattr(service, f) for f in OPERATIONAL_FIELDS}
     form = ServiceForm(request.POST or None, initial=initial)
@@ -358,7 +370,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allowed(Action.CATALOGUE)
-def service_new(request: HttpRequest) -> HttpResponse:
+def service_new(request: AuthenticatedRequest) -> HttpResponse:
     form = ServiceCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -373,7 +385,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
 
 @allowed(Action.CATALOGUE)
 @require_POST
-def service_edits_clear(request: HttpRequest, pk: int) -> HttpResponse:
+def service_edits_clear(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     service_staff_edits_clear(service=service, by=request.user, request=request)
     messages.success(
@@ -386,7 +398,7 @@ def service_edits_clear(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allowed(Action.SPORTELLO)
-def sportello(request: HttpRequest) -> HttpResponse:
+def sportello(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     offered = Service.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("name", "school_year")
     form = EnrollmentForm(request.POST or None, services=offered)
@@ -415,7 +427,7 @@ def sportello(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.STAFF)
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedRequest) -> HttpResponse:
     accounts = [
         (a, staff_role(a) if a.is_active else None, [g.name for g in a.groups.all()])
         for a in sel.staff_accounts()
@@ -424,7 +436,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.STAFF)
-def staff_new(request: HttpRequest) -> HttpResponse:
+def staff_new(request: AuthenticatedRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -481,7 +493,7 @@ def _staff_account(pk: int) -> Account:
 
 @allowed(Action.STAFF)
 @require_POST
-def staff_role_change(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_role_change(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = _staff_account(pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -498,7 +510,7 @@ def staff_role_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allowed(Action.STAFF)
 @require_POST
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_deactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = _staff_account(pk)
     try:
         staff_account_deactivate(account=account, by=request.user, request=request)
@@ -513,7 +525,7 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @allowed(Action.VIEW)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request, "backoffice/audit.html", entries=sel.audit_for_staff())
 
 
@@ -521,7 +533,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.PERSONAL_DATA)
-def personal_data(request: HttpRequest) -> HttpResponse:
+def personal_data(request: AuthenticatedRequest) -> HttpResponse:
     form = FamilySearchForm(request.GET or None)
     guardian = None
     if form.is_valid():
@@ -539,7 +551,7 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 
 
 @allowed(Action.PERSONAL_DATA)
-def personal_data_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def personal_data_export(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in ("json", "pdf"):
         raise Http404
     guardian = get_object_or_404(Guardian, pk=pk)
@@ -552,7 +564,7 @@ def personal_data_export(request: HttpRequest, pk: int, fmt: str) -> HttpRespons
 
 @allowed(Action.PERSONAL_DATA)
 @require_POST
-def personal_data_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def personal_data_erase(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     guardian = get_object_or_404(Guardian, pk=pk)
     form = FamilyEraseForm(request.POST)
     if form.is_valid():

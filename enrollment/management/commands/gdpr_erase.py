@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import schema_context
 
 from enrollment.gdpr import GdprError, family_erase
@@ -16,12 +18,12 @@ class Command(BaseCommand):
         "con il codice fiscale del genitore."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("codice", help="codice fiscale del genitore, o codice utente dell'account")
         parser.add_argument("--conferma", default="", help="il codice fiscale del genitore, per conferma")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         comune, guardian = comune_and_family(options["slug"], options["codice"])
         with schema_context(comune.schema_name):
             try:

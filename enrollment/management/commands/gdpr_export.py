@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django_tenants.utils import schema_context
 
 from enrollment.gdpr import family_export
@@ -14,12 +15,12 @@ from enrollment.management.commands._family import comune_and_family
 class Command(BaseCommand):
     help = "Esporta tutti i dati personali di un genitore e dei suoi alunni (JSON e PDF)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("codice", help="codice fiscale del genitore, o codice utente dell'account")
         parser.add_argument("--output", type=Path, default=Path("."), help="cartella dove scrivere i file")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         comune, guardian = comune_and_family(options["slug"], options["codice"])
         with schema_context(comune.schema_name):
             export = family_export(guardian=guardian, actor_label="comando gdpr_export")
