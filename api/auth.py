@@ -92,6 +92,14 @@ def current_token(request: Request) -> ApiToken | None:
     return request.auth if isinstance(request.auth, ApiToken) else None
 
 
+def caller(request: Request) -> Account:
+    """The account of a request that passed IsParent (DRF types ``request.user`` for any request)."""
+    user = request.user
+    if not isinstance(user, Account):
+        raise exceptions.NotAuthenticated()
+    return user
+
+
 def keep_this_device(request: Request) -> None:
     """After a password change by this caller (own change, or a temporary password
     set by the first draft), its token stays valid; the others end."""
@@ -118,9 +126,10 @@ class ParentReady(IsParent):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False
-        if request.user.must_change_password:
+        account = caller(request)
+        if account.must_change_password:
             raise PasswordChangeRequired()
-        if request.user.email_verified_at is None:
+        if account.email_verified_at is None:
             raise EmailVerificationRequired()
         return True
 
@@ -140,6 +149,8 @@ class _ConfiguredRateThrottle(throttling.SimpleRateThrottle):
     Keys go through the default cache, whose key function adds the schema
     name: counts are per comune.
     """
+
+    scope: str  # each throttle names its rate
 
     def get_rate(self) -> str | None:
         return settings.API_THROTTLE_RATES.get(self.scope)

@@ -167,10 +167,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling and logging
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait) + 1)  # type: ignore[attr-defined]
+    # Set by DRF on NotAuthenticated/AuthenticationFailed and Throttled, unknown to its stubs.
+    auth_header = getattr(exc, "auth_header", None)
+    wait = getattr(exc, "wait", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if wait is not None:
+        headers["Retry-After"] = str(int(wait) + 1)
     if isinstance(exc, ApiError):
         body = error_body(exc.code, exc.message)
     elif isinstance(exc, exceptions.ValidationError):
@@ -179,8 +182,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     else:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         message = str(exc.detail) if _is_ours(exc) else MESSAGES.get(exc.status_code, str(exc.detail))
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            message = f"Troppe richieste: riprovare tra {int(exc.wait) + 1} secondi."
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            message = f"Troppe richieste: riprovare tra {int(wait) + 1} secondi."
         body = error_body(str(code), message)
     set_rollback()
     return JsonResponse(

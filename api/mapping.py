@@ -60,7 +60,7 @@ def enrollment_form_errors(form: EnrollmentForm, *, draft: bool) -> exceptions.V
     paths = _form_field_paths(form)
     errors: dict[str, list[str]] = {}
     for name, messages in form.errors.items():
-        errors.setdefault(paths.get(name, name), []).extend(messages)
+        errors.setdefault(paths.get(name, name), []).extend(str(message) for message in messages)
     if draft:
         errors.setdefault("non_field_errors", []).append(DRAFT_MISSING)
     return exceptions.ValidationError(errors)

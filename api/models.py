@@ -7,6 +7,8 @@ is shown once, to the app that asked for it.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -38,7 +40,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.account} · {self.device_name}"
 
-    def is_valid(self, at: timezone.datetime | None = None) -> bool:
+    def is_valid(self, at: datetime | None = None) -> bool:
         return self.revoked_at is None and (at or timezone.now()) < self.expires_at
 
 

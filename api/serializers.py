@@ -26,7 +26,9 @@ DEVICE_NAME_MAX_LENGTH = column_max_length(ApiToken, "device_name")
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Codice dell'errore, stabile, per la logica dell'app.")
     message = serializers.CharField(help_text="Messaggio in italiano da mostrare al genitore.")
-    fields = serializers.DictField(
+    # A declared field named like a Serializer/Field attribute does not shadow it at run time
+    # (DRF's metaclass moves declared fields out of the class); the stubs cannot see that.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Solo per gli errori di validazione: campo (percorso puntato nel JSON) → messaggi.",
@@ -69,9 +71,10 @@ class ComuneSerializer(serializers.Serializer):
 
 class ServiceQuestionSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Chiave della risposta in `answers.<codice servizio>`.")
-    label = serializers.CharField(help_text="Domanda.")
-    required = serializers.BooleanField(help_text="Risposta obbligatoria.")
-    help_text = serializers.CharField(help_text="Suggerimento.")
+    # Not Field's own label/required/help_text: see ErrorDetailSerializer.fields.
+    label = serializers.CharField(help_text="Domanda.")  # type: ignore[assignment]
+    required = serializers.BooleanField(help_text="Risposta obbligatoria.")  # type: ignore[assignment]
+    help_text = serializers.CharField(help_text="Suggerimento.")  # type: ignore[assignment]
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -102,7 +105,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         return obj.is_open()
 
     def get_questions(self, obj: Service) -> list[dict[str, Any]]:
-        return ServiceQuestionSerializer([vars(q) for q in service_fields(obj.code)], many=True).data  # type: ignore[return-value]
+        return [ServiceQuestionSerializer(vars(q)).data for q in service_fields(obj.code)]
 
 
 class ServiceRefSerializer(serializers.ModelSerializer):

@@ -186,15 +186,15 @@ def app_login_code_exchange(
             .filter(code_hash=secret_hash(code.strip()))
             .first()
         )
-        usable = row is not None and row.used_at is None and now < row.expires_at and row.account.is_active
-        verified = usable and hmac.compare_digest(pkce_challenge(code_verifier), row.code_challenge)
         if row is not None and row.used_at is None:
+            usable = now < row.expires_at and row.account.is_active
+            verified = usable and hmac.compare_digest(pkce_challenge(code_verifier), row.code_challenge)
             row.used_at = now
             row.save(update_fields=["used_at"])
-        if verified:
-            return token_issue(
-                account=row.account, device_name=device_name, backend=row.backend, request=request
-            )
+            if verified:
+                return token_issue(
+                    account=row.account, device_name=device_name, backend=row.backend, request=request
+                )
         audit_record(
             action="login.failure",
             data={"backend": "app_code", "reason": "codice non valido"},

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import services as api_services
-from api.auth import IsParent, LoginThrottle, current_token
+from api.auth import IsParent, LoginThrottle, caller, current_token
 from api.errors import ApiError, error_body
 from api.mapping import form_invalid
 from api.selectors import tokens_active
@@ -30,6 +30,7 @@ from identity import services as identity_services
 from identity.access import codice_fiscale_backend_key, parent_required
 from identity.backends import backend_enabled
 from identity.forms import CodiceFiscaleLoginForm, CredentialsLoginForm
+from identity.http import AuthenticatedRequest
 
 
 def _token_response(request: Request, issued: api_services.IssuedToken) -> Response:
@@ -135,9 +136,10 @@ class ExchangeView(APIView):
 
 
 class _AppRedirect(HttpResponseRedirect):
-    @property
-    def allowed_schemes(self) -> list[str]:  # type: ignore[override]
-        return list(settings.API_APP_REDIRECT_SCHEMES)
+    def __init__(self, redirect_to: str) -> None:
+        # Before Django's check of the scheme; read per response (tests may change the setting).
+        self.allowed_schemes = list(settings.API_APP_REDIRECT_SCHEMES)
+        super().__init__(redirect_to)
 
 
 PKCE_CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -165,7 +167,7 @@ def app_login(request: HttpRequest) -> HttpResponse:
 
 
 @parent_required
-def _app_login_redirect(request: HttpRequest, *, redirect_uri: str, challenge: str) -> HttpResponse:
+def _app_login_redirect(request: AuthenticatedRequest, *, redirect_uri: str, challenge: str) -> HttpResponse:
     backend = request.session.get("login_backend", "web")
     code = api_services.app_login_code_issue(
         account=request.user, backend=backend, code_challenge=challenge, request=request
@@ -187,7 +189,7 @@ class LogoutView(APIView):
         token = current_token(request)
         if token is None:
             raise ApiError(status_code=400, code="no_token", message="La richiesta non usa un token.")
-        api_services.token_revoke(token=token, by=request.user, request=request)
+        api_services.token_revoke(token=token, by=caller(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -199,7 +201,7 @@ class DeviceListView(generics.ListAPIView):
     serializer_class = DeviceSerializer
 
     def get_queryset(self) -> Any:
-        return tokens_active(account=self.request.user)
+        return tokens_active(account=caller(self.request))
 
 
 class DeviceDetailView(APIView):
@@ -207,8 +209,9 @@ class DeviceDetailView(APIView):
 
     @extend_schema(summary="Revocare un dispositivo", responses={204: None}, tags=["Accesso"])
     def delete(self, request: Request, pk: int) -> Response:
-        token = tokens_active(account=request.user).filter(pk=pk).first()
+        account = caller(request)
+        token = tokens_active(account=account).filter(pk=pk).first()
         if token is None:
             raise exceptions.NotFound()
-        api_services.token_revoke(token=token, by=request.user, request=request)
+        api_services.token_revoke(token=token, by=account, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

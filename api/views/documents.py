@@ -11,13 +11,12 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.auth import ParentReady
+from api.auth import ParentReady, caller
 from api.renderers import PdfRenderer
 from api.serializers import MessageSerializer
 from api.views.enrollments import domanda_state_or_404
 from enrollment import documents
 from enrollment.selectors import comune_current
-from identity.models import Account
 
 DOCUMENT_PREPARING = "Il documento è in preparazione: riprovare tra qualche secondo."
 
@@ -26,9 +25,9 @@ def _pdf(doc: documents.PdfDocument) -> HttpResponse:
     """The stored PDF; 202 with Retry-After while the job prepares it (never rendered here)."""
     content = documents.stored_or_prepare(doc)
     if content is None:
-        response = JsonResponse({"message": DOCUMENT_PREPARING}, status=status.HTTP_202_ACCEPTED)
-        response["Retry-After"] = str(documents.PREPARE_RETRY_SECONDS)
-        return response
+        preparing = JsonResponse({"message": DOCUMENT_PREPARING}, status=status.HTTP_202_ACCEPTED)
+        preparing["Retry-After"] = str(documents.PREPARE_RETRY_SECONDS)
+        return preparing
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{doc.filename()}"'
     return response
@@ -65,5 +64,4 @@ class ManualePdfView(_PdfView):
 class CredenzialiPdfView(_PdfView):
     @extend_schema(summary="Lettera credenziali (PDF)", responses=PDF_RESPONSE, tags=["Documenti"])
     def get(self, request: Request) -> HttpResponse:
-        account: Account = request.user
-        return _pdf(documents.LetteraCredenziali(comune=comune_current(), account=account))
+        return _pdf(documents.LetteraCredenziali(comune=comune_current(), account=caller(request)))

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.auth import ParentReady, keep_this_device
+from api.auth import ParentReady, caller, keep_this_device
 from api.errors import PreconditionFailed, PreconditionRequired
 from api.mapping import domanda_data, enrollment_form_errors, etag, save_kwargs, to_form_data
 from api.serializers import (
@@ -67,7 +67,7 @@ CONFLICTS = {
 
 
 def domanda_state_or_404(request: Request, domanda: uuid.UUID) -> DomandaState:
-    state = domanda_state(account=request.user, domanda=domanda)
+    state = domanda_state(account=caller(request), domanda=domanda)
     if state is None:
         raise exceptions.NotFound("Iscrizione non trovata.")
     return state
@@ -99,11 +99,12 @@ class EnrollmentListView(generics.GenericAPIView):
         tags=["Iscrizioni"],
     )
     def get(self, request: Request) -> Response:
-        guardian = guardian_for_account(account=request.user)
+        account = caller(request)
+        guardian = guardian_for_account(account=account)
         grouped: dict[uuid.UUID, list[Enrollment]] = {}
         for e in enrollments_for_guardian(guardian=guardian).select_related("guardian") if guardian else []:
             grouped.setdefault(e.domanda, []).append(e)
-        states = [domanda_state_of(rows=rows, account=request.user) for rows in grouped.values()]
+        states = [domanda_state_of(rows=rows, account=account) for rows in grouped.values()]
         page = self.paginate_queryset([domanda_data(state) for state in states])
         return self.get_paginated_response(DomandaSerializer(page, many=True).data)
 
@@ -124,7 +125,7 @@ class EnrollmentListView(generics.GenericAPIView):
         serializer = EnrollmentCreateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         draft = serializer.validated_data.get("draft", False)
-        account = request.user
+        account = caller(request)
         guardian = guardian_for_account(account=account)
         lock_cf = pupil_cf_locked(account=account, guardian=guardian)
         form = EnrollmentForm(
@@ -228,7 +229,7 @@ class EnrollmentSubmitView(APIView):
     def post(self, request: Request, domanda: uuid.UUID) -> Response:
         state = domanda_state_or_404(request, domanda)
         domanda_submit(
-            account=request.user, domanda=domanda, version=_version_read(request, state), request=request
+            account=caller(request), domanda=domanda, version=_version_read(request, state), request=request
         )
         keep_this_device(request)  # a temporary password may just have been set
         return domanda_response(request, domanda)
@@ -251,7 +252,7 @@ class EnrollmentWithdrawView(APIView):
         state = domanda_state_or_404(request, domanda)
         try:
             domanda_withdraw(
-                account=request.user,
+                account=caller(request),
                 domanda=domanda,
                 version=_version_read(request, state),
                 items=serializer.validated_data.get("items"),

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import services as api_services
-from api.auth import IsParent, LoginThrottle, ParentReady, PasswordChangeRequired, current_token
+from api.auth import IsParent, LoginThrottle, ParentReady, PasswordChangeRequired, caller, current_token
 from api.mapping import form_invalid
 from api.serializers import (
     AccountSerializer,
@@ -38,7 +38,8 @@ class ProfileView(APIView):
         tags=["Profilo"],
     )
     def get(self, request: Request) -> Response:
-        data = {"account": request.user, "guardian": guardian_for_account(account=request.user)}
+        account = caller(request)
+        data = {"account": account, "guardian": guardian_for_account(account=account)}
         return Response(ProfileSerializer(data).data)
 
 
@@ -59,7 +60,7 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        account = request.user
+        account = caller(request)
         form = PasswordChangeForm(serializer.validated_data, account=account)
         if not form.is_valid():
             raise form_invalid(form)
@@ -80,7 +81,7 @@ class _EmailStepView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # Same order as the web: the forced password change comes first.
-        if request.user.must_change_password:
+        if caller(request).must_change_password:
             raise PasswordChangeRequired()
 
 
@@ -101,7 +102,7 @@ class EmailSendView(_EmailStepView):
         token = current_token(request)
         email_verification.email_verification_send(
             request=request,
-            account=request.user,
+            account=caller(request),
             email=form.cleaned_data["email"],
             login_backend=token.backend if token else request.session.get("login_backend", ""),
         )
@@ -125,11 +126,12 @@ class EmailConfirmView(_EmailStepView):
         form = EmailCodeForm(serializer.validated_data)
         if not form.is_valid():
             raise form_invalid(form)
+        account = caller(request)
         email_verification.email_verification_confirm(
-            request=request, account=request.user, code=form.cleaned_data["code"]
+            request=request, account=account, code=form.cleaned_data["code"]
         )
-        request.user.refresh_from_db()
-        return Response(AccountSerializer(request.user).data)
+        account.refresh_from_db()
+        return Response(AccountSerializer(account).data)
 
 
 # Pupils
@@ -143,7 +145,7 @@ class PupilListView(generics.ListAPIView):
     serializer_class = PupilSerializer
 
     def get_queryset(self) -> Any:
-        guardian = guardian_for_account(account=self.request.user)
+        guardian = guardian_for_account(account=caller(self.request))
         return pupils_for_guardian(guardian=guardian) if guardian else Guardian.objects.none()
 
 
@@ -155,5 +157,5 @@ class PupilDetailView(generics.RetrieveAPIView):
     serializer_class = PupilSerializer
 
     def get_queryset(self) -> Any:
-        guardian = guardian_for_account(account=self.request.user)
+        guardian = guardian_for_account(account=caller(self.request))
         return pupils_for_guardian(guardian=guardian) if guardian else Guardian.objects.none()

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.auth import ParentReady
+from api.auth import ParentReady, caller
 from api.errors import ApiError
 from api.mapping import enrollment_form_errors, save_kwargs, to_form_data
 from api.serializers import DomandaSerializer, EnrollmentUpdateSerializer, RenewalSerializer
@@ -21,7 +21,7 @@ from enrollment.selectors import guardian_for_account, renewals_available
 
 
 def _renewals(request: Request) -> list[dict[str, Any]]:
-    guardian = guardian_for_account(account=request.user)
+    guardian = guardian_for_account(account=caller(request))
     if guardian is None:
         return []
     return [
