@@ -59,7 +59,7 @@ PARENT_PASSWORD = "Password-Genitore-1"
 ANSWERS = {"PRE": {"motivo": "Lavoro"}, "TRASPORTO": {"fermata": "Via Dante 3"}}
 
 
-class AccountFactory(DjangoModelFactory):
+class AccountFactory(DjangoModelFactory[Account]):
     """An account of the active schema, made like the product makes them (`create_user`):
     without `password` it has an unusable one."""
 
@@ -67,7 +67,7 @@ class AccountFactory(DjangoModelFactory):
         model = Account
 
     username = factory.Sequence(lambda n: f"account.{n}")
-    password = None
+    password: str | None = None
 
     @classmethod
     def _create(cls, model_class: type[Account], *args: Any, **kwargs: Any) -> Account:
@@ -143,7 +143,7 @@ class OperatorFactory(AccountFactory):
     is_superuser = True
 
 
-class GuardianFactory(DjangoModelFactory):
+class GuardianFactory(DjangoModelFactory[Guardian]):
     """The guardian's anagrafica; each gets its own valid codice fiscale."""
 
     class Meta:
@@ -160,7 +160,7 @@ class GuardianFactory(DjangoModelFactory):
     city = "Palosco"
 
 
-class PupilFactory(DjangoModelFactory):
+class PupilFactory(DjangoModelFactory[Pupil]):
     """A pupil; each gets its own valid codice fiscale (the field is unique)."""
 
     class Meta:
@@ -176,7 +176,7 @@ class PupilFactory(DjangoModelFactory):
     class_section = "3ª A"
 
 
-class EnrollmentFactory(DjangoModelFactory):
+class EnrollmentFactory(DjangoModelFactory[Enrollment]):
     """An enrollment row as stored, in any status: for tests about stored data.
 
     Tests about what a parent or the staff do use `domanda_create`, which goes
@@ -192,7 +192,7 @@ class EnrollmentFactory(DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"2025-{900000 + n:06d}")
 
 
-class PrivacyConsentFactory(DjangoModelFactory):
+class PrivacyConsentFactory(DjangoModelFactory[PrivacyConsent]):
     class Meta:
         model = PrivacyConsent
 
@@ -202,7 +202,7 @@ class PrivacyConsentFactory(DjangoModelFactory):
     text = "Informativa"
 
 
-class ApiTokenFactory(DjangoModelFactory):
+class ApiTokenFactory(DjangoModelFactory[ApiToken]):
     """A device's token, issued by the API's own service; `.key` holds its clear value."""
 
     class Meta:
@@ -220,7 +220,7 @@ class ApiTokenFactory(DjangoModelFactory):
 
 
 def _fields(
-    factory_class: type[DjangoModelFactory], relation: str, overrides: dict[str, Any]
+    factory_class: type[DjangoModelFactory[Any]], relation: str, overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """The model's fields as a form carries them: a stub (nothing saved), without its relation."""
     data = dict(vars(factory_class.stub(**{relation: None, **overrides})))
@@ -274,7 +274,7 @@ def submitted(
     """A new enrollment of a fresh family (own parent account and codici fiscali),
     submitted by the parent."""
     rows = domanda_create(
-        ParentFactory(email=email),
+        ParentFactory.create(email=email),
         [service],
         guardian=_fields(GuardianFactory, "account", {"email": email}),
         pupil=_fields(PupilFactory, "guardian", {"last_name": last_name, "first_name": first_name}),

@@ -45,7 +45,7 @@ def api_client(comune: Comune, key: str | None = None) -> Client:
 
 def token_for(comune: Comune, account: Account, device: str = "Telefono di prova") -> str:
     with tenant_context(comune):
-        return ApiTokenFactory(account=account, device_name=device).key
+        return ApiTokenFactory.create(account=account, device_name=device).key
 
 
 def body(

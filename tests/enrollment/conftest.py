@@ -40,7 +40,7 @@ __all__ = [
 
 def parent_create(*, username: str = "PAL-000900", **fields: Any) -> Account:
     """The family's parent account (see `ParentFactory`), PAL-000900 unless told."""
-    return ParentFactory(username=username, **fields)
+    return ParentFactory.create(username=username, **fields)
 
 
 def form_data(*, services: list[Service], pupil_cf: str = PUPIL_CF, **overrides: Any) -> dict[str, Any]:

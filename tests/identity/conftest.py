@@ -22,7 +22,7 @@ def parent_create(
 ) -> Account:
     """A parent account of `comune` as the comune issues it (no e-mail verified yet)."""
     with tenant_context(comune):
-        return ParentFactory(username=codice_utente, password=password, issued=True, **fields)
+        return ParentFactory.create(username=codice_utente, password=password, issued=True, **fields)
 
 
 def reload(comune: Comune, account: Account) -> Account:

@@ -17,7 +17,7 @@ OPERATOR_PASSWORD = "Console-Prova-2026!"
 
 @pytest.fixture
 def operator(db) -> Account:  # type: ignore[no-untyped-def]
-    return OperatorFactory(username="operatore.prova", password=OPERATOR_PASSWORD)
+    return OperatorFactory.create(username="operatore.prova", password=OPERATOR_PASSWORD)
 
 
 def password_login(client: Client, username: str, password: str) -> None:
@@ -46,4 +46,4 @@ def operator_client(operator: Account) -> Client:
 
 def comune_admin_create(username: str, password: str) -> Account:
     """A staff account of the current comune schema with the back office's administrator role."""
-    return StaffFactory(username=username, password=password, role=AMMINISTRATORE)
+    return StaffFactory.create(username=username, password=password, role=AMMINISTRATORE)

@@ -21,7 +21,7 @@ ROLE_USERS = {AMMINISTRATORE: "admin.test", OPERATORE: "operatore.test", SOLA_LE
 
 def staff_create(username: str, role: str | None, **fields: object) -> Account:
     """A staff member of the active comune with a back-office role (see `StaffFactory`)."""
-    return StaffFactory(username=username, role=role, **fields)
+    return StaffFactory.create(username=username, role=role, **fields)
 
 
 @pytest.fixture
