@@ -28,6 +28,11 @@ ROMANO_HOST = "romanodilombardia.localhost"
 PUBLIC_HOST = "localhost"
 
 
+def host_of(comune: Comune) -> str:
+    """The portal host of one of the two demo comuni."""
+    return PALOSCO_HOST if comune.slug == "palosco" else ROMANO_HOST
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():

@@ -9,12 +9,11 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from api.services import token_issue
 from enrollment.models import Enrollment, Service
-from enrollment.services import domanda_save
 from identity.models import Account
 from tenants.models import Comune
-from tests.conftest import PALOSCO_HOST, ROMANO_HOST
+from tests import factories
+from tests.conftest import host_of
 from tests.enrollment.conftest import (
     GUARDIAN_CF,
     PUPIL_BIRTH,
@@ -26,12 +25,17 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
+from tests.factories import ApiTokenFactory
 
-__all__ = ["GUARDIAN_CF", "PUPIL_CF", "SIBLING_BIRTH", "SIBLING_CF", "parent_create", "service"]
-
-
-def host_of(comune: Comune) -> str:
-    return PALOSCO_HOST if comune.slug == "palosco" else ROMANO_HOST
+__all__ = [
+    "GUARDIAN_CF",
+    "PUPIL_CF",
+    "SIBLING_BIRTH",
+    "SIBLING_CF",
+    "host_of",
+    "parent_create",
+    "service",
+]
 
 
 def api_client(comune: Comune, key: str | None = None) -> Client:
@@ -41,7 +45,7 @@ def api_client(comune: Comune, key: str | None = None) -> Client:
 
 def token_for(comune: Comune, account: Account, device: str = "Telefono di prova") -> str:
     with tenant_context(comune):
-        return token_issue(account=account, device_name=device, backend="credentials").key
+        return ApiTokenFactory.create(account=account, device_name=device).key
 
 
 def body(
@@ -50,25 +54,8 @@ def body(
     """A complete new-enrollment JSON body for the PRE service (or `services`)."""
     chosen = services if services is not None else [service("PRE")]
     data: dict[str, Any] = {
-        "pupil": {
-            "first_name": "Luca",
-            "last_name": "Rossi",
-            "codice_fiscale": pupil_cf,
-            "birth_date": PUPIL_BIRTH.isoformat(),
-            "birth_place": "Bergamo",
-            "school": "primaria",
-            "class_section": "3ª A",
-        },
-        "guardian": {
-            "first_name": "Mario",
-            "last_name": "Rossi",
-            "codice_fiscale": GUARDIAN_CF,
-            "email": "genitore@example.org",
-            "phone": "035 123456",
-            "address": "Via Roma 1",
-            "cap": "24050",
-            "city": "Palosco",
-        },
+        "pupil": pupil_data(codice_fiscale=pupil_cf, birth_date=PUPIL_BIRTH.isoformat()),
+        "guardian": guardian_data(),
         "services": [s.pk for s in chosen],
         "answers": {
             "PRE": {"motivo": "Orario di lavoro dei genitori"},
@@ -92,19 +79,8 @@ def patch(client: Client, url: str, data: Any, **headers: str):  # type: ignore[
 
 def last_year_confirmed(account: Account) -> Enrollment:
     """A confirmed 2024/2025 MENSA enrollment of Romano, renewable now."""
-    e = domanda_save(
-        account=account,
-        guardian_data=guardian_data(city="Romano di Lombardia", cap="24058"),
-        pupil_data=pupil_data(),
-        services=[service("MENSA")],
-        consent=True,
-    )[0]
-    old = service("MENSA", "2024/2025")
-    Enrollment.objects.filter(pk=e.pk).update(
-        service=old, school_year=old.school_year, status=Enrollment.Status.CONFERMATA
-    )
-    e.refresh_from_db()
-    return e
+    romano_family = guardian_data(city="Romano di Lombardia", cap="24058")
+    return factories.last_year_confirmed(account, "MENSA", guardian=romano_family, extra={})
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment
-from enrollment.services import domanda_save, enrollment_submit
+from enrollment.services import enrollment_submit
 from identity.models import Account
 from tests.enrollment.conftest import (
     SIBLING_BIRTH,
@@ -20,6 +20,7 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
+from tests.factories import domanda_create
 
 
 def run_together(*calls: Callable[[], object]) -> list[BaseException]:
@@ -46,12 +47,8 @@ def run_together(*calls: Callable[[], object]) -> list[BaseException]:
 
 
 def _draft(account: Account, **pupil: object) -> Enrollment:
-    return domanda_save(
-        account=account,
-        guardian_data=guardian_data(email=account.email),
-        pupil_data=pupil_data(**pupil),
-        services=[service("POST")],
-        consent=True,
+    return domanda_create(
+        account, [service("POST")], guardian=guardian_data(email=account.email), pupil=pupil_data(**pupil)
     )[0]
 
 

@@ -13,8 +13,9 @@ from core.models import OutgoingEmail
 from enrollment.credentials import LetterCredentials, PasswordState
 from enrollment.documents import LetteraCredenziali, ManualeInformativo, Riepilogo
 from enrollment.models import Enrollment
-from enrollment.services import domanda_save, enrollment_confirm, enrollments_submit
-from tests.enrollment.conftest import guardian_data, pupil_data, service
+from enrollment.services import enrollment_confirm, enrollments_submit
+from tests.enrollment.conftest import pupil_data, service
+from tests.factories import domanda_create
 from tests.jobs import run_pending_jobs
 
 
@@ -30,15 +31,7 @@ def pdf_objects(content: bytes) -> bytes:
 
 
 def _submitted(account, services):  # type: ignore[no-untyped-def]
-    rows = domanda_save(
-        account=account,
-        guardian_data=guardian_data(),
-        pupil_data=pupil_data(),
-        services=services,
-        extra={"PRE": {"motivo": "Lavoro"}},
-        consent=True,
-    )
-    return enrollments_submit(enrollments=rows, by=account)
+    return domanda_create(account, services, extra={"PRE": {"motivo": "Lavoro"}}, submit=True)
 
 
 def test_documents_are_tagged_a4_italian_with_title(in_palosco, palosco_parent) -> None:

@@ -15,11 +15,18 @@ from django.utils import timezone
 from core.models import AuditEntry, OutgoingEmail
 from core.services import audit_record
 from enrollment.gdpr import retention_apply
-from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
+from enrollment.models import Enrollment, Guardian, PrivacyConsent, Service
 from enrollment.tasks import retention_run
 from identity.models import Account, EmailVerification
 from tenants.models import Comune
 from tests.enrollment.conftest import make_cf
+from tests.factories import (
+    EnrollmentFactory,
+    GuardianFactory,
+    ParentFactory,
+    PrivacyConsentFactory,
+    PupilFactory,
+)
 
 # Distinctive values, so a match anywhere in the schema is this family's.
 BIANCHI = {
@@ -37,32 +44,26 @@ BIANCHI_PUPIL = {
 
 
 def _family(*, username: str, g: dict[str, str], pupil: dict[str, str], year: str = "2025/2026") -> Guardian:
-    account = Account.objects.create_user(
-        username,
-        "Password-1-prova",
-        kind=Account.Kind.PARENT,
+    account = ParentFactory(
+        username=username,
+        codice_utente=None,
+        password="Password-1-prova",
         email=g["email"],
+        email_verified_at=None,
         first_name=g["first_name"],
         last_name=g["last_name"],
         codice_fiscale=g["codice_fiscale"],
     )
-    guardian = Guardian.objects.create(account=account, cap="24050", city="Palosco", **g)
-    child = Pupil.objects.create(
-        guardian=guardian,
-        last_name=g["last_name"],
-        birth_date=date(2017, 1, 5),
-        birth_place="Bergamo",
-        school="primaria",
-        class_section="3A",
-        **pupil,
+    guardian = GuardianFactory(account=account, cap="24050", city="Palosco", **g)
+    child = PupilFactory(
+        guardian=guardian, last_name=g["last_name"], birth_date=date(2017, 1, 5), class_section="3A", **pupil
     )
     services = list(Service.objects.filter(school_year="2025/2026").order_by("pk")[:2])
     for i, (svc, status) in enumerate(
         zip(services, [Enrollment.Status.CONFERMATA, Enrollment.Status.BOZZA], strict=True)
     ):
-        Enrollment.objects.create(
+        EnrollmentFactory(
             pupil=child,
-            guardian=guardian,
             service=svc,
             school_year=year,
             status=status,
@@ -71,7 +72,7 @@ def _family(*, username: str, g: dict[str, str], pupil: dict[str, str], year: st
             outcome_note=f"Parlato con {g['last_name']}",
             decided_at=timezone.now() if i == 0 else None,
         )
-    PrivacyConsent.objects.create(account=account, guardian=guardian, text_version="v1", text="Informativa")
+    PrivacyConsentFactory(guardian=guardian)
     EmailVerification.objects.create(
         account=account, email=g["email"], code_hash="x", expires_at=timezone.now()
     )

@@ -16,6 +16,7 @@ from identity.models import Account
 from identity.services import parent_account_for_codice_fiscale
 from tests.api.conftest import api_client, body, post, token_for
 from tests.enrollment.conftest import GUARDIAN_CF, PUPIL_CF, SIBLING_CF, form_data, service
+from tests.factories import ParentFactory
 
 LOCKED_MESSAGE = "accesso, e non può essere cambiato"  # the refusal, not the field's help text
 
@@ -39,15 +40,7 @@ def _spid_parent() -> Account:
 
 def _cf_only_account() -> Account:
     """The account "Sono un nuovo iscritto" creates: its codice fiscale is the pupil's."""
-    return Account.objects.create_user(
-        username=PUPIL_CF,
-        codice_fiscale=PUPIL_CF,
-        kind=Account.Kind.PARENT,
-        created_by_backend="codice_fiscale",
-        email="nuovo@example.org",
-        email_verified_at=timezone.now(),
-        password="Una-Password-9",
-    )
+    return ParentFactory(username=PUPIL_CF, new_enrollee=True, password="Una-Password-9")
 
 
 def test_spid_parent_types_the_child_codice_fiscale_on_the_web(in_romano, login) -> None:

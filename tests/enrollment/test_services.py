@@ -16,7 +16,6 @@ from enrollment.rules import PRIVACY_TEXT, PRIVACY_VERSION
 from enrollment.selectors import renewals_available
 from enrollment.services import (
     EnrollmentError,
-    domanda_save,
     enrollment_confirm,
     enrollment_reject,
     enrollment_reopen,
@@ -34,24 +33,16 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
+from tests.factories import StaffFactory, domanda_create, last_year_confirmed
 
 S = Enrollment.Status
 
 
-def save(account, services, **kwargs):  # type: ignore[no-untyped-def]
-    return domanda_save(
-        account=account,
-        guardian_data=kwargs.pop("guardian", guardian_data()),
-        pupil_data=kwargs.pop("pupil", pupil_data()),
-        services=services,
-        extra=kwargs.pop("extra", {"PRE": {"motivo": "Lavoro"}}),
-        consent=kwargs.pop("consent", True),
-        **kwargs,
-    )
+save = domanda_create
 
 
 def staff(username: str = "ufficio.test") -> Account:
-    return Account.objects.create_user(username=username, kind=Account.Kind.STAFF, is_staff=True)
+    return StaffFactory(username=username)
 
 
 def test_save_creates_one_bozza_per_service_with_reference_and_consent(palosco_parent) -> None:
@@ -269,14 +260,7 @@ def test_draft_exists_only_for_new_enrollments(palosco_parent) -> None:
 
 
 def _last_year_confirmed(account, code="PRE"):  # type: ignore[no-untyped-def]
-    old = service(code, "2024/2025")
-    e = save(account, [service(code)], extra={})[0]
-    # Last year's enrollment as the staff would have left it.
-    Enrollment.objects.filter(pk=e.pk).update(
-        service=old, school_year=old.school_year, status=S.CONFERMATA, reference="2024-000001"
-    )
-    e.refresh_from_db()
-    return e
+    return last_year_confirmed(account, code, extra={}, reference="2024-000001")
 
 
 def test_renewal_lists_last_year_and_creates_a_prefilled_rinnovo(palosco_parent) -> None:

@@ -20,6 +20,7 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
+from tests.factories import last_year_confirmed
 from tests.jobs import run_pending_jobs
 
 DATETIME = r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}"
@@ -208,19 +209,8 @@ def test_parent_withdraws_a_submission(in_palosco, palosco_parent, login) -> Non
 
 
 def _romano_last_year(account: Account) -> Enrollment:
-    e = domanda_save(
-        account=account,
-        guardian_data=guardian_data(city="Romano di Lombardia", cap="24058"),
-        pupil_data=pupil_data(),
-        services=[service("MENSA")],
-        consent=True,
-    )[0]
-    old = service("MENSA", "2024/2025")
-    Enrollment.objects.filter(pk=e.pk).update(
-        service=old, school_year=old.school_year, status=Enrollment.Status.CONFERMATA
-    )
-    e.refresh_from_db()
-    return e
+    romano_family = guardian_data(city="Romano di Lombardia", cap="24058")
+    return last_year_confirmed(account, "MENSA", guardian=romano_family, extra={})
 
 
 def test_romano_renewal_prefilled_and_submitted(in_romano, romano_parent, login) -> None:

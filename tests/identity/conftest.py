@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from identity.models import Account
 from tenants.models import Comune
+from tests.factories import ParentFactory
 
 PASSWORD = "Genitore-Prova-2026"
 VALID_CF = "RSSMRA15T10A562Z"  # a valid pupil's codice fiscale (check character Z)
@@ -19,14 +20,9 @@ OTHER_CF = "BNCLCU18A01H509A"
 def parent_create(
     comune: Comune, codice_utente: str, *, password: str = PASSWORD, **fields: object
 ) -> Account:
+    """A parent account of `comune` as the comune issues it (no e-mail verified yet)."""
     with tenant_context(comune):
-        return Account.objects.create_user(
-            username=codice_utente,
-            password=password,
-            kind=Account.Kind.PARENT,
-            codice_utente=codice_utente,
-            **fields,
-        )
+        return ParentFactory.create(username=codice_utente, password=password, issued=True, **fields)
 
 
 def reload(comune: Comune, account: Account) -> Account:

@@ -5,23 +5,19 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from enrollment.backoffice.roles import AMMINISTRATORE
 from identity.models import Account
 from superadmin import totp
 from superadmin.models import OperatorSecondFactor
 from tests.conftest import PUBLIC_HOST
+from tests.factories import OperatorFactory, StaffFactory
 
 OPERATOR_PASSWORD = "Console-Prova-2026!"
 
 
 @pytest.fixture
 def operator(db) -> Account:  # type: ignore[no-untyped-def]
-    return Account.objects.create_user(
-        "operatore.prova",
-        OPERATOR_PASSWORD,
-        kind=Account.Kind.OPERATOR,
-        is_staff=True,
-        is_superuser=True,
-    )
+    return OperatorFactory.create(username="operatore.prova", password=OPERATOR_PASSWORD)
 
 
 def password_login(client: Client, username: str, password: str) -> None:
@@ -50,11 +46,4 @@ def operator_client(operator: Account) -> Client:
 
 def comune_admin_create(username: str, password: str) -> Account:
     """A staff account of the current comune schema with the back office's administrator role."""
-    from django.contrib.auth.models import Group
-
-    from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
-
-    account = Account.objects.create_user(username, password, kind=Account.Kind.STAFF, is_staff=True)
-    staff_roles_ensure()
-    account.groups.add(Group.objects.get(name=AMMINISTRATORE))
-    return account
+    return StaffFactory.create(username=username, password=password, role=AMMINISTRATORE)

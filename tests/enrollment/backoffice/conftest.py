@@ -5,42 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
-from django_tenants.utils import tenant_context
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from enrollment.backoffice.roles import AMMINISTRATORE, OPERATORE, SOLA_LETTURA, staff_roles_ensure
-from enrollment.models import Enrollment, Service
-from enrollment.services import domanda_save, enrollments_submit
+from enrollment.backoffice.roles import AMMINISTRATORE, OPERATORE, SOLA_LETTURA
 from identity.models import Account
 from tenants.models import Comune
-from tests.conftest import PALOSCO_HOST, ROMANO_HOST
-from tests.enrollment.conftest import PUPIL_BIRTH, guardian_data, make_cf, parent_create, pupil_data
+from tests.enrollment.conftest import logged_in as client_for
+from tests.factories import StaffFactory, submitted
+
+__all__ = ["client_for", "staff_create", "submitted"]
 
 ROLE_USERS = {AMMINISTRATORE: "admin.test", OPERATORE: "operatore.test", SOLA_LETTURA: "lettura.test"}
 
 
-def staff_create(username: str, role: str | None, **extra: object) -> Account:
-    staff_roles_ensure()
-    account = Account.objects.create_user(
-        username=username,
-        kind=Account.Kind.STAFF,
-        is_staff=True,
-        first_name=extra.pop("first_name", "Anna"),
-        last_name=extra.pop("last_name", "Ufficio"),
-        **extra,
-    )
-    if role:
-        account.groups.add(Group.objects.get(name=role))
-    return account
-
-
-def client_for(comune: Comune, account: Account) -> Client:
-    client = Client(HTTP_HOST=PALOSCO_HOST if comune.slug == "palosco" else ROMANO_HOST)
-    with tenant_context(comune):
-        client.force_login(account)
-    return client
+def staff_create(username: str, role: str | None, **fields: object) -> Account:
+    """A staff member of the active comune with a back-office role (see `StaffFactory`)."""
+    return StaffFactory.create(username=username, role=role, **fields)
 
 
 @pytest.fixture
@@ -67,35 +48,3 @@ def discard_pending_jobs() -> None:
     """Forget the jobs queued so far (the parents' receipts, tested by the
     enrollment tests), so a test sees only the e-mails of the staff action."""
     ProcrastinateJob.objects.filter(status="todo").update(status="succeeded")
-
-
-_counter = iter(range(1, 10_000))
-
-
-def _letters(n: int) -> str:
-    return chr(65 + n // 676 % 26) + chr(65 + n // 26 % 26) + chr(65 + n % 26)
-
-
-def submitted(
-    service: Service,
-    *,
-    last_name: str = "Rossi",
-    first_name: str = "Luca",
-    email: str = "genitore@example.org",
-) -> Enrollment:
-    """A new enrollment of a fresh family (own parent account), submitted by the parent."""
-    n = next(_counter)
-    parent = parent_create(username=f"PAL-{n:06d}", email=email)
-    rows = domanda_save(
-        account=parent,
-        guardian_data=guardian_data(email=email, codice_fiscale=f"GRD{n:013d}"),
-        pupil_data=pupil_data(
-            codice_fiscale=make_cf(name=_letters(n), birth=PUPIL_BIRTH),
-            last_name=last_name,
-            first_name=first_name,
-        ),
-        services=[service],
-        extra={"PRE": {"motivo": "Lavoro"}, "TRASPORTO": {"fermata": "Via Dante 3"}},
-        consent=True,
-    )
-    return enrollments_submit(enrollments=rows, by=parent)[0]

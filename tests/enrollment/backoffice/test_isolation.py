@@ -13,16 +13,14 @@ from identity.models import Account
 from tests.conftest import PALOSCO_HOST, ROMANO_HOST
 from tests.enrollment.backoffice.conftest import client_for, staff_create, submitted
 from tests.enrollment.conftest import service
+from tests.factories import StaffFactory
 
 PASSWORD = "Palosco-Ufficio-2026"
 
 
 def _palosco_staff(palosco) -> Account:  # type: ignore[no-untyped-def]
     with tenant_context(palosco):
-        account = staff_create("ufficio.iso", AMMINISTRATORE)
-        account.set_password(PASSWORD)
-        account.save()
-    return account
+        return StaffFactory(username="ufficio.iso", password=PASSWORD, role=AMMINISTRATORE)
 
 
 def test_palosco_staff_cannot_sign_in_on_romano(palosco, romano) -> None:  # type: ignore[no-untyped-def]
