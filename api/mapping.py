@@ -27,6 +27,21 @@ def form_invalid(form: Any) -> exceptions.ValidationError:
     )
 
 
+def body_cleaned(
+    request: Request, serializer_class: Any, form_class: Any, **form_kwargs: Any
+) -> dict[str, Any]:
+    """The body checked twice: its shape by the serializer (the schema), its rules by the web's form.
+
+    Returns the form's cleaned data; either check's errors are a 400 under the field names.
+    """
+    serializer = serializer_class(data=request.data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    form = form_class(serializer.validated_data, **form_kwargs)
+    if not form.is_valid():
+        raise form_invalid(form)
+    return form.cleaned_data
+
+
 def to_form_data(data: dict[str, Any]) -> dict[str, Any]:
     """The API's nested JSON as the portal form's flat fields."""
     out: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from api import services as api_services
 from api.auth import IsParent, LoginThrottle, ParentReady, PasswordChangeRequired, caller, current_token
-from api.mapping import form_invalid
+from api.mapping import body_cleaned
 from api.serializers import (
     AccountSerializer,
     EmailConfirmSerializer,
@@ -58,17 +58,13 @@ class PasswordChangeView(APIView):
         tags=["Profilo"],
     )
     def post(self, request: Request) -> Response:
-        serializer = PasswordChangeSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
         account = caller(request)
-        form = PasswordChangeForm(serializer.validated_data, account=account)
-        if not form.is_valid():
-            raise form_invalid(form)
+        cleaned = body_cleaned(request, PasswordChangeSerializer, PasswordChangeForm, account=account)
         # The Django request: with a token there is no session to keep.
         api_services.password_change_on_device(
             request=request._request,
             account=account,
-            new_password=form.cleaned_data["new_password1"],
+            new_password=cleaned["new_password1"],
             token=current_token(request),
         )
         return Response(AccountSerializer(account).data)
@@ -94,16 +90,12 @@ class EmailSendView(_EmailStepView):
         tags=["Profilo"],
     )
     def post(self, request: Request) -> Response:
-        serializer = EmailSendSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        form = EmailVerifyForm(serializer.validated_data)
-        if not form.is_valid():
-            raise form_invalid(form)
+        cleaned = body_cleaned(request, EmailSendSerializer, EmailVerifyForm)
         token = current_token(request)
         email_verification.email_verification_send(
             request=request,
             account=caller(request),
-            email=form.cleaned_data["email"],
+            email=cleaned["email"],
             login_backend=token.backend if token else request.session.get("login_backend", ""),
         )
         message = (
@@ -121,15 +113,9 @@ class EmailConfirmView(_EmailStepView):
         tags=["Profilo"],
     )
     def post(self, request: Request) -> Response:
-        serializer = EmailConfirmSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        form = EmailCodeForm(serializer.validated_data)
-        if not form.is_valid():
-            raise form_invalid(form)
+        cleaned = body_cleaned(request, EmailConfirmSerializer, EmailCodeForm)
         account = caller(request)
-        email_verification.email_verification_confirm(
-            request=request, account=account, code=form.cleaned_data["code"]
-        )
+        email_verification.email_verification_confirm(request=request, account=account, code=cleaned["code"])
         account.refresh_from_db()
         return Response(AccountSerializer(account).data)
 
