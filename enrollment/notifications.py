@@ -58,15 +58,24 @@ def notify_submitted(rows: list[Enrollment]) -> None:
         )
 
 
-def notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
+    """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name."""
     to = recipient(enrollment)
     if not to:
         return
     comune = comune_current()
     email_enqueue(
         to=to,
-        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()} - "
-        f"{comune.display_name}",
-        body=render_to_string("enrollment/email/outcome.txt", {"enrollment": enrollment, "comune": comune}),
+        subject=f"{subject} - {comune.display_name}",
+        body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
+        purpose=purpose,
+    )
+
+
+def notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+    mail_parent(
+        enrollment,
+        template="enrollment/email/outcome.txt",
+        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()}",
         purpose=purpose,
     )

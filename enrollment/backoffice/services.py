@@ -30,7 +30,7 @@ from enrollment.backoffice.selectors import confirmed_count, places_taken
 from enrollment.catalogue import service_staff_edited_fields
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
 from enrollment.models import Enrollment, Guardian, Service
-from enrollment.notifications import recipient
+from enrollment.notifications import mail_parent
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
     EnrollmentError,
@@ -44,28 +44,15 @@ from identity.models import Account
 from identity.token_links import validity_text
 
 Status = Enrollment.Status
-# Fields of a service that the office decides (staff edits win over the YAML);
-# name and description stay the YAML's.
 # Staff may know that the child is another family's: the parents' wording hides it.
 PUPIL_TAKEN_STAFF = "Il codice fiscale dell'alunno è già registrato con un altro genitore/tutore."
+# Fields of a service that the office decides (staff edits win over the YAML);
+# name and description stay the YAML's.
 OPERATIONAL_FIELDS = ("opens_at", "closes_at", "capacity", "fee_note", "new_enrollments", "renewals")
 
 
 def _value(v: Any) -> Any:
     return v.isoformat() if isinstance(v, datetime) else v
-
-
-def _mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
-    to = recipient(enrollment)
-    if not to:
-        return
-    comune = comune_current()
-    email_enqueue(
-        to=to,
-        subject=f"{subject} - {comune.display_name}",
-        body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
-        purpose=purpose,
-    )
 
 
 # Enrollments ----------------------------------------------------------------
@@ -102,7 +89,7 @@ def enrollment_reopen_notify(
                 },
                 request=request,
             )
-        _mail_parent(
+        mail_parent(
             row,
             template="backoffice/email/reopened.txt",
             subject=f"Iscrizione n. {row.reference} di nuovo in esame",
@@ -186,7 +173,7 @@ def waiting_list_promote(*, service: Service, by: Account, request: HttpRequest 
             data={"before": {"waiting_position": position}, "after": {"waiting_position": None}},
             request=request,
         )
-        _mail_parent(
+        mail_parent(
             first,
             template="backoffice/email/promoted.txt",
             subject=f"Iscrizione n. {first.reference}: si è liberato un posto",
