@@ -11,11 +11,10 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from core.tenancy import current_schema, tenant_connection
 from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.rules import is_cf_account
 from identity.models import Account
-from tenants.models import Comune
+from tenants.selectors import comune_current as comune_current
 
 # Statuses of an item that has been sent to the office.
 SENT = (Enrollment.Status.INVIATA, Enrollment.Status.CONFERMATA, Enrollment.Status.RESPINTA)
@@ -30,14 +29,6 @@ def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
     return Service.objects.filter(closes_at__gt=at or timezone.now()).order_by(
         "-school_year", "opens_at", "name"
     )
-
-
-def comune_current() -> Comune:
-    """The comune whose schema the connection is using (request or job)."""
-    tenant = getattr(tenant_connection(), "tenant", None)
-    if isinstance(tenant, Comune):
-        return tenant
-    return Comune.objects.get(schema_name=current_schema())
 
 
 def services_open_for_new() -> QuerySet[Service]:

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Q
 
 from identity.models import Account, EmailVerification
-from tenants.models import Comune
-
-
-def comune_current() -> Comune:
-    """The comune whose schema the connection is using (request or job)."""
-    return Comune.objects.get(schema_name=connection.schema_name)
+from tenants.selectors import comune_current as comune_current
 
 
 def account_for_codice_utente(*, codice_utente: str) -> Account | None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.tenancy import current_schema, tenant_connection
 from tenants.models import Comune
+
+
+def comune_current() -> Comune:
+    """The comune whose schema the connection is using (request or job).
+
+    In a request django-tenants has already loaded it on the connection; a job
+    has only switched the schema, so it is read by name.
+    """
+    tenant = getattr(tenant_connection(), "tenant", None)
+    if isinstance(tenant, Comune):
+        return tenant
+    return Comune.objects.get(schema_name=current_schema())
 
 
 def comuni_list() -> QuerySet[Comune]:
