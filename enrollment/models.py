@@ -26,6 +26,11 @@ class Service(models.Model):
     fee_note = models.TextField("note sulle tariffe", blank=True)
     new_enrollments = models.BooleanField("nuove iscrizioni", default=True)
     renewals = models.BooleanField("rinnovi", default=True)
+    # The service's definition (tenants.service_definition.ServiceDefinition
+    # as JSON): questions, who may apply, documents, graduatoria, fees. Read
+    # it through enrollment.definitions.service_definition().
+    definition = models.JSONField("definizione del servizio", default=dict, blank=True)
+    definition_version = models.CharField("versione della definizione", max_length=12, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -175,8 +180,10 @@ class Enrollment(models.Model):
     renewal_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals"
     )
-    # Answers to the service-specific questions (enrollment.service_fields).
+    # Answers to the service's questions (enrollment.answers, as JSON), and
+    # the definition version they were answered under (Service.definition_version).
     extra = models.JSONField("dati del servizio", default=dict, blank=True)
+    definition_version = models.CharField("versione della definizione", max_length=12, blank=True)
     # The guardian's data when the form left `bozza`: one guardian serves all
     # the family's forms, and a later form must not rewrite what an earlier,
     # submitted or decided one was sent with.

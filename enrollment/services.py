@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.services import audit_record
 from enrollment.catalogue import catalogue_sync_values
+from enrollment.definitions import definition_json
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
 from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
@@ -66,6 +67,8 @@ def service_catalogue_sync(*, services: list[ServiceConfig]) -> list[str]:
         existing = {(s.code, s.school_year): s for s in Service.objects.select_for_update()}
         for cfg in services:
             values = {f: getattr(cfg, f) for f in SYNCED_FIELDS}
+            values["definition"] = definition_json(cfg.definition)
+            values["definition_version"] = cfg.definition_version
             service = existing.get((cfg.code, cfg.school_year))
             if service is None:
                 Service.objects.create(code=cfg.code, school_year=cfg.school_year, **values)

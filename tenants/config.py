@@ -32,6 +32,7 @@ from tenants.service_definition import (
     Question,
     Ranking,
     School,
+    ServiceDefinition,
     definition_check,
     definition_version,
 )
@@ -161,6 +162,17 @@ class ServiceConfig(_Strict):
     def _definition(self) -> ServiceConfig:
         definition_check(questions=self.questions, ranking=self.ranking, fees=self.fees)
         return self
+
+    @property
+    def definition(self) -> ServiceDefinition:
+        """The service's definition as one value (what the catalogue stores)."""
+        return ServiceDefinition(
+            schools=self.schools,
+            questions=self.questions,
+            documents=self.documents,
+            ranking=self.ranking,
+            fees=self.fees,
+        )
 
     @property
     def definition_version(self) -> str:

@@ -386,6 +386,39 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
     _refuse(problems)
 
 
+class ServiceDefinition(_Strict):
+    """What a service asks and how it ranks and charges, as one value.
+
+    `ServiceConfig` carries the same keys flat in the YAML; the catalogue
+    stores this model's JSON on each service (`enrollment.Service.definition`),
+    so staff edits and the YAML meet in one place.
+    """
+
+    schools: list[School] | None = None
+    questions: list[Question] = []
+    documents: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = []
+    ranking: Ranking | None = None
+    fees: Fees | None = None
+
+    @model_validator(mode="after")
+    def _definition(self) -> ServiceDefinition:
+        definition_check(questions=self.questions, ranking=self.ranking, fees=self.fees)
+        return self
+
+    @property
+    def version(self) -> str:
+        return definition_version(
+            schools=self.schools,
+            questions=self.questions,
+            documents=self.documents,
+            ranking=self.ranking,
+            fees=self.fees,
+        )
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
 def definition_version(
     *,
     schools: Sequence[str] | None,

@@ -87,7 +87,7 @@ def test_create_service_for_next_year(palosco, admin_user) -> None:  # type: ign
 
 def _yaml(pre: Service, **changes: object) -> ServiceConfig:
     fields = ("code", "name", "description", "school_year", "opens_at", "closes_at", "capacity", "fee_note")
-    values = {f: getattr(pre, f) for f in fields}
+    values = {f: getattr(pre, f) for f in fields} | pre.definition  # the definition as synced
     return ServiceConfig(**(values | changes))
 
 
