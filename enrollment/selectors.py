@@ -6,11 +6,15 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from enrollment.answers import answers_from_json
+from enrollment.definitions import service_definition
+from enrollment.fees import fee_for
 from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.rules import is_cf_account
 from identity.models import Account
@@ -272,3 +276,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (date, uuid.UUID)):
         return value.isoformat() if isinstance(value, date) else str(value)
     return value
+
+
+def enrollment_answers(*, enrollment: Enrollment) -> dict[str, Any]:
+    """The enrollment's answers as Python values (dates, Decimals), by question id."""
+    questions = service_definition(enrollment.service).questions
+    return answers_from_json(questions=questions, data=enrollment.extra or {})
+
+
+def enrollment_fee(*, enrollment: Enrollment) -> Decimal | None:
+    """The enrollment's annual fee from its service's definition, or None if free.
+
+    The sibling discount goes to the family's second child onwards in the
+    same service: children are counted in the order their requests were
+    first saved, among the guardian's requests that are not withdrawn or
+    rejected.
+    """
+    definition = service_definition(enrollment.service)
+    if definition.fees is None:
+        return None
+    earlier = (
+        Enrollment.objects.filter(guardian_id=enrollment.guardian_id, service_id=enrollment.service_id)
+        .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
+        .exclude(pupil_id=enrollment.pupil_id)
+        .filter(
+            Q(first_saved_at__lt=enrollment.first_saved_at)
+            | Q(first_saved_at=enrollment.first_saved_at, id__lt=enrollment.id)
+        )
+        .values("pupil_id")
+        .distinct()
+        .count()
+    )
+    return fee_for(
+        fees=definition.fees, answers=enrollment_answers(enrollment=enrollment), sibling_index=earlier
+    )
