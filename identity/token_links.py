@@ -57,6 +57,10 @@ class TokenLink:
 
     url_name: str
     kind: str
+    # The URLconf the link lives in, when it is mailed from a request on
+    # another host (the operators' console invites a comune's administrator
+    # to the comune's own host); None: the current request's.
+    urlconf: str | None = None
 
     @property
     def _session_key(self) -> str:
@@ -69,7 +73,7 @@ class TokenLink:
         )
 
     def _path(self, uidb64: str, token: str) -> str:
-        return reverse(self.url_name, kwargs={"uidb64": uidb64, "token": token})
+        return reverse(self.url_name, urlconf=self.urlconf, kwargs={"uidb64": uidb64, "token": token})
 
     def _account(self, uidb64: str) -> Account | None:
         try:

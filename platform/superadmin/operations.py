@@ -22,12 +22,9 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.services import audit_record, email_enqueue
@@ -37,6 +34,7 @@ from enrollment.services import service_catalogue_sync
 from identity.models import Account
 from identity.token_links import validity_text
 from superadmin.backup import BackupError, schema_dump
+from superadmin.links import ADMIN_INVITATION_LINK
 from tenants.config import ComuneConfig, ConfigError, config_dump
 from tenants.demo_comuni import demo_config, next_demo_number
 from tenants.models import Comune
@@ -115,8 +113,7 @@ def comune_onboard(
                 last_name=admin_last_name,
             )
             admin.groups.add(_admin_group())
-            uid = urlsafe_base64_encode(force_bytes(admin.pk))
-            url = comune_url(comune, f"/invito/{uid}/{default_token_generator.make_token(admin)}/")
+            url = comune_url(comune, ADMIN_INVITATION_LINK.path(admin))
             email_enqueue(
                 to=[admin_email],
                 subject=f"Invito: amministrazione del portale iscrizioni {comune.display_name_with_article}",

@@ -23,8 +23,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from core.models import AuditEntry
-from identity.models import Account
-from identity.token_links import TokenLink
 from superadmin import operations, totp
 from superadmin.access import SECOND_FACTOR_SESSION_KEY, operator_authenticated, second_factor_passed
 from superadmin.forms import (
@@ -36,6 +34,7 @@ from superadmin.forms import (
     SecondFactorForm,
     SuspendForm,
 )
+from superadmin.links import ADMIN_INVITATION_LINK
 from superadmin.selectors import comuni_overview, health_report
 from superadmin.services import (
     SecondFactorError,
@@ -294,7 +293,6 @@ def health(request: HttpRequest) -> HttpResponse:
 # --- invitation (on the comune's host) -------------------------------------
 
 # The first administrator's invitation, mailed by tenants.services.comune_onboard.
-ADMIN_INVITATION_LINK = TokenLink(url_name="invitation", kind=Account.Kind.STAFF)
 
 
 @never_cache
