@@ -1,6 +1,6 @@
 # make run  : set up everything and serve the demo (two comuni + operators' console)
 # make test : set up everything and run the whole test suite
-# make lint : ruff (lint + format check)
+# make lint : ruff, djlint, import contracts, mypy, manifests, docs
 # make serve-prod : the production stack here: nginx (TLS) -> gunicorn (prod profile) + worker
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -59,6 +59,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint --lint */templates platform/*/templates
 	PYTHONPATH=platform $(BIN)/lint-imports
+	$(BIN)/mypy .
 	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 	$(MAKE) --no-print-directory docs
 

@@ -87,7 +87,8 @@ class _NewPasswordMixin(forms.Form):
         return password
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("new_password1"), data.get("new_password2")
         if first and second and first != second:
             self.add_error("new_password2", "Le due password non coincidono.")

@@ -270,6 +270,8 @@ def session_keep_after_save(*, request: HttpRequest) -> str | None:
     say so, or None when no password was set in this request.
     """
     user = request.user
+    if not isinstance(user, Account):
+        return None
     before = request.session.get(HASH_SESSION_KEY)
     user.refresh_from_db()
     if not before or before == user.get_session_auth_hash():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from identity import views
 from identity.backends import registered
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("accesso/", views.login_page, name="login"),
     path("accesso/cambio-password/", views.password_change, name="password_change"),
     path("accesso/verifica-email/", views.email_verify, name="email_verify"),

@@ -176,8 +176,8 @@ def _login_redirect(request: HttpRequest) -> HttpResponse:
 
 def _parent(request: HttpRequest) -> Account | None:
     user = request.user
-    if user.is_authenticated and getattr(user, "kind", None) == Account.Kind.PARENT:
-        return user  # type: ignore[return-value]
+    if isinstance(user, Account) and user.kind == Account.Kind.PARENT:
+        return user
     return None
 
 

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from lxml import etree
@@ -101,7 +101,9 @@ def signed_redirect_url(
         query += f"&RelayState={quote(relay_state, safe='')}"
     query += f"&SigAlg={quote(SIG_ALG, safe='')}"
     key = serialization.load_pem_private_key(sp.credentials.key_pem.encode(), password=None)
-    signature = key.sign(query.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+    if not isinstance(key, rsa.RSAPrivateKey):  # SPID signs with RSA-SHA256 only
+        raise TypeError("the SP key must be an RSA key")
+    signature = key.sign(query.encode(), padding.PKCS1v15(), hashes.SHA256())
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}{query}&Signature={quote(base64.b64encode(signature).decode(), safe='')}"
 

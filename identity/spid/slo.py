@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 from lxml.builder import ElementMaker
 
@@ -73,8 +73,10 @@ def redirect_signature_valid(
     signature = base64.b64decode(unquote(raw["Signature"]))
     for cert_b64 in certificates:
         public_key = x509.load_der_x509_certificate(base64.b64decode(cert_b64)).public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):  # rsa-sha256 was required above
+            continue
         try:
-            public_key.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+            public_key.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             continue
         return True

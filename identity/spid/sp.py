@@ -12,6 +12,7 @@ from functools import cached_property
 
 from django.http import HttpRequest
 
+from identity.http import TenantRequest
 from identity.spid.keys import Credentials, SpidNotConfigured, credentials_load
 from tenants.models import Comune
 
@@ -32,7 +33,7 @@ class ServiceProvider:
     base_url: str
 
     @classmethod
-    def for_request(cls, request: HttpRequest, kind: str) -> ServiceProvider:
+    def for_request(cls, request: TenantRequest, kind: str) -> ServiceProvider:
         return cls(kind=kind, comune=request.tenant, base_url=base_url(request))
 
     def url(self, name: str) -> str:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lxml import etree
 
 from identity.backends import backend_enabled
+from identity.http import TenantRequest
 from identity.services import safe_next_url
 from identity.spid import authn
 from identity.spid.keys import SpidNotConfigured
@@ -50,7 +51,7 @@ def enabled_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     """404 before anything else (method checks included) where the comune has not enabled `kind`."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, kind: str) -> HttpResponse:
+    def wrapper(request: TenantRequest, kind: str) -> HttpResponse:
         if not backend_enabled(request.tenant, kind):
             raise Http404
         return view(request, kind)
@@ -58,11 +59,11 @@ def enabled_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapper
 
 
-def _sp(request: HttpRequest, kind: str) -> ServiceProvider:
+def _sp(request: TenantRequest, kind: str) -> ServiceProvider:
     return ServiceProvider.for_request(request, kind)
 
 
-def error_page(request: HttpRequest, *, kind: str, reason: str, message: str, status: int) -> HttpResponse:
+def error_page(request: TenantRequest, *, kind: str, reason: str, message: str, status: int) -> HttpResponse:
     """The Italian error page with a reference code; the detail goes to the log only."""
     reference = f"{kind.upper()}-{secrets.token_hex(4).upper()}"
     logger.warning(
@@ -72,7 +73,7 @@ def error_page(request: HttpRequest, *, kind: str, reason: str, message: str, st
     return render(request, "spid/error.html", context, status=status)
 
 
-def _not_configured(request: HttpRequest, kind: str, exc: SpidNotConfigured) -> HttpResponse:
+def _not_configured(request: TenantRequest, kind: str, exc: SpidNotConfigured) -> HttpResponse:
     return error_page(
         request,
         kind=kind,
@@ -84,7 +85,7 @@ def _not_configured(request: HttpRequest, kind: str, exc: SpidNotConfigured) -> 
 
 @enabled_only
 @require_GET
-def metadata(request: HttpRequest, kind: str) -> HttpResponse:
+def metadata(request: TenantRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
     try:
         service_provider_check(sp)
@@ -96,7 +97,7 @@ def metadata(request: HttpRequest, kind: str) -> HttpResponse:
 
 @enabled_only
 @require_GET
-def login(request: HttpRequest, kind: str) -> HttpResponse:
+def login(request: TenantRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
     try:
         service_provider_check(sp)
@@ -151,7 +152,7 @@ def _in_response_to(xml: bytes) -> str:
 @csrf_exempt
 @enabled_only
 @require_POST
-def acs(request: HttpRequest, kind: str) -> HttpResponse:
+def acs(request: TenantRequest, kind: str) -> HttpResponse:
     sp = _sp(request, kind)
     try:
         service_provider_check(sp)
@@ -185,14 +186,14 @@ def _decode_redirect_message(value: str) -> bytes:
 
 @enabled_only
 @require_http_methods(["GET", "POST"])
-def slo(request: HttpRequest, kind: str) -> HttpResponse:
+def slo(request: TenantRequest, kind: str) -> HttpResponse:
     """Single Logout: POST starts it from our logout button; GET receives the IdP's messages."""
     sp = _sp(request, kind)
     if request.method == "POST":
         saml_session = request.session.get(SESSION_KEY)
         idp = idp_lookup(request, kind, saml_session["idp"]) if saml_session else None
         saml_logout(request=request)
-        if idp is None or not idp.slo_url:
+        if idp is None or not idp.slo_url or saml_session is None:
             return HttpResponseRedirect("/")
         return HttpResponseRedirect(logout_request_url(sp=sp, idp=idp, saml_session=saml_session))
     if "SAMLResponse" in request.GET:

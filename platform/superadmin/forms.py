@@ -160,7 +160,7 @@ class SecondFactorForm(forms.Form):
 class InvitationPasswordForm(SetPasswordForm):
     """Django's set-password form (password validators included), Italian labels."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = "Nuova password"
         self.fields["new_password2"].label = "Conferma nuova password"

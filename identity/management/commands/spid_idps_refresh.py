@@ -24,12 +24,12 @@ from identity.spid.registry import idps_from_metadata, registry_read
 class Command(BaseCommand):
     help = "Refresh identity/spid/idps/registry.json from IdP metadata at a URL or in a file."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("source", help="https URL or file path of the IdP metadata")
         parser.add_argument("--kind", choices=("spid", "cie"), default="spid")
         parser.add_argument("--registry", help="registry file to write (default: SPID_IDP_REGISTRY)")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         source: str = options["source"]
         try:
             if source.startswith("https://"):

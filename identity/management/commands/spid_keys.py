@@ -18,11 +18,11 @@ from tenants.selectors import comuni_list
 class Command(BaseCommand):
     help = "Generate missing SPID/CIE keys and AgID-profile certificates for every comune that uses them."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--comune", help="only this comune (slug)")
         parser.add_argument("--force", action="store_true", help="replace existing keys (rotation)")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         comuni = [c for c in comuni_list() if not options["comune"] or c.slug == options["comune"]]
         if options["comune"] and not comuni:
             raise CommandError(f"no comune with slug {options['comune']!r}")

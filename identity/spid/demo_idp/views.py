@@ -13,12 +13,13 @@ import datetime as dt
 import zlib
 from urllib.parse import parse_qs
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from identity.http import TenantRequest
 from identity.spid.authn import SAML_NS, SAMLP_NS
 from identity.spid.demo_idp.identities import DEMO_IDENTITIES, demo_identity
 from identity.spid.demo_idp.keys import demo_idp_credentials
@@ -38,7 +39,7 @@ def _enabled() -> None:
 
 
 @require_GET
-def metadata(request: HttpRequest) -> HttpResponse:
+def metadata(request: TenantRequest) -> HttpResponse:
     _enabled()
     idp = demo_idp(request)
     md = ElementMaker(namespace=MD_NS, nsmap={"md": MD_NS, "ds": DS_NS})
@@ -57,7 +58,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return HttpResponse(etree.tostring(xml), content_type="application/samlmetadata+xml")
 
 
-def _authn_request(request: HttpRequest, query: str) -> tuple[etree._Element, ServiceProvider]:
+def _authn_request(request: TenantRequest, query: str) -> tuple[etree._Element, ServiceProvider]:
     """The AuthnRequest of `query` if one of this comune's SPs signed it; else 400."""
     params = {k: v[0] for k, v in parse_qs(query).items()}
     try:
@@ -84,7 +85,7 @@ class _BadRequest(Exception):
 
 
 @require_http_methods(["GET", "POST"])
-def sso(request: HttpRequest) -> HttpResponse:
+def sso(request: TenantRequest) -> HttpResponse:
     _enabled()
     query = (
         request.POST.get("query", "") if request.method == "POST" else request.META.get("QUERY_STRING", "")
@@ -130,7 +131,7 @@ def sso(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def slo(request: HttpRequest) -> HttpResponse:
+def slo(request: TenantRequest) -> HttpResponse:
     """The demo IdP closes its (stateless) session and goes back to the comune's home."""
     _enabled()
     return render(request, "spid_demo_idp/logged_out.html")
