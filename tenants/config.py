@@ -34,7 +34,6 @@ from tenants.service_definition import (
     School,
     ServiceDefinition,
     definition_check,
-    definition_version,
 )
 
 LOGIN_BACKENDS = ("codice_fiscale", "credentials", "spid", "cie")
@@ -177,13 +176,7 @@ class ServiceConfig(_Strict):
     @property
     def definition_version(self) -> str:
         """Stored with each enrollment's answers: the definition they were answered under."""
-        return definition_version(
-            schools=self.schools,
-            questions=self.questions,
-            documents=self.documents,
-            ranking=self.ranking,
-            fees=self.fees,
-        )
+        return self.definition.version
 
 
 class ComuneConfig(_Strict):
