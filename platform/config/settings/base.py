@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.WaitingRoomMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -193,6 +194,31 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
 # read for another.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
+
+# The waiting room (tenants.waiting_room), turned on per comune in its YAML.
+# Parents' requests in flight on all comuni with the room on before every
+# new arrival waits (0: no platform-wide bound, only each comune's).
+WAITING_ROOM_GLOBAL_CAPACITY = env.int("WAITING_ROOM_GLOBAL_CAPACITY", default=0)
+# A request still counted as in flight after this long was lost with its
+# process (gunicorn's timeout is 30 s).
+WAITING_ROOM_REQUEST_SECONDS = 60
+# Never held: the back office (staff), the page's own styles, the app's API
+# (it has its own throttles and cannot show a page), the language switch, and
+# the IdPs' POSTs back to us (SameSite=Lax keeps the pass cookie off a
+# cross-site POST; only a browser let in could have started that login).
+WAITING_ROOM_EXEMPT_PATHS = [
+    "/admin/",
+    "/static/",
+    "/aspetto.css",
+    "/api/",
+    "/i18n/",
+    "/accesso/spid/metadata/",
+    "/accesso/cie/metadata/",
+    "/accesso/spid/acs/",
+    "/accesso/cie/acs/",
+    "/accesso/spid/slo/",
+    "/accesso/cie/slo/",
+]
 
 SESSION_COOKIE_NAME = "iscrizioni_session"
 SESSION_COOKIE_HTTPONLY = True
