@@ -171,6 +171,13 @@ def email_failures(schemas: list[str], *, limit: int = 20) -> list[dict[str, Any
     ]
 
 
+def email_failed_count(schemas: list[str]) -> int:
+    """E-mails whose last attempt failed, summed over the schemas."""
+    table = _q(OutgoingEmail._meta.db_table)
+    sql = f"SELECT %s, count(*) FROM {{schema}}.{table} WHERE status = %s"  # noqa: S608
+    return sum(n for _schema, n in _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,)))
+
+
 def health_report() -> Health:
     from procrastinate.contrib.django.models import ProcrastinateJob
 
