@@ -24,6 +24,12 @@ max_requests_jitter = max_requests // 2
 # WeasyPrint and the SAML stack again for seconds.
 preload_app = True
 timeout = 30
+# Longer than nginx's idle time for kept-alive upstream connections (60 s):
+# nginx closes an idle connection, never gunicorn. Otherwise nginx may send a
+# request on a connection gunicorn is just closing, count it as a failure of
+# that instance and, with the other instance down, answer 502 to everyone for
+# fail_timeout (seen in tests/deploy/test_multi_worker.py).
+keepalive = 75
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No access log: django-structlog writes one JSON line per request with its
 # request id and comune, and without the query string, where personal data
