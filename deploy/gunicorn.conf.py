@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "platform"))
 
@@ -22,8 +24,27 @@ max_requests_jitter = max_requests // 2
 # WeasyPrint and the SAML stack again for seconds.
 preload_app = True
 timeout = 30
+# Longer than nginx's idle time for kept-alive upstream connections (60 s):
+# nginx closes an idle connection, never gunicorn. Otherwise nginx may send a
+# request on a connection gunicorn is just closing, count it as a failure of
+# that instance and, with the other instance down, answer 502 to everyone for
+# fail_timeout (seen in tests/deploy/test_multi_worker.py).
+keepalive = 75
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
+# No access log: django-structlog writes one JSON line per request with its
+# request id and comune, and without the query string, where personal data
+# could travel (core.logs); gunicorn's line would print it whole.
+accesslog = None
+
+# Prometheus: each worker writes its samples to files in this folder and
+# /metrics adds them up (superadmin.metrics). Set here, before the app is
+# preloaded, so every process counts in multiprocess mode. One folder per
+# gunicorn master: a given one is emptied at start, as prometheus_client asks.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="iscrizioni-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+Path(metrics_dir).mkdir(parents=True, exist_ok=True)
+for stale in Path(metrics_dir).glob("*.db"):
+    stale.unlink()
 
 
 def when_ready(server: object) -> None:
@@ -32,3 +53,10 @@ def when_ready(server: object) -> None:
     from django.db import connections
 
     connections.close_all()
+
+
+def child_exit(server: object, worker: object) -> None:
+    # A recycled or killed worker's gauges stop counting; its counters stay summed.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

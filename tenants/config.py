@@ -179,6 +179,20 @@ class ServiceConfig(_Strict):
         return self.definition.version
 
 
+class WaitingRoom(_Strict):
+    """The "sala d'attesa" at a window opening (tenants.waiting_room); off unless turned on."""
+
+    enabled: bool = False
+    # Parents' requests this comune's portal serves at the same instant before
+    # new arrivals wait their turn (parents already inside never wait).
+    capacity: int = Field(default=50, ge=1, le=10_000)
+    # How often the waiting page reloads itself, and so how often a turn moves.
+    refresh_seconds: int = Field(default=15, ge=5, le=120)
+    # An admitted parent keeps the pass while active: it lapses only after
+    # this long without a request.
+    pass_minutes: int = Field(default=30, ge=5, le=480)
+
+
 class ComuneConfig(_Strict):
     slug: Slug
     kind: Literal["Comune", "Città"] = "Comune"
@@ -203,6 +217,7 @@ class ComuneConfig(_Strict):
     retention_years: int = Field(default=10, ge=1, le=100)
     # Largest file a parent may upload for a file question, in megabytes.
     upload_max_mb: int = Field(default=10, ge=1, le=100)
+    waiting_room: WaitingRoom = WaitingRoom()
 
     @property
     def schema_name(self) -> str:

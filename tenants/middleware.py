@@ -1,13 +1,21 @@
-"""Host → comune resolution, with the unknown-host and suspended pages."""
+"""Host → comune resolution, with the unknown-host and suspended pages; the waiting room's gate."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.tenancy import to_public
+from tenants import waiting_room
+from tenants.config import WaitingRoom
 from tenants.models import Comune, Domain
 from tenants.services import host_cache_key
 
@@ -44,3 +52,90 @@ class ComuneMiddleware(TenantMainMiddleware):
             to_public()
             return HttpResponse(html, status=503, headers={"Retry-After": "3600"})
         return None
+
+
+class WaitingRoomMiddleware:
+    """The comune's waiting room (tenants.waiting_room), when its YAML turns it on.
+
+    After AuthenticationMiddleware: a signed-in parent is inside and staff are
+    never held. Off (the default), it costs nothing: no query is made.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        comune = getattr(request, "tenant", None)
+        if not isinstance(comune, Comune) or comune.schema_name == "public":
+            return self.get_response(request)
+        room = comune.settings.waiting_room
+        if not room.enabled or request.path.startswith(tuple(settings.WAITING_ROOM_EXEMPT_PATHS)):
+            return self.get_response(request)
+        user = request.user
+        if user.is_authenticated and user.is_staff:
+            return self.get_response(request)
+        schema = comune.schema_name
+        inside = user.is_authenticated or waiting_room.pass_valid(
+            request.COOKIES.get(waiting_room.PASS_COOKIE), schema_name=schema, room=room
+        )
+        ticket_id = None
+        if inside:
+            inflight_id = waiting_room.request_enter(schema_name=schema)
+        else:
+            ticket_id = waiting_room.ticket_read(
+                request.COOKIES.get(waiting_room.TICKET_COOKIE), schema_name=schema
+            )
+            if ticket_id is None:
+                turn = waiting_room.arrival(schema_name=schema, room=room)
+            else:
+                turn = waiting_room.ticket_turn(schema_name=schema, room=room, ticket_id=ticket_id)
+            if not turn.admitted:
+                return self._waiting_page(request, comune, room, turn)
+            assert turn.inflight_id is not None
+            inflight_id = turn.inflight_id
+        try:
+            response = self.get_response(request)
+        finally:
+            waiting_room.request_leave(inflight_id=inflight_id)
+        # Re-signed on every request: the pass lapses only after pass_minutes idle.
+        response.set_cookie(
+            waiting_room.PASS_COOKIE,
+            waiting_room.pass_value(schema_name=schema),
+            max_age=room.pass_minutes * 60,
+            **_cookie_flags(),
+        )
+        if ticket_id is not None or waiting_room.TICKET_COOKIE in request.COOKIES:
+            response.delete_cookie(waiting_room.TICKET_COOKIE, samesite="Lax")
+        return response
+
+    def _waiting_page(
+        self, request: HttpRequest, comune: Comune, room: WaitingRoom, turn: waiting_room.Turn
+    ) -> HttpResponse:
+        assert turn.ticket_id is not None
+        minutes = max(1, math.ceil(turn.wait_seconds / 60))
+        manual = request.GET.get("aggiornamento") == "manuale"
+        response = render(
+            request,
+            "tenants/waiting_room.html",
+            {
+                "turn": turn,
+                "minutes": minutes,
+                "refresh_seconds": room.refresh_seconds,
+                "stale_seconds": room.refresh_seconds * waiting_room.STALE_AFTER_REFRESHES,
+                "manual": manual,
+                "path": request.path,
+            },
+        )
+        response.set_cookie(
+            waiting_room.TICKET_COOKIE,
+            waiting_room.ticket_value(schema_name=comune.schema_name, ticket_id=turn.ticket_id),
+            max_age=24 * 60 * 60,
+            **_cookie_flags(),
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _cookie_flags() -> dict[str, Any]:
+    # No Domain: like the session, a pass stays on the host that issued it.
+    return {"secure": settings.SESSION_COOKIE_SECURE, "httponly": True, "samesite": "Lax"}

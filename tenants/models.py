@@ -1,4 +1,4 @@
-"""The comune (tenant) and its hosts, in the public schema."""
+"""The comune (tenant), its hosts and its waiting room's state, in the public schema."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 from core.tenancy import to_public
@@ -126,3 +127,44 @@ class Domain(DomainMixin):
     class Meta:
         verbose_name = "host"
         verbose_name_plural = "host"
+
+
+class WaitingTicket(models.Model):
+    """One arrival's place in a comune's waiting room (tenants.waiting_room).
+
+    In the public schema, so that every worker and every instance reads the
+    same queue; each row names its comune's schema and is only ever read
+    with it.
+    """
+
+    schema_name = models.CharField(max_length=63)
+    created_at = models.DateTimeField(default=timezone.now)
+    # The waiting page reloads itself: a ticket not seen for a while belongs
+    # to someone who left, and is skipped instead of holding the queue.
+    seen_at = models.DateTimeField(default=timezone.now)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["schema_name", "admitted_at", "id"], name="waiting_ticket_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} #{self.pk}"
+
+
+class InFlightRequest(models.Model):
+    """A parents' request being served right now on a comune with the waiting room on.
+
+    One row per request, deleted when it ends; a row left by a killed process
+    stops counting after WAITING_ROOM_REQUEST_SECONDS.
+    """
+
+    schema_name = models.CharField(max_length=63)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["schema_name", "started_at"], name="inflight_request_alive")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} {self.started_at:%H:%M:%S}"

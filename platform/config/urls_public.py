@@ -1,13 +1,15 @@
-"""URLs of the base host: the platform site and the operators' console."""
+"""URLs of the base host: the platform site, the operators' console and the metrics."""
 
 from django.urls import include, path
 
+from superadmin.metrics import metrics
 from superadmin.views import platform_home
 
 urlpatterns = [
     path("", platform_home, name="platform_home"),
     path("admin/", include("superadmin.urls", namespace="operator_admin")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # Italian pages (JSON under /api/), also with the database down: see core.views.

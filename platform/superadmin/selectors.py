@@ -23,6 +23,7 @@ from enrollment.models import Service
 from tenants.models import Comune
 from tenants.provisioning import template_schema_name
 from tenants.selectors import comuni_list
+from tenants.waiting_room import inflight_counts, queue_lengths
 
 # Schemas per UNION ALL statement: keeps each statement well under
 # PostgreSQL's limits even with thousands of comuni.
@@ -129,6 +130,8 @@ class Health:
     jobs_by_status: dict[str, int] = field(default_factory=dict)
     failed_jobs: list[Any] = field(default_factory=list)
     email_failures: list[dict[str, Any]] = field(default_factory=list)
+    # Comuni with parents waiting or being served: (schema, waiting, in flight).
+    waiting_rooms: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -168,6 +171,13 @@ def email_failures(schemas: list[str], *, limit: int = 20) -> list[dict[str, Any
     ]
 
 
+def email_failed_count(schemas: list[str]) -> int:
+    """E-mails whose last attempt failed, summed over the schemas."""
+    table = _q(OutgoingEmail._meta.db_table)
+    sql = f"SELECT %s, count(*) FROM {{schema}}.{table} WHERE status = %s"  # noqa: S608
+    return sum(n for _schema, n in _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,)))
+
+
 def health_report() -> Health:
     from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -187,6 +197,7 @@ def health_report() -> Health:
         )
         failed = list(ProcrastinateJob.objects.filter(status="failed").order_by("-id")[:10])
         mails = email_failures([get_public_schema_name(), *comune_schemas])
+        waiting, inflight = queue_lengths(), inflight_counts()
     return Health(
         database_ok=True,
         schemas_total=len(schemas),
@@ -195,4 +206,5 @@ def health_report() -> Health:
         jobs_by_status=jobs,
         failed_jobs=failed,
         email_failures=mails,
+        waiting_rooms=[(s, waiting.get(s, 0), inflight.get(s, 0)) for s in sorted({*waiting, *inflight})],
     )

@@ -122,3 +122,40 @@ def test_static_assets_for_the_checks_exist(palosco_client) -> None:  # type: ig
     """Uses `db`, so pytest-django creates the test database for this module's committed tests."""
     assert AXE.exists()
     assert palosco_client.get("/").status_code == 200
+
+
+def test_waiting_room_page(browser: Browser, live_comuni: int, committed_comuni) -> None:  # type: ignore[no-untyped-def]
+    """The "sala d'attesa" passes every rule; its self-refresh is the one axe cannot judge.
+
+    WCAG 2.2.1 lets a page refresh itself when the user can turn that off:
+    the page's first paragraph links to the same page without the refresh.
+    axe's `meta-refresh` rule flags any timed refresh whatever the page offers,
+    so on the refreshing page that rule alone is expected, and the page without
+    the refresh must have no violation at all.
+    """
+    from tenants import waiting_room
+    from tenants.config import WaitingRoom
+    from tenants.models import InFlightRequest, WaitingTicket
+    from tenants.services import comune_config_save
+
+    palosco: Comune = committed_comuni["palosco"]
+    original = palosco.settings
+    comune_config_save(
+        config=original.model_copy(update={"waiting_room": WaitingRoom(enabled=True, capacity=1)})
+    )
+    held = waiting_room.request_enter(schema_name="palosco")
+    try:
+        context = browser.new_context(base_url=f"http://palosco.localhost:{live_comuni}", locale="it-IT")
+        page = context.new_page()
+        page.goto("/")
+        assert page.get_by_role("heading", name="Sala d'attesa").is_visible()
+        assert [v.split(" ")[0] for v in axe_violations(page)] == ["meta-refresh"]
+        page.get_by_role("link", name="Ferma l'aggiornamento automatico").click()
+        assert page.get_by_role("link", name="Aggiorna la posizione").is_visible()
+        problems = [f"/?aggiornamento=manuale: {v}" for v in axe_violations(page)]
+        context.close()
+    finally:
+        InFlightRequest.objects.filter(pk=held).delete()
+        WaitingTicket.objects.filter(schema_name="palosco").delete()
+        comune_config_save(config=original)
+    assert problems == []

@@ -44,3 +44,16 @@ def test_failed_jobs_and_emails_are_listed(operator_client: Client) -> None:
     html = operator_client.get("/admin/salute/").content.decode()
     assert "Ricevuta iscrizione" in html and "ConnectionRefusedError" in html and "palosco" in html
     assert "core.email_send" in html
+
+
+def test_waiting_room_queues_are_shown(operator_client: Client) -> None:
+    from tenants import waiting_room
+    from tenants.models import WaitingTicket
+
+    html = operator_client.get("/admin/salute/").content.decode()
+    assert "Nessuna coda: nessun genitore in attesa." in html
+    WaitingTicket.objects.bulk_create([WaitingTicket(schema_name="palosco") for _ in range(7)])
+    waiting_room.request_enter(schema_name="palosco")
+    assert health_report().waiting_rooms == [("palosco", 7, 1)]
+    html = operator_client.get("/admin/salute/").content.decode()
+    assert "<tr><td>palosco</td><td>7</td><td>1</td></tr>" in html

@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import database_url
+from core.logs import logging_config, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 DATA_DIR = BASE_DIR / ".data"
@@ -69,6 +70,8 @@ TENANT_BASE_SCHEMA = "comune_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request (superadmin.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.health.HealthMiddleware",
     "tenants.middleware.ComuneMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -79,8 +82,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "tenants.middleware.WaitingRoomMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Every page loads its scripts and styles from our static files only: an
@@ -194,6 +200,35 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
 
+# Bearer token of the Prometheus scraper for /metrics on the platform host
+# (superadmin.metrics); without it only a signed-in operator may read them.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# The waiting room (tenants.waiting_room), turned on per comune in its YAML.
+# Parents' requests in flight on all comuni with the room on before every
+# new arrival waits (0: no platform-wide bound, only each comune's).
+WAITING_ROOM_GLOBAL_CAPACITY = env.int("WAITING_ROOM_GLOBAL_CAPACITY", default=0)
+# A request still counted as in flight after this long was lost with its
+# process (gunicorn's timeout is 30 s).
+WAITING_ROOM_REQUEST_SECONDS = 60
+# Never held: the back office (staff), the page's own styles, the app's API
+# (it has its own throttles and cannot show a page), the language switch, and
+# the IdPs' POSTs back to us (SameSite=Lax keeps the pass cookie off a
+# cross-site POST; only a browser let in could have started that login).
+WAITING_ROOM_EXEMPT_PATHS = [
+    "/admin/",
+    "/static/",
+    "/aspetto.css",
+    "/api/",
+    "/i18n/",
+    "/accesso/spid/metadata/",
+    "/accesso/cie/metadata/",
+    "/accesso/spid/acs/",
+    "/accesso/cie/acs/",
+    "/accesso/spid/slo/",
+    "/accesso/cie/slo/",
+]
+
 SESSION_COOKIE_NAME = "iscrizioni_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -242,19 +277,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@iscrizioni.l
 MAIL_OUTBOX_DIR = DATA_DIR / "mail"
 
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "procrastinate": {"level": "WARNING"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+# Structured lines with request id, comune and user id, never personal data
+# (core.logs): JSON in production, key=value elsewhere.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))
+structlog_configure()
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_USER_ID_FIELD = "pk"
 
 PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", default=4)}
 

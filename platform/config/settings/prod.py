@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logs import logging_config, sentry_init
+
 from .base import *  # noqa: F403
 from .base import CACHES, MIDDLEWARE, SECRET_KEY, env
 
@@ -43,3 +45,11 @@ MIDDLEWARE = [
 # The demo IdP is never trusted in production, whatever the environment says.
 SPID_DEMO_IDP = False
 SPID_TEST_IDP_METADATA = ""
+
+# One JSON object per line for the log collector (core.logs); LOG_FORMAT=plain to read by eye.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))
+# Errors to Sentry only when a DSN is given; never personal data (core.logs).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_init(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
