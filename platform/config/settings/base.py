@@ -288,11 +288,19 @@ REST_FRAMEWORK = {
 }
 # Read at each request (api.auth): per account, per IP, and per IP on the
 # endpoints that take secrets. Counts live in the cache, per comune.
+# A school's network or a mobile carrier's NAT puts hundreds of families
+# behind one address at a window's opening: the account's rate binds first,
+# the per-IP ones are generous and stop one machine, not a school (the
+# per-account lockout guards each password: identity.ratelimit).
 API_THROTTLE_RATES = {
     "user": env.str("API_RATE_USER", default="120/min"),
-    "ip": env.str("API_RATE_IP", default="300/min"),
-    "login": env.str("API_RATE_LOGIN", default="20/min"),
+    "ip": env.str("API_RATE_IP", default="6000/min"),
+    "login": env.str("API_RATE_LOGIN", default="600/min"),
 }
+# Failed logins from one IP before it is locked out (identity.ratelimit), and
+# "Sono un nuovo iscritto" accounts opened from one IP, per 15 minutes.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=200)
+NEW_ACCOUNTS_PER_IP = env.int("NEW_ACCOUNTS_PER_IP", default=300)
 # URL schemes of the apps that may receive a one-time login code.
 API_APP_REDIRECT_SCHEMES = env.list("API_APP_REDIRECT_SCHEMES", default=["comunicapp"])
 SPECTACULAR_SETTINGS = {
