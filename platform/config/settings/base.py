@@ -67,6 +67,12 @@ PUBLIC_SCHEMA_NAME = "public"
 # than migrated one by one (see tenants/provisioning.py).
 TENANT_BASE_SCHEMA = "comune_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Without it django-tenants sends `SET search_path` before every query, one
+# more round trip each: py-spy put 39 % of the web workers' time there during
+# a window-opening burst (bench/burst.py --py-spy). With it the SET is sent
+# once per schema switch and again after a rollback or a savepoint rollback,
+# which undo it (django-tenants >= 4.0.1; tests/tenants/test_search_path.py).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "core.health.HealthMiddleware",
