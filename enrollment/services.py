@@ -415,7 +415,7 @@ def enrollments_submit(
     work that does not depend on the place (temporary password, the
     credentials mail) comes first; the service rows are locked only for the
     last step, which takes the places, writes the rows, their audit entries
-    and the receipt that names the place, and commits (docs/scaling.md,
+    and the receipt that names the place, and commits (docs/architecture.md,
     "Window opening").
     """
     if not enrollments:
