@@ -318,20 +318,32 @@ def check(comune: Any, *, capacity: int, ok: int) -> None:
     )
 
 
+OURS = ("api/", "core/", "enrollment/", "identity/", "tenants/", "django_tenants/")
+
+
 def py_spy_top(raw: Path, *, top: int = 12) -> None:
-    """Self time per function from py-spy's raw (collapsed stacks) output."""
+    """From py-spy's raw output (collapsed stacks): the share of samples under each
+    function of ours (and django-tenants'), and the most self time overall."""
     own: collections.Counter[str] = collections.Counter()
+    under: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
-        own[stack.split(";")[-1]] += int(samples)
+        frames = stack.split(";")
+        own[frames[-1]] += int(samples)
+        for frame in set(frames):
+            if any(f"({part}" in frame for part in OURS):
+                under[frame] += int(samples)
         total += int(samples)
     if not total:
         print("py-spy: no samples")
         return
-    print(f"py-spy: {total} samples of the gunicorn workers; most self time:")
-    for frame, count in own.most_common(top):
-        print(f"  {100 * count / total:5.1f} %  {frame}")
+    print(f"py-spy: {total} samples of the gunicorn workers; under our functions (and django-tenants'):")
+    for frame, samples in under.most_common(top):
+        print(f"  {100 * samples / total:5.1f} %  {frame}")
+    print("  most self time:")
+    for frame, samples in own.most_common(5):
+        print(f"  {100 * samples / total:5.1f} %  {frame}")
 
 
 def cleanup(comune: Any) -> None:
