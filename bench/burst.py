@@ -339,11 +339,11 @@ def py_spy_top(raw: Path, *, top: int = 12) -> None:
         print("py-spy: no samples")
         return
     print(f"py-spy: {total} samples of the gunicorn workers; under our functions (and django-tenants'):")
-    for frame, samples in under.most_common(top):
-        print(f"  {100 * samples / total:5.1f} %  {frame}")
+    for frame, count in under.most_common(top):
+        print(f"  {100 * count / total:5.1f} %  {frame}")
     print("  most self time:")
-    for frame, samples in own.most_common(5):
-        print(f"  {100 * samples / total:5.1f} %  {frame}")
+    for frame, count in own.most_common(5):
+        print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
 def cleanup(comune: Any) -> None:
