@@ -13,7 +13,8 @@ a local certificate authority and the site certificate it signs (`tls/`),
 the SECRET_KEY (`secret_key`), nginx's pid, temporary files and rendered
 configuration (`nginx/`). Environment (all optional): DATABASE_URL,
 SECRET_KEY, CACHE_URL, NGINX_HTTPS_PORT (8443), NGINX_HTTP_PORT (8080),
-WEB_PORT (gunicorn on 127.0.0.1, 8001), WEB_CONCURRENCY, EMAIL_HOST (unset:
+WEB_PORT (gunicorn on 127.0.0.1, 8001), WEB_CONCURRENCY, WORKER_PROCESSES
+(procrastinate workers, one per core), EMAIL_HOST (unset:
 mail goes to `.data/mail/` and the console, as with `make run`).
 """
 
@@ -147,6 +148,19 @@ def stack_environment(data_dir: Path, *, https_port: str) -> dict[str, str]:
     return environment
 
 
+def worker_processes() -> int:
+    """How many procrastinate workers to start (WORKER_PROCESSES, default one per core).
+
+    A worker runs its WORKER_CONCURRENCY jobs as threads of one process, so
+    the PDFs it renders (mostly Python in WeasyPrint) share one core and one
+    GIL: after a window's opening one process drained the jobs on one core
+    of two, each PDF taking several times its CPU time (300-450 ms against
+    40-70 ms per page in bench/pdf.py). Compose and Kubernetes scale the
+    worker role by replicas instead.
+    """
+    return max(1, int(os.environ.get("WORKER_PROCESSES", "") or os.cpu_count() or 1))
+
+
 def main() -> int:
     data_dir = Path(os.environ.get("SERVE_PROD_DIR", ROOT / ".data")).resolve()
     https_port = os.environ.get("NGINX_HTTPS_PORT", "8443")
@@ -179,7 +193,7 @@ def main() -> int:
     nginx = [NGINX, "-p", str(nginx_main.parent), "-c", str(nginx_main), "-e", "stderr"]
     children = [
         subprocess.Popen(_local(WEB), cwd=ROOT, env=environment),
-        subprocess.Popen(_local(WORKER), cwd=ROOT, env=environment),
+        *(subprocess.Popen(_local(WORKER), cwd=ROOT, env=environment) for _ in range(worker_processes())),
         subprocess.Popen(nginx, cwd=ROOT, env=environment),
     ]
     suffix = "" if https_port == "443" else f":{https_port}"

@@ -4,10 +4,10 @@ Each document is an HTML template rendered by WeasyPrint: A4, Italian,
 tagged PDF with title and language, branded with the comune's name, emblem
 and contacts.
 
-Rendering takes 50-450 ms on this machine, so it stays off the request path:
+Rendering a page takes 30-50 ms of CPU (bench/pdf.py), so it stays off the request path:
 a rendered PDF is stored as a file under `DOCUMENTS_DIR/<schema>/`, named by
 the document and the version of the data it shows, and the job queue renders
-it (`document_prepare` below, also deferred at submission). A
+it (`document_prepare` below, or the mail job that attaches it). A
 download serves the stored file, or asks the parent to wait a moment while
 the job runs; it never renders in the request. Files are shared by web and
 worker processes; an older version of the same document is deleted when a
@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,6 +34,7 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from core import attachments
 from core.tenancy import current_schema
@@ -42,6 +44,22 @@ from enrollment.rules import PRIVACY_TEXT
 from enrollment.selectors import comune_current
 from identity.models import Account
 from tenants.models import Comune
+
+_fonts = threading.local()
+
+
+def font_configuration() -> FontConfiguration:
+    """This thread's WeasyPrint font configuration, made once.
+
+    Without one, WeasyPrint builds a fresh fontconfig configuration and Pango
+    font map for every PDF: about a fifth of a page's time (bench/pdf.py).
+    Our documents declare no @font-face, so nothing accumulates in it; one per
+    thread because Pango's font map is not shared between threads.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
 
 
 class PdfDocument:
@@ -81,7 +99,9 @@ class PdfDocument:
         return select_template(self.templates()).render(context)
 
     def render(self) -> bytes:
-        return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(pdf_tags=True)
+        return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(
+            pdf_tags=True, font_config=font_configuration()
+        )
 
     # Name of this document in the attachment registry (core.attachments),
     # with the params that rebuild it: what a job needs to prepare it.

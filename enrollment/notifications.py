@@ -22,16 +22,21 @@ def recipient(enrollment: Enrollment) -> list[str]:
 
 
 def notify_submitted(rows: list[Enrollment]) -> None:
+    """The receipt of a submitted form, with its riepilogo attached.
+
+    The mail job renders the riepilogo when it attaches it, and the parent's
+    download then finds it stored; only a form with no address to mail gets
+    a job of its own for it. The manuale is the same for the whole comune:
+    its first download queues it (a queueing lock shared by every submission
+    of the comune made them wait for each other at a window's opening).
+    """
     from enrollment.documents import document_prepare_defer
 
     first = rows[0]
-    # The documents the parent downloads next are rendered now by the queue.
-    document_prepare_defer(
-        spec={"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
-    )
-    document_prepare_defer(spec={"document": "enrollment.manuale", "params": {}})
+    riepilogo = {"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
     to = recipient(first)
     if not to:
+        document_prepare_defer(spec=riepilogo)
         return
     comune = comune_current()
     context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
@@ -39,23 +44,27 @@ def notify_submitted(rows: list[Enrollment]) -> None:
         to=to,
         subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
         body=render_to_string("enrollment/email/submitted.txt", context),
-        attachments=[{"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}],
+        attachments=[riepilogo],
         purpose="enrollment_submitted",
     )
+
+
+def notify_credentials(rows: list[Enrollment]) -> None:
+    """The credentials letter that goes with a submission (with the password if one was just issued)."""
+    first = rows[0]
     account = first.guardian.account
-    if account is not None:
-        letter = credentials.letter_credentials(account=account)
-        email_enqueue(
-            to=to,
-            subject=f"Credenziali di accesso al portale - {comune.display_name}",
-            body=render_to_string(
-                "enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}
-            ),
-            attachments=[
-                {"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}
-            ],
-            purpose="credentials_letter",
-        )
+    to = recipient(first)
+    if account is None or not to:
+        return
+    comune = comune_current()
+    letter = credentials.letter_credentials(account=account)
+    email_enqueue(
+        to=to,
+        subject=f"Credenziali di accesso al portale - {comune.display_name}",
+        body=render_to_string("enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}),
+        attachments=[{"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}],
+        purpose="credentials_letter",
+    )
 
 
 def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:

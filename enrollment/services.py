@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,7 +24,7 @@ from enrollment.definitions import definition_json
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
 from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
-from enrollment.notifications import notify_outcome, notify_submitted
+from enrollment.notifications import notify_credentials, notify_outcome, notify_submitted
 from enrollment.selectors import (
     DomandaState,
     domanda_enrollments,
@@ -411,6 +412,14 @@ def enrollments_submit(
     Idempotent: rows already submitted are returned unchanged and no second
     receipt is sent. Outside the window the whole form is refused with the
     window's dates; a full service gives a waiting-list position.
+
+    At a window's opening every parent of the comune submits to the same
+    service at once, and a PostgreSQL row lock lasts until commit. So the
+    work that does not depend on the place (temporary password, the
+    credentials mail) comes first; the service rows are locked only for the
+    last step, which takes the places, writes the rows, their audit entries
+    and the receipt that names the place, and commits (docs/architecture.md,
+    "Window opening").
     """
     if not enrollments:
         raise EnrollmentError("Nessuna iscrizione da inviare.", code="not_found")
@@ -423,18 +432,27 @@ def enrollments_submit(
                     f"L'iscrizione n. {e.reference} è stata annullata e non può essere inviata.",
                     code="invalid_transition",
                 )
-        # Lock the services in a fixed order so concurrent forms cannot deadlock.
+        if not to_submit:
+            return rows
+        # Refused before any work or lock; checked again on the locked rows below.
+        _window_check(to_submit, at=timezone.now())
+        for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
+            temporary_password_ensure(account=Account(pk=account_id))
+        notify_credentials(to_submit)
+        # The critical section: from here to the commit, concurrent forms on the
+        # same services wait. Services are locked in a fixed order so two forms
+        # cannot deadlock.
         services = {
             s.pk: s
             for s in Service.objects.select_for_update()
             .filter(pk__in={e.service_id for e in to_submit})
             .order_by("pk")
         }
+        # Read under the lock: the submission time orders places and waiting list.
         now = timezone.now()
         for e in to_submit:
             e.service = services[e.service_id]
-            if not e.service.is_open(now):
-                raise EnrollmentError(window_message(e.service), code="outside_window")
+        _window_check(to_submit, at=now)
         for e in to_submit:
             _place_or_queue(e)
             e.status = Status.INVIATA
@@ -463,11 +481,14 @@ def enrollments_submit(
                 },
                 request=request,
             )
-        for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
-            temporary_password_ensure(account=Account(pk=account_id))
-        if to_submit:
-            notify_submitted(to_submit)
+        notify_submitted(to_submit)
     return rows
+
+
+def _window_check(rows: Sequence[Enrollment], *, at: datetime) -> None:
+    for e in rows:
+        if not e.service.is_open(at):
+            raise EnrollmentError(window_message(e.service), code="outside_window")
 
 
 def enrollment_submit(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from core import shared_state
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 15 * 60
 LOCK_SECONDS = 15 * 60
 MAX_PER_IDENTIFIER = 5
-MAX_PER_IP = 20
 
 LOCKED_MESSAGE = "Troppi tentativi non riusciti. Per sicurezza l'accesso è bloccato: riprovare tra 15 minuti."
 
@@ -42,7 +42,8 @@ class Limit:
     scope: str
     identifier: str
     ip: str
-    ip_max: int = MAX_PER_IP
+    # None: settings.LOGIN_FAILURES_PER_IP, read at each use (families share school and carrier IPs).
+    ip_max: int | None = None
 
     def _key(self, kind: str, who: str) -> str:
         digest = hashlib.sha256(who.encode()).hexdigest()[:32]
@@ -53,7 +54,7 @@ class Limit:
         if self.identifier:
             pairs.append(("id", identifier_normalize(self.identifier), MAX_PER_IDENTIFIER))
         if self.ip:
-            pairs.append(("ip", self.ip, self.ip_max))
+            pairs.append(("ip", self.ip, self.ip_max or settings.LOGIN_FAILURES_PER_IP))
         return pairs
 
 
@@ -61,15 +62,12 @@ def limit_for(request: HttpRequest, *, scope: str, identifier: str) -> Limit:
     return Limit(scope=scope, identifier=identifier, ip=client_ip(request) or "")
 
 
-# "Sono un nuovo iscritto" creates an account from a codice fiscale alone:
-# at most this many per IP in the window (families behind one carrier or
-# school address share an IP, so the bound is generous).
-MAX_NEW_ACCOUNTS_PER_IP = 30
-
-
 def new_accounts_limit_for(request: HttpRequest) -> Limit:
+    """ "Sono un nuovo iscritto" creates an account from a codice fiscale alone:
+    at most settings.NEW_ACCOUNTS_PER_IP per IP in the window (families behind
+    one carrier or school address share an IP, so the bound is generous)."""
     return Limit(
-        scope="nuovi_account", identifier="", ip=client_ip(request) or "", ip_max=MAX_NEW_ACCOUNTS_PER_IP
+        scope="nuovi_account", identifier="", ip=client_ip(request) or "", ip_max=settings.NEW_ACCOUNTS_PER_IP
     )
 
 

@@ -40,6 +40,7 @@ def test_behind_a_trusted_proxy_the_right_most_untrusted_address_is_the_client(s
 @pytest.mark.parametrize("trusted", [[], [PROXY]])
 def test_spoofed_forwarded_for_does_not_escape_the_ip_lockout(settings, palosco, trusted) -> None:  # type: ignore[no-untyped-def]
     settings.TRUSTED_PROXIES = trusted
+    settings.LOGIN_FAILURES_PER_IP = 20
     parent_create(palosco, "PAL-000780")
     for n in range(20):
         client = Client(HTTP_HOST=PALOSCO_HOST, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.9.9.{n}")

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.deploy.serve_prod import ROOT, serve_prod
@@ -92,3 +93,13 @@ def test_nginx_template_fills_completely_for_this_machine(tmp_path: Path) -> Non
     rendered = (tmp_path / "site.conf").read_text()
     assert "${" not in rendered
     assert "proxy_set_header Host $http_host;" in rendered and "server 127.0.0.1:8001;" in rendered
+
+
+def test_serve_prod_starts_one_worker_per_core_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORKER_PROCESSES", raising=False)
+    monkeypatch.setattr(serve_prod.os, "cpu_count", lambda: 2)
+    assert serve_prod.worker_processes() == 2
+    monkeypatch.setenv("WORKER_PROCESSES", "3")
+    assert serve_prod.worker_processes() == 3
+    monkeypatch.setenv("WORKER_PROCESSES", "0")
+    assert serve_prod.worker_processes() == 1

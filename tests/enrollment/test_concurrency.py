@@ -12,6 +12,7 @@ from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_submit
 from identity.models import Account
+from tests.concurrency import together
 from tests.enrollment.conftest import (
     SIBLING_BIRTH,
     SIBLING_CF,
@@ -20,7 +21,7 @@ from tests.enrollment.conftest import (
     pupil_data,
     service,
 )
-from tests.factories import domanda_create
+from tests.factories import GuardianFactory, ParentFactory, PupilFactory, _fields, domanda_create
 
 
 def run_together(*calls: Callable[[], object]) -> list[BaseException]:
@@ -89,6 +90,58 @@ def test_last_place_goes_to_one_of_two_parallel_submissions(committed_palosco) -
         rows = list(Enrollment.objects.filter(pk__in=[a.pk, b.pk]))
         assert {r.status for r in rows} == {Enrollment.Status.INVIATA}
         assert sorted(r.waiting_position or 0 for r in rows) == [0, 1]
+
+
+def test_a_burst_fills_exactly_the_capacity_and_queues_the_rest_in_submission_order(
+    committed_palosco,
+) -> None:
+    capacity, parents = 4, 14
+    with schema_context("palosco"):
+        post = service("POST")
+        post.capacity = capacity
+        post.save()
+        drafts = []
+        for n in range(parents):
+            email = f"burst{n}@example.org"
+            account = ParentFactory.create(email=email)
+            (row,) = domanda_create(
+                account,
+                [post],
+                guardian=_fields(GuardianFactory, "account", {"email": email}),
+                pupil=_fields(PupilFactory, "guardian", {}),
+            )
+            drafts.append((row.pk, account.pk))
+
+    def submit(pk: int, account_pk: int) -> Callable[[], object]:
+        def call() -> object:
+            with schema_context("palosco"):
+                # Each parent presses "Invia Iscrizione" twice: the second finds it sent.
+                _submit(pk, account_pk)()
+                return _submit(pk, account_pk)()
+
+        return call
+
+    together([submit(pk, account_pk) for pk, account_pk in drafts])
+    with schema_context("palosco"):
+        rows = list(Enrollment.objects.filter(service=post).order_by("submitted_at", "pk"))
+        assert len(rows) == parents
+        assert {r.status for r in rows} == {Enrollment.Status.INVIATA}
+        placed = [r for r in rows if r.waiting_position is None]
+        waiting = [r for r in rows if r.waiting_position is not None]
+        assert len(placed) == capacity
+        # Places and waiting-list positions follow the submission time, with no gap or repeat.
+        assert rows[:capacity] == placed
+        assert [r.waiting_position for r in rows[capacity:]] == list(range(1, parents - capacity + 1))
+        assert len({r.submitted_at for r in rows}) == parents
+        for r in rows:
+            assert AuditEntry.objects.filter(action="enrollment.submitted", object_id=str(r.pk)).count() == 1
+        receipts = OutgoingEmail.objects.filter(purpose="enrollment_submitted")
+        letters = OutgoingEmail.objects.filter(purpose="credentials_letter")
+        assert sorted(m.to[0] for m in receipts) == sorted(f"burst{n}@example.org" for n in range(parents))
+        assert letters.count() == parents
+        for r in waiting:
+            body = receipts.get(to=[r.guardian.email]).body
+            assert f"lista d'attesa in posizione {r.waiting_position}." in body
 
 
 def test_reference_numbers_are_consecutive(in_palosco) -> None:

@@ -166,7 +166,10 @@ def test_new_enrollment_summary_submit_status_and_documents(in_palosco, palosco_
     )
     for url in urls:
         assert f'href="{url}"' in html
-    # Submission queued the documents; the worker renders them off the request.
+    # The receipt and letter mails render their attachments in the worker; the
+    # manuale, the same for every parent, is queued by its first download.
+    manuale = client.get(urls[1])
+    assert manuale.status_code == 202 and "in preparazione" in manuale.content.decode()
     run_pending_jobs()
     for url in urls:
         response = client.get(url)

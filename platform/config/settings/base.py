@@ -68,6 +68,12 @@ PUBLIC_SCHEMA_NAME = "public"
 # than migrated one by one (see tenants/provisioning.py).
 TENANT_BASE_SCHEMA = "comune_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Without it django-tenants sends `SET search_path` before every query, one
+# more round trip each: py-spy put 39 % of the web workers' time there during
+# a window-opening burst (bench/burst.py --py-spy). With it the SET is sent
+# once per schema switch and again after a rollback or a savepoint rollback,
+# which undo it (django-tenants >= 4.0.1; tests/tenants/test_search_path.py).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     # First and last: django-prometheus times the whole request (superadmin.metrics).
@@ -317,11 +323,19 @@ REST_FRAMEWORK = {
 }
 # Read at each request (api.auth): per account, per IP, and per IP on the
 # endpoints that take secrets. Counts live in the cache, per comune.
+# A school's network or a mobile carrier's NAT puts hundreds of families
+# behind one address at a window's opening: the account's rate binds first,
+# the per-IP ones are generous and stop one machine, not a school (the
+# per-account lockout guards each password: identity.ratelimit).
 API_THROTTLE_RATES = {
     "user": env.str("API_RATE_USER", default="120/min"),
-    "ip": env.str("API_RATE_IP", default="300/min"),
-    "login": env.str("API_RATE_LOGIN", default="20/min"),
+    "ip": env.str("API_RATE_IP", default="6000/min"),
+    "login": env.str("API_RATE_LOGIN", default="600/min"),
 }
+# Failed logins from one IP before it is locked out (identity.ratelimit), and
+# "Sono un nuovo iscritto" accounts opened from one IP, per 15 minutes.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=200)
+NEW_ACCOUNTS_PER_IP = env.int("NEW_ACCOUNTS_PER_IP", default=300)
 # URL schemes of the apps that may receive a one-time login code.
 API_APP_REDIRECT_SCHEMES = env.list("API_APP_REDIRECT_SCHEMES", default=["comunicapp"])
 SPECTACULAR_SETTINGS = {
