@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -56,7 +57,25 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
-    return render(request, "enrollment/privacy.html")
+    return render(request, "enrollment/privacy.html", {"cookies": technical_cookies()})
+
+
+def technical_cookies() -> list[tuple[str, str]]:
+    """Every cookie the portal sets, with its purpose: all technical, none for profiling or statistics."""
+    minutes = settings.SESSION_COOKIE_AGE // 60
+    return [
+        (
+            settings.SESSION_COOKIE_NAME,
+            f"mantiene l'accesso mentre usi il portale; scade dopo {minutes} minuti di inattività "
+            "o quando esci",
+        ),
+        (settings.CSRF_COOKIE_NAME, "protegge i moduli da invii fatti da altri siti"),
+        (settings.LANGUAGE_COOKIE_NAME, "ricorda la lingua che hai scelto, solo se la cambi"),
+    ]
+
+
+def legal_notes(request: HttpRequest) -> HttpResponse:
+    return render(request, "enrollment/legal_notes.html")
 
 
 def _guardian_initial(account: Any, guardian: Guardian | None) -> dict[str, Any]:
@@ -152,7 +171,13 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     form = EnrollmentForm(
         request.POST or None, initial=initial, services=services, lock_pupil_cf=lock_cf, full=not draft
     )
-    context = {"kind": "nuova", "can_draft": True, "no_services": not services.exists()}
+    context = {
+        "kind": "nuova",
+        "can_draft": True,
+        "no_services": not services.exists(),
+        # Before the first save the year is the one of the services on offer.
+        "school_year": " e ".join(sorted({s.school_year for s in services})),
+    }
     if request.method == "POST":
         if not form.is_valid():
             if draft:
@@ -191,7 +216,13 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         lock_pupil_cf=state.lock_pupil_cf,
         full=not draft,
     )
-    context = {"kind": first.kind, "can_draft": can_draft, "enrollments": live, "domanda": domanda}
+    context = {
+        "kind": first.kind,
+        "can_draft": can_draft,
+        "enrollments": live,
+        "domanda": domanda,
+        "school_year": first.school_year,
+    }
     if request.method == "POST":
         if not form.is_valid():
             if draft:
@@ -313,7 +344,7 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         school_year=target.school_year,
     )
     context = {"kind": "rinnovo", "can_draft": False, "previous": previous, "target": target,
-               "siblings_note": SIBLINGS_NOTE}  # fmt: skip
+               "siblings_note": SIBLINGS_NOTE, "school_year": target.school_year}  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:
             rows = renewal_save(

@@ -43,9 +43,11 @@ HOST_RE = re.compile(
 )
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 ROME = ZoneInfo("Europe/Rome")
+AGID_FORM_SITE = "https://form.agid.gov.it/"
 # WCAG 2.1 AA for normal text.
 MIN_CONTRAST = 4.5
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S+$", max_length=500)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,40}$")]
 
 
@@ -104,6 +106,13 @@ class Branding(_Strict):
         if Path(value).suffix.lower() not in {".svg", ".png"}:
             raise ValueError("must be an .svg or .png file")
         return value
+
+
+class Dpo(_Strict):
+    """The comune's data protection officer (art. 37 GDPR), named in the privacy notice."""
+
+    name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
 
 
 class Identity(_Strict):
@@ -192,6 +201,12 @@ class ComuneConfig(_Strict):
         default="",
         description="The comune's informativa (art. 13 GDPR) shown by 'Leggi Dettaglio Condizioni'",
     )
+    dpo: Dpo | None = None
+    legal_notes: str = Field(default="", description="The comune's 'Note legali'; a standard text when empty")
+    # The comune's own accessibility statement, published on AgID's form site
+    # (form.agid.gov.it, a "view/<id>" page per ente); the site's home until
+    # the comune pastes its page here.
+    accessibility_statement_url: HttpsUrl = AGID_FORM_SITE
     services: list[ServiceConfig] = []
     # Years after the end of a school year (31 August) before its enrollments
     # and the families left without one are erased (enrollment.gdpr).
