@@ -1,0 +1,66 @@
+"""The rough edges a review of the parents' and staff's pages found (issue #15), one test each."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from django_tenants.utils import tenant_context
+from lxml import html as lxml_html
+
+from core.models import OutgoingEmail
+from enrollment.backoffice.roles import OPERATORE
+from enrollment.models import Enrollment
+from enrollment.services import enrollment_reject
+from identity.email_verification import email_verification_send
+from tenants.models import Comune
+from tests.conftest import ROMANO_HOST
+from tests.enrollment.conftest import logged_in, parent_create, service
+from tests.factories import StaffFactory, domanda_create
+
+S = Enrollment.Status
+
+
+def test_security_code_mail_uses_the_article_of_the_comune_kind(romano: Comune, palosco: Comune) -> None:
+    bodies = {}
+    for comune in (romano, palosco):
+        with tenant_context(comune):
+            account = parent_create(username="ART-000001", issued=True)
+            request = RequestFactory().post("/", HTTP_HOST=ROMANO_HOST)
+            email_verification_send(request=request, account=account, email="a@example.org", login_backend="")
+            bodies[comune.slug] = OutgoingEmail.objects.get(purpose="email_verification").body
+    assert "Portale Iscrizioni Online della Città di Romano di Lombardia" in bodies["romanodilombardia"]
+    assert "Portale Iscrizioni Online del Comune di Palosco" in bodies["palosco"]
+    assert "del Città" not in bodies["romanodilombardia"]
+
+
+def test_display_name_articles(romano: Comune, palosco: Comune) -> None:
+    assert (romano.display_name_the, palosco.display_name_the) == (
+        "la Città di Romano di Lombardia",
+        "il Comune di Palosco",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "icon"),
+    [(S.INVIATA, "it-clock"), (S.RESPINTA, "it-close-circle"), (S.BOZZA, "it-pencil")],
+)
+def test_status_box_icon_follows_the_state(palosco: Comune, status: str, icon: str) -> None:
+    with tenant_context(palosco):
+        parent = parent_create()
+        rows = domanda_create(parent, [service("PRE")], submit=status != S.BOZZA, draft=status == S.BOZZA)
+        if status == S.RESPINTA:
+            enrollment_reject(enrollment=rows[0], by=StaffFactory.create(role=OPERATORE), reason="Fuori zona")
+    page = logged_in(palosco, parent).get(f"/iscrizioni/domanda/{rows[0].domanda}/").content.decode()
+    icons = lxml_html.fromstring(page).xpath("//section[contains(@class,'status-box')]//svg")
+    assert len(icons) == 1
+    assert icons[0].get("data-status-icon") == status and icons[0].get("aria-hidden") == "true"
+    assert icons[0].xpath("./use/@href")[0].endswith(f"#{icon}")
+    assert "✓" not in page
+
+
+def test_new_form_title_has_the_school_year_before_the_first_save(palosco: Comune) -> None:
+    with tenant_context(palosco):
+        parent = parent_create()
+    tree = lxml_html.fromstring(logged_in(palosco, parent).get("/iscrizioni/nuova/").content.decode())
+    assert tree.xpath("string(//h1)") == "Modulo Iscrizione - Anno Scolastico 2025/2026"
+    assert tree.xpath("string(//title)").startswith("Modulo Iscrizione - Anno Scolastico 2025/2026 · ")
