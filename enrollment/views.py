@@ -7,14 +7,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from enrollment import documents
+from enrollment import documents, feedback
 from enrollment.forms import EnrollmentForm, initial_from
-from enrollment.models import Enrollment, Guardian
+from enrollment.models import Enrollment, Feedback, Guardian
 from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
@@ -40,7 +41,7 @@ from enrollment.services import (
 )
 from identity.access import parent_required
 from identity.http import AuthenticatedRequest
-from identity.services import session_keep_after_save
+from identity.services import safe_next_url, session_keep_after_save
 
 TEMPORARY_PASSWORD_SENT = (
     "Ti abbiamo inviato una password temporanea a {email}: per rientrare nell'iscrizione inserisci "  # noqa: S105 (a message)
@@ -289,8 +290,54 @@ def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRe
             "editable": state.editable,
             "privacy_text": PRIVACY_TEXT,
             "draft_note": DRAFT_NOTE,
+            **_feedback_context(request, page=Feedback.Page.RIEPILOGO),
         },
     )
+
+
+def _feedback_context(request: AuthenticatedRequest, *, page: str) -> dict[str, Any]:
+    """What the rating component (enrollment/_feedback.html) needs on `page`."""
+    return {
+        "feedback_page": page,
+        "feedback_given": feedback.feedback_given(account=request.user, page=page),
+        "feedback_title": feedback.TITLE,
+        "feedback_thanks": feedback.THANKS,
+        "feedback_positive": (feedback.POSITIVE_QUESTION, feedback.POSITIVE_ASPECTS),
+        "feedback_negative": (feedback.NEGATIVE_QUESTION, feedback.NEGATIVE_ASPECTS),
+        "feedback_details_max": feedback.DETAILS_MAX,
+    }
+
+
+@parent_required
+@require_POST
+def feedback_send(request: AuthenticatedRequest) -> HttpResponse:
+    """The rating component's POST: JSON for the page's script, a redirect back without it."""
+    form = feedback.FeedbackForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    error = ""
+    if form.is_valid():
+        try:
+            feedback.feedback_record(
+                account=request.user,
+                page=form.cleaned_data["page"],
+                rating=form.cleaned_data["rating"],
+                aspect=form.aspect(),
+                details=form.cleaned_data["details"],
+                request=request,
+            )
+        except EnrollmentError as exc:
+            error = exc.message
+    else:
+        error = " ".join(str(errors[0]) for errors in form.errors.values())
+    if wants_json:
+        return JsonResponse(
+            {"error": error} if error else {"message": feedback.THANKS}, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, feedback.THANKS)
+    return redirect(safe_next_url(request, default=reverse("enrollment:parent_home")))
 
 
 def _strip(initial: dict[str, Any]) -> dict[str, Any]:

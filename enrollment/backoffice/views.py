@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from enrollment import documents
+from enrollment import documents, feedback
 from enrollment.backoffice import exports
 from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
@@ -124,6 +124,20 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         per_day=per_day,
         per_day_max=max((n for _, n in per_day), default=0),
         statuses=[(v, label) for v, label in Enrollment.Status.choices if v != Enrollment.Status.BOZZA],
+    )
+
+
+@allowed(Action.VIEW)
+def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The parents' ratings of the service: average, distribution and comments."""
+    comments = Paginator(feedback.feedback_comments(), PAGE_SIZE).get_page(request.GET.get("pagina"))
+    return _page(
+        request,
+        "backoffice/feedback.html",
+        summary=feedback.feedback_summary(),
+        comments=comments,
+        aspect_labels=feedback.ASPECT_LABELS,
+        title=feedback.TITLE,
     )
 
 
