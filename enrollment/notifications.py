@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
+from core.models import OutgoingEmail
 from core.services import email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
@@ -43,7 +44,7 @@ def notify_submitted(rows: list[Enrollment]) -> None:
         purpose="enrollment_submitted",
     )
     account = first.guardian.account
-    if account is not None:
+    if account is not None and not _credentials_letter_sent(account.pk):
         letter = credentials.letter_credentials(account=account)
         email_enqueue(
             to=to,
@@ -56,6 +57,12 @@ def notify_submitted(rows: list[Enrollment]) -> None:
             ],
             purpose="credentials_letter",
         )
+
+
+def _credentials_letter_sent(account_id: int) -> bool:
+    """Whether the lettera credenziali of the account is on its way: only the first submission sends it."""
+    letter = [{"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}]
+    return OutgoingEmail.objects.filter(purpose="credentials_letter", attachments__contains=letter).exists()
 
 
 def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from enrollment import documents, feedback
+from enrollment.birth import birth_from_codice_fiscale
 from enrollment.forms import EnrollmentForm, initial_from
 from enrollment.models import Enrollment, Feedback, Guardian
 from enrollment.renewals import renewal_save
@@ -168,6 +169,10 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     initial = _guardian_initial(account, guardian)
     if lock_cf:
         initial["pupil_codice_fiscale"] = account.codice_fiscale
+        birth = birth_from_codice_fiscale(account.codice_fiscale or "")
+        if birth is not None:
+            # Prefilled from the codice fiscale; the parent may still change them.
+            initial.update({"pupil_birth_date": birth.date, "pupil_birth_place": birth.place or ""})
     draft = request.POST.get("azione") == "bozza"
     form = EnrollmentForm(
         request.POST or None, initial=initial, services=services, lock_pupil_cf=lock_cf, full=not draft

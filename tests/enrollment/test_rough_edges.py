@@ -14,8 +14,16 @@ from enrollment.services import enrollment_reject
 from identity.email_verification import email_verification_send
 from tenants.models import Comune
 from tests.conftest import ROMANO_HOST
-from tests.enrollment.conftest import logged_in, parent_create, service
-from tests.factories import StaffFactory, domanda_create
+from tests.enrollment.conftest import (
+    PUPIL_BIRTH,
+    SIBLING_BIRTH,
+    SIBLING_CF,
+    logged_in,
+    parent_create,
+    pupil_data,
+    service,
+)
+from tests.factories import StaffFactory, domanda_create, make_cf
 
 S = Enrollment.Status
 
@@ -64,3 +72,20 @@ def test_new_form_title_has_the_school_year_before_the_first_save(palosco: Comun
     tree = lxml_html.fromstring(logged_in(palosco, parent).get("/iscrizioni/nuova/").content.decode())
     assert tree.xpath("string(//h1)") == "Modulo Iscrizione - Anno Scolastico 2025/2026"
     assert tree.xpath("string(//title)").startswith("Modulo Iscrizione - Anno Scolastico 2025/2026 · ")
+
+
+def test_the_lettera_credenziali_goes_with_the_first_submission_only(in_palosco: Comune) -> None:
+    parent = parent_create()
+    domanda_create(parent, [service("PRE")], submit=True)
+    sibling = pupil_data(codice_fiscale=SIBLING_CF, first_name="Giulia", birth_date=SIBLING_BIRTH)
+    domanda_create(parent, [service("POST")], pupil=sibling, submit=True)
+    assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 2
+    (letter,) = OutgoingEmail.objects.filter(purpose="credentials_letter")
+    assert letter.attachments == [
+        {"document": "enrollment.lettera_credenziali", "params": {"account_id": parent.pk}}
+    ]
+    # Another family's first submission still gets its own letter.
+    other = parent_create(username="PAL-000901")
+    third = pupil_data(codice_fiscale=make_cf(surname="BNC", birth=PUPIL_BIRTH), first_name="Anna")
+    domanda_create(other, [service("PRE")], pupil=third, submit=True)
+    assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 2
