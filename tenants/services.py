@@ -88,7 +88,10 @@ def host_problem(host: str) -> str | None:
     base = settings.BASE_DOMAIN.lower()
     label, dot, rest = host.partition(".")
     if not (dot and rest == base and HOST_LABEL_RE.match(label)):
-        return f"{host!r} è fuori dal dominio base: usa <nome>.{base} oppure aggiungi l'host a EXTRA_TENANT_DOMAINS"
+        return (
+            f"{host!r} è fuori dal dominio base: usa <nome>.{base} "
+            "oppure aggiungi l'host a EXTRA_TENANT_DOMAINS"
+        )
     return None
 
 
