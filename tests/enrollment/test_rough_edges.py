@@ -89,3 +89,17 @@ def test_the_lettera_credenziali_goes_with_the_first_submission_only(in_palosco:
     third = pupil_data(codice_fiscale=make_cf(surname="BNC", birth=PUPIL_BIRTH), first_name="Anna")
     domanda_create(other, [service("PRE")], pupil=third, submit=True)
     assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 2
+
+
+def test_riepilogo_of_one_service_is_one_page_with_the_generation_note(in_palosco: Comune) -> None:
+    """The note used to be the last line of the text and spilled alone onto a second page."""
+    from django.conf import settings
+    from weasyprint import HTML
+
+    from enrollment.documents import Riepilogo
+
+    rows = domanda_create(parent_create(), [service("PRE")], submit=True)
+    html = Riepilogo(comune=in_palosco, domanda=rows[0].domanda).html()
+    document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
+    assert len(document.pages) == 1
+    assert "Documento generato il " in html and "dal Portale Iscrizioni Online del Comune di Palosco." in html
