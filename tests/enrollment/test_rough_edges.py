@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
 from lxml import html as lxml_html
 
@@ -13,11 +13,13 @@ from enrollment.models import Enrollment
 from enrollment.services import enrollment_reject
 from identity.email_verification import email_verification_send
 from tenants.models import Comune
-from tests.conftest import ROMANO_HOST
+from tests.conftest import ROMANO_HOST, host_of
 from tests.enrollment.conftest import (
     PUPIL_BIRTH,
+    PUPIL_CF,
     SIBLING_BIRTH,
     SIBLING_CF,
+    form_data,
     logged_in,
     parent_create,
     pupil_data,
@@ -103,3 +105,27 @@ def test_riepilogo_of_one_service_is_one_page_with_the_generation_note(in_palosc
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     assert len(document.pages) == 1
     assert "Documento generato il " in html and "dal Portale Iscrizioni Online del Comune di Palosco." in html
+
+
+def test_salva_bozza_says_the_temporary_password_was_mailed_and_where(palosco: Comune) -> None:
+    """ "Sono un nuovo iscritto": the first "Salva Bozza" mails a password; the page says so, masked."""
+    from tests.identity.conftest import cf_post, code_from
+
+    client = Client(HTTP_HOST=host_of(palosco))
+    assert cf_post(client, PUPIL_CF).status_code == 302
+    assert client.post("/accesso/verifica-email/", {"email": "famiglia.verdi@example.org"}).status_code == 302
+    with tenant_context(palosco):
+        code = code_from(OutgoingEmail.objects.filter(purpose="email_verification").latest("id").body)
+    assert client.post("/accesso/verifica-email/codice/", {"code": code}).status_code == 302
+    with tenant_context(palosco):
+        data = form_data(
+            services=[service("PRE")], guardian_email="famiglia.verdi@example.org", azione="bozza"
+        )
+    saved = client.post("/iscrizioni/nuova/", data)
+    assert saved.status_code == 302 and saved["Location"].endswith("/modifica/")
+    page = client.get(saved["Location"]).content.decode()
+    assert "Bozza salvata." in page
+    assert "Ti abbiamo inviato una password temporanea a f***@example.org" in page
+    assert "famiglia.verdi@example.org" not in page.split("password temporanea a", 1)[1][:60]
+    with tenant_context(palosco):
+        assert OutgoingEmail.objects.get(purpose="temporary_password").to == ["famiglia.verdi@example.org"]
