@@ -65,6 +65,11 @@ def request_as_get(request: HttpRequest) -> HttpRequest:
 
 @require_GET
 @cache_control(max_age=300)
+def platform_accessibility(request: HttpRequest) -> HttpResponse:
+    """The platform's own accessibility statement, on every host (the comune has its own on AgID's site)."""
+    return render(request, "core/accessibility.html")
+
+
 def comune_stylesheet(request: HttpRequest) -> HttpResponse:
     """The comune's colours as a stylesheet: the pages' CSP allows no inline <style>."""
     tenant = getattr(request, "tenant", None)

@@ -26,6 +26,10 @@ LAST_YEAR = "2024/2025"
 MONTHS = "ABCDEHLMPRST"
 
 
+# The Belfiore codes the demo's codici fiscali use, and the places they name.
+BIRTH_PLACES = {"A794": "Bergamo", "H509": "Romano di Lombardia"}
+
+
 def _cf(surname: str, name: str, birth: date, *, female: bool, place: str) -> str:
     day = birth.day + (40 if female else 0)
     body = f"{surname}{name}{birth.year % 100:02d}{MONTHS[birth.month - 1]}{day:02d}{place}"
@@ -114,7 +118,7 @@ def load_comune(comune: Comune) -> None:
                         "first_name": p_first,
                         "last_name": p_last,
                         "birth_date": birth,
-                        "birth_place": family["city"],
+                        "birth_place": BIRTH_PLACES[place],
                         "school": school,
                         "class_section": class_section,
                     },

@@ -7,10 +7,12 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from stdnum.it import codicefiscale
 
 from core.limits import column_max_length
+from enrollment.birth import birth_from_codice_fiscale, birth_place_matches
 from enrollment.models import Guardian, Pupil, Service
 from enrollment.rules import (
     GUARDIAN_FIELDS,
@@ -107,6 +109,8 @@ class EnrollmentForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self._birth_prefill()
         self.full = full
         self.fixed_services = fixed_services or []
         self.school_year = school_year
@@ -135,6 +139,23 @@ class EnrollmentForm(forms.Form):
                 names.append(name)
             if names:
                 self.service_questions.append((service, names))
+
+    def _birth_prefill(self) -> None:
+        """Birth date and place left empty come from the pupil's codice fiscale (the riepilogo shows them)."""
+        cf = self.data.get(self.add_prefix("pupil_codice_fiscale")) or self.initial.get(
+            "pupil_codice_fiscale"
+        )
+        birth = birth_from_codice_fiscale(str(cf or ""))
+        if birth is None:
+            return
+        encoded = {"pupil_birth_date": birth.date.isoformat(), "pupil_birth_place": birth.place or ""}
+        missing = {
+            k: v for k, v in encoded.items() if v and not str(self.data.get(self.add_prefix(k)) or "").strip()
+        }
+        if missing:
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data.update({self.add_prefix(k): v for k, v in missing.items()})
+            self.data = data
 
     def section(self, prefix: str, names: tuple[str, ...]) -> list[forms.BoundField]:
         return [self[f"{prefix}_{n}"] for n in names]
@@ -205,6 +226,14 @@ class EnrollmentForm(forms.Form):
         if birth and cf and codicefiscale.get_birth_date(cf) != birth:
             self.add_error(
                 "pupil_birth_date", "La data di nascita non corrisponde al codice fiscale dell'alunno."
+            )
+        place, encoded = data.get("pupil_birth_place"), birth_from_codice_fiscale(cf or "")
+        if place and encoded and encoded.place and not birth_place_matches(encoded, place):
+            self.add_error(
+                "pupil_birth_place",
+                "Il luogo di nascita non corrisponde al codice fiscale dell'alunno, "
+                f"che indica {encoded.place}: "
+                "correggi il luogo o il codice fiscale.",
             )
         if birth and school and year:
             if birth > timezone.localdate():

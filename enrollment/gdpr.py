@@ -25,7 +25,7 @@ from core.models import AuditEntry, OutgoingEmail
 from core.services import audit_record
 from core.tenancy import current_schema
 from enrollment.documents import PdfDocument, Riepilogo
-from enrollment.models import Enrollment, Guardian, Pupil
+from enrollment.models import Enrollment, Feedback, Guardian, Pupil
 from enrollment.selectors import comune_current, family_audit_query, guardian_personal_data
 from identity.models import Account, EmailVerification
 
@@ -185,6 +185,8 @@ def _family_erase(*, guardian: Guardian, keep: Q) -> dict[str, int]:
             pupil.delete()
     if account is not None:
         EmailVerification.objects.filter(account=account).delete()
+        # The stars stay in the comune's average; the parent's own words go.
+        Feedback.objects.filter(account=account).update(account=None, details="")
         _pseudonymise(account)
     if kept:
         _pseudonymise(guardian)

@@ -269,3 +269,37 @@ class PrivacyConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian} {self.text_version} {self.given_at:%Y-%m-%d}"
+
+
+class Feedback(models.Model):
+    """A parent's rating of a page of the service (Designers Italia's rating component).
+
+    One per account and page; the free text is the parent's, so erasing the
+    family (enrollment.gdpr) removes it and keeps only the stars.
+    """
+
+    class Page(models.TextChoices):
+        RIEPILOGO = "riepilogo", "Riepilogo e stato dell'iscrizione"
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    page = models.CharField("pagina", max_length=30, choices=Page.choices)
+    rating = models.PositiveSmallIntegerField("stelle")
+    aspect = models.CharField("aspetto", max_length=40, blank=True)
+    details = models.CharField("dettagli", max_length=200, blank=True)
+    created_at = models.DateTimeField("data", default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "valutazione"
+        verbose_name_plural = "valutazioni"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "page"], name="feedback_one_per_account_page"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_page_display()}: {self.rating}/5"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
+from core.models import OutgoingEmail
 from core.services import email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
@@ -54,7 +55,7 @@ def notify_credentials(rows: list[Enrollment]) -> None:
     first = rows[0]
     account = first.guardian.account
     to = recipient(first)
-    if account is None or not to:
+    if account is None or not to or _credentials_letter_sent(account.pk):
         return
     comune = comune_current()
     letter = credentials.letter_credentials(account=account)
@@ -65,6 +66,12 @@ def notify_credentials(rows: list[Enrollment]) -> None:
         attachments=[{"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}],
         purpose="credentials_letter",
     )
+
+
+def _credentials_letter_sent(account_id: int) -> bool:
+    """Whether the lettera credenziali of the account is on its way: only the first submission sends it."""
+    letter = [{"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}]
+    return OutgoingEmail.objects.filter(purpose="credentials_letter", attachments__contains=letter).exists()
 
 
 def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from enrollment import documents
+from enrollment import documents, feedback
+from enrollment.birth import birth_from_codice_fiscale
 from enrollment.forms import EnrollmentForm, initial_from
-from enrollment.models import Enrollment, Guardian
+from enrollment.models import Enrollment, Feedback, Guardian
 from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
@@ -39,7 +42,7 @@ from enrollment.services import (
 )
 from identity.access import parent_required
 from identity.http import AuthenticatedRequest
-from identity.services import session_keep_after_save
+from identity.services import safe_next_url, session_keep_after_save
 
 TEMPORARY_PASSWORD_SENT = (
     "Ti abbiamo inviato una password temporanea a {email}: per rientrare nell'iscrizione inserisci "  # noqa: S105 (a message)
@@ -56,7 +59,25 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
-    return render(request, "enrollment/privacy.html")
+    return render(request, "enrollment/privacy.html", {"cookies": technical_cookies()})
+
+
+def technical_cookies() -> list[tuple[str, str]]:
+    """Every cookie the portal sets, with its purpose: all technical, none for profiling or statistics."""
+    minutes = settings.SESSION_COOKIE_AGE // 60
+    return [
+        (
+            settings.SESSION_COOKIE_NAME,
+            f"mantiene l'accesso mentre usi il portale; scade dopo {minutes} minuti di inattività "
+            "o quando esci",
+        ),
+        (settings.CSRF_COOKIE_NAME, "protegge i moduli da invii fatti da altri siti"),
+        (settings.LANGUAGE_COOKIE_NAME, "ricorda la lingua che hai scelto, solo se la cambi"),
+    ]
+
+
+def legal_notes(request: HttpRequest) -> HttpResponse:
+    return render(request, "enrollment/legal_notes.html")
 
 
 def _guardian_initial(account: Any, guardian: Guardian | None) -> dict[str, Any]:
@@ -148,11 +169,21 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     initial = _guardian_initial(account, guardian)
     if lock_cf:
         initial["pupil_codice_fiscale"] = account.codice_fiscale
+        birth = birth_from_codice_fiscale(account.codice_fiscale or "")
+        if birth is not None:
+            # Prefilled from the codice fiscale; the parent may still change them.
+            initial.update({"pupil_birth_date": birth.date, "pupil_birth_place": birth.place or ""})
     draft = request.POST.get("azione") == "bozza"
     form = EnrollmentForm(
         request.POST or None, initial=initial, services=services, lock_pupil_cf=lock_cf, full=not draft
     )
-    context = {"kind": "nuova", "can_draft": True, "no_services": not services.exists()}
+    context = {
+        "kind": "nuova",
+        "can_draft": True,
+        "no_services": not services.exists(),
+        # Before the first save the year is the one of the services on offer.
+        "school_year": " e ".join(sorted({s.school_year for s in services})),
+    }
     if request.method == "POST":
         if not form.is_valid():
             if draft:
@@ -191,7 +222,13 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         lock_pupil_cf=state.lock_pupil_cf,
         full=not draft,
     )
-    context = {"kind": first.kind, "can_draft": can_draft, "enrollments": live, "domanda": domanda}
+    context = {
+        "kind": first.kind,
+        "can_draft": can_draft,
+        "enrollments": live,
+        "domanda": domanda,
+        "school_year": first.school_year,
+    }
     if request.method == "POST":
         if not form.is_valid():
             if draft:
@@ -258,8 +295,54 @@ def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRe
             "editable": state.editable,
             "privacy_text": PRIVACY_TEXT,
             "draft_note": DRAFT_NOTE,
+            **_feedback_context(request, page=Feedback.Page.RIEPILOGO),
         },
     )
+
+
+def _feedback_context(request: AuthenticatedRequest, *, page: str) -> dict[str, Any]:
+    """What the rating component (enrollment/_feedback.html) needs on `page`."""
+    return {
+        "feedback_page": page,
+        "feedback_given": feedback.feedback_given(account=request.user, page=page),
+        "feedback_title": feedback.TITLE,
+        "feedback_thanks": feedback.THANKS,
+        "feedback_positive": (feedback.POSITIVE_QUESTION, feedback.POSITIVE_ASPECTS),
+        "feedback_negative": (feedback.NEGATIVE_QUESTION, feedback.NEGATIVE_ASPECTS),
+        "feedback_details_max": feedback.DETAILS_MAX,
+    }
+
+
+@parent_required
+@require_POST
+def feedback_send(request: AuthenticatedRequest) -> HttpResponse:
+    """The rating component's POST: JSON for the page's script, a redirect back without it."""
+    form = feedback.FeedbackForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    error = ""
+    if form.is_valid():
+        try:
+            feedback.feedback_record(
+                account=request.user,
+                page=form.cleaned_data["page"],
+                rating=form.cleaned_data["rating"],
+                aspect=form.aspect(),
+                details=form.cleaned_data["details"],
+                request=request,
+            )
+        except EnrollmentError as exc:
+            error = exc.message
+    else:
+        error = " ".join(str(errors[0]) for errors in form.errors.values())
+    if wants_json:
+        return JsonResponse(
+            {"error": error} if error else {"message": feedback.THANKS}, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, feedback.THANKS)
+    return redirect(safe_next_url(request, default=reverse("enrollment:parent_home")))
 
 
 def _strip(initial: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +396,7 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         school_year=target.school_year,
     )
     context = {"kind": "rinnovo", "can_draft": False, "previous": previous, "target": target,
-               "siblings_note": SIBLINGS_NOTE}  # fmt: skip
+               "siblings_note": SIBLINGS_NOTE, "school_year": target.school_year}  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:
             rows = renewal_save(

@@ -71,7 +71,7 @@ def email_verification_send(
             body=(
                 f"Gentile utente,\n\n"
                 f"il codice sicurezza per verificare questo indirizzo email sul Portale Iscrizioni "
-                f"Online del {comune.display_name} è:\n\n"
+                f"Online {comune.display_name_with_article} è:\n\n"
                 f"    {code}\n\n"
                 f"Il codice vale 10 minuti e una sola volta. Se non ha richiesto il codice, "
                 f"ignori questo messaggio.\n\n{comune.display_name}\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -43,9 +43,11 @@ HOST_RE = re.compile(
 )
 HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 ROME = ZoneInfo("Europe/Rome")
+AGID_FORM_SITE = "https://form.agid.gov.it/"
 # WCAG 2.1 AA for normal text.
 MIN_CONTRAST = 4.5
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S+$", max_length=500)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,40}$")]
 
 
@@ -85,12 +87,12 @@ class Branding(_Strict):
     @classmethod
     def _accessible_colour(cls, value: str) -> str:
         if not HEX_COLOUR_RE.match(value):
-            raise ValueError("must be a colour like #1a2b3c")
+            raise ValueError("deve essere un colore come #1a2b3c")
         ratio = contrast_ratio(value, "#ffffff")
         if ratio < MIN_CONTRAST:
             raise ValueError(
-                f"white text on {value} has contrast {ratio:.2f}:1, below the "
-                f"{MIN_CONTRAST}:1 WCAG 2.1 AA minimum; choose a darker colour"
+                f"il testo bianco su {value} ha contrasto {ratio:.2f}:1, sotto il minimo "
+                f"{MIN_CONTRAST}:1 delle WCAG 2.1 AA: scegli un colore più scuro"
             )
         return value.lower()
 
@@ -100,10 +102,17 @@ class Branding(_Strict):
         if value is None:
             return value
         if value.startswith("/") or ".." in Path(value).parts:
-            raise ValueError("must be a relative path inside tenant_configs/assets/")
+            raise ValueError("deve essere un percorso relativo dentro tenant_configs/assets/")
         if Path(value).suffix.lower() not in {".svg", ".png"}:
-            raise ValueError("must be an .svg or .png file")
+            raise ValueError("deve essere un file .svg o .png")
         return value
+
+
+class Dpo(_Strict):
+    """The comune's data protection officer (art. 37 GDPR), named in the privacy notice."""
+
+    name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
 
 
 class Identity(_Strict):
@@ -114,7 +123,7 @@ class Identity(_Strict):
     @classmethod
     def _no_repeats(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("a login method is listed twice")
+            raise ValueError("un metodo di accesso è indicato due volte")
         return value
 
 
@@ -142,7 +151,7 @@ class ServiceConfig(_Strict):
     def _school_year(cls, value: str) -> str:
         m = SCHOOL_YEAR_RE.match(value)
         if not m or int(m.group(2)) != int(m.group(1)) + 1:
-            raise ValueError("must look like 2025/2026 (two consecutive years)")
+            raise ValueError("deve essere come 2025/2026 (due anni consecutivi)")
         return value
 
     @field_validator("opens_at", "closes_at")
@@ -154,7 +163,7 @@ class ServiceConfig(_Strict):
     @model_validator(mode="after")
     def _window(self) -> ServiceConfig:
         if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
+            raise ValueError("closes_at deve essere dopo opens_at")
         return self
 
     @model_validator(mode="after")
@@ -211,6 +220,12 @@ class ComuneConfig(_Strict):
         default="",
         description="The comune's informativa (art. 13 GDPR) shown by 'Leggi Dettaglio Condizioni'",
     )
+    dpo: Dpo | None = None
+    legal_notes: str = Field(default="", description="The comune's 'Note legali'; a standard text when empty")
+    # The comune's own accessibility statement, published on AgID's form site
+    # (form.agid.gov.it, a "view/<id>" page per ente); the site's home until
+    # the comune pastes its page here.
+    accessibility_statement_url: HttpsUrl = AGID_FORM_SITE
     services: list[ServiceConfig] = []
     # Years after the end of a school year (31 August) before its enrollments
     # and the families left without one are erased (enrollment.gdpr).
@@ -232,14 +247,14 @@ class ComuneConfig(_Strict):
     def _ente_codice_fiscale(cls, value: str | None) -> str | None:
         # An ente's codice fiscale is 11 digits (same check as a partita IVA).
         if value is not None and not iva.is_valid(value):
-            raise ValueError(f"{value!r} is not a valid 11-digit codice fiscale of an ente")
+            raise ValueError(f"{value!r} non è un codice fiscale valido di un ente (11 cifre)")
         return value
 
     @field_validator("partita_iva")
     @classmethod
     def _partita_iva(cls, value: str | None) -> str | None:
         if value is not None and not iva.is_valid(value):
-            raise ValueError(f"{value!r} is not a valid partita IVA")
+            raise ValueError(f"{value!r} non è una partita IVA valida")
         return value
 
     @field_validator("hosts")
@@ -248,9 +263,9 @@ class ComuneConfig(_Strict):
         cleaned = [h.strip().lower() for h in value]
         for host in cleaned:
             if not HOST_RE.match(host):
-                raise ValueError(f"{host!r} is not a valid host name")
+                raise ValueError(f"{host!r} non è un nome host valido")
         if len(set(cleaned)) != len(cleaned):
-            raise ValueError("a host is listed twice")
+            raise ValueError("un host è indicato due volte")
         return cleaned
 
     @model_validator(mode="after")
@@ -259,7 +274,7 @@ class ComuneConfig(_Strict):
         for s in self.services:
             key = (s.code, s.school_year)
             if key in seen:
-                raise ValueError(f"service {s.code} {s.school_year} is listed twice")
+                raise ValueError(f"il servizio {s.code} {s.school_year} è indicato due volte")
             seen.add(key)
         return self
 
@@ -272,12 +287,53 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
+# pydantic's own messages, in Italian for the operators (our validators already speak it).
+PYDANTIC_MESSAGES = {
+    "missing": "campo obbligatorio",
+    "extra_forbidden": "campo non previsto (controlla il nome)",
+    "string_type": "deve essere un testo",
+    "int_type": "deve essere un numero intero",
+    "int_parsing": "deve essere un numero intero",
+    "bool_type": "deve essere true o false",
+    "bool_parsing": "deve essere true o false",
+    "list_type": "deve essere un elenco",
+    "dict_type": "deve essere un insieme di campi (chiave: valore)",
+    "model_type": "deve essere un insieme di campi (chiave: valore)",
+    "datetime_type": "deve essere una data e ora come 2025-05-05T09:00:00",
+    "datetime_parsing": "deve essere una data e ora come 2025-05-05T09:00:00",
+    "datetime_from_date_parsing": "deve essere una data e ora come 2025-05-05T09:00:00",
+    "value_error": "{error}",
+    "assertion_error": "{error}",
+}
+
+
+def _italian(err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind in PYDANTIC_MESSAGES:
+        return PYDANTIC_MESSAGES[kind].format(error=ctx.get("error", err["msg"]))
+    if kind == "string_pattern_mismatch":
+        return f"formato non valido (atteso: {ctx.get('pattern')})"
+    if kind in ("string_too_short", "too_short"):
+        return f"troppo corto: almeno {ctx.get('min_length')}"
+    if kind in ("string_too_long", "too_long"):
+        return f"troppo lungo: al massimo {ctx.get('max_length')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"deve essere almeno {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"deve essere al massimo {ctx.get('le', ctx.get('lt'))}"
+    if kind == "literal_error":
+        return f"deve essere uno tra {ctx.get('expected')}"
+    if kind == "value_error" or "email" in kind:
+        return str(err["msg"]).removeprefix("Value error, ")
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def _format_validation_error(source: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(file)"
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{source}: {loc}: {msg}")
+        lines.append(f"{source}: {loc}: {_italian(err)}")
     return lines
 
 
@@ -288,9 +344,9 @@ def config_parse(text: str, *, source: str) -> ComuneConfig:
         # five times faster: a definition of 30 questions per service is long.
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{source}: (file): not valid YAML: {exc}"]) from exc
+        raise ConfigError([f"{source}: (file): non è YAML valido: {exc}"]) from exc
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}: (file): must be a mapping of fields"])
+        raise ConfigError([f"{source}: (file): deve essere un elenco di campi (chiave: valore)"])
     try:
         return ComuneConfig.model_validate(data)
     except ValidationError as exc:
@@ -308,14 +364,16 @@ def config_load_files(paths: list[Path]) -> list[tuple[Path, ComuneConfig]]:
             problems.extend(exc.problems)
             continue
         if path.stem != cfg.slug:
-            problems.append(f"{path.name}: slug: {cfg.slug!r} must match the file name {path.stem!r}")
+            problems.append(
+                f"{path.name}: slug: {cfg.slug!r} deve coincidere con il nome del file {path.stem!r}"
+            )
         loaded.append((path, cfg))
     host_owner: dict[str, str] = {}
     for path, cfg in loaded:
         for host in cfg.hosts:
             other = host_owner.setdefault(host, path.name)
             if other != path.name:
-                problems.append(f"{path.name}: hosts: {host!r} is already used by {other}")
+                problems.append(f"{path.name}: hosts: {host!r} è già usato da {other}")
     if problems:
         raise ConfigError(problems)
     return loaded

@@ -102,6 +102,12 @@ class Comune(TenantMixin):
         return f"{article} {self.display_name}"
 
     @property
+    def display_name_the(self) -> str:
+        """'il Comune di Palosco', 'la Città di Romano di Lombardia'."""
+        article = "la" if self.kind == self.Kind.CITTA else "il"
+        return f"{article} {self.display_name}"
+
+    @property
     def display_name_to(self) -> str:
         """'al Comune di Palosco', 'alla Città di Romano di Lombardia'."""
         article = "alla" if self.kind == self.Kind.CITTA else "al"

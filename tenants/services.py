@@ -69,13 +69,11 @@ def _forget_hosts(hosts: list[str]) -> None:
         cache.delete_many([host_cache_key(h) for h in hosts])
 
 
-def _check_hosts_free(cfg: ComuneConfig) -> None:
+def _hosts_taken(cfg: ComuneConfig) -> list[str]:
     taken = (
         Domain.objects.filter(domain__in=cfg.hosts).exclude(tenant__slug=cfg.slug).select_related("tenant")
     )
-    problems = [f"{cfg.slug}: hosts: {d.domain!r} is already served by {d.tenant.slug}" for d in taken]
-    if problems:
-        raise ConfigError(problems)
+    return [f"{cfg.slug}: hosts: {d.domain!r} è già usato da {d.tenant} ({d.tenant.slug})" for d in taken]
 
 
 def host_problem(host: str) -> str | None:
@@ -91,13 +89,16 @@ def host_problem(host: str) -> str | None:
     label, dot, rest = host.partition(".")
     if not (dot and rest == base and HOST_LABEL_RE.match(label)):
         return (
-            f"{host!r} is outside the base domain: use <name>.{base} or add the host to EXTRA_TENANT_DOMAINS"
+            f"{host!r} è fuori dal dominio base: usa <nome>.{base} "
+            "oppure aggiungi l'host a EXTRA_TENANT_DOMAINS"
         )
     return None
 
 
-def _check_hosts_allowed(cfg: ComuneConfig) -> None:
+def _check_hosts(cfg: ComuneConfig) -> None:
+    """Every host problem at once: a host outside the base domain and one another comune uses."""
     problems = [f"{cfg.slug}: hosts: {p}" for p in map(host_problem, cfg.hosts) if p]
+    problems += _hosts_taken(cfg)
     if problems:
         raise ConfigError(problems)
 
@@ -112,8 +113,7 @@ def comune_config_save(*, config: ComuneConfig, by: Any = None) -> ApplyResult:
     """
     started = time.perf_counter()
     to_public()
-    _check_hosts_allowed(config)
-    _check_hosts_free(config)
+    _check_hosts(config)
     new_hash = _config_hash(config)
     with transaction.atomic():
         comune = Comune.objects.select_for_update().filter(slug=config.slug).first()

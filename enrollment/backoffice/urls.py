@@ -26,6 +26,7 @@ urlpatterns = [
     path("personale/<int:pk>/ruolo/", views.staff_role_change, name="bo_staff_role"),
     path("personale/<int:pk>/disattiva/", views.staff_deactivate, name="bo_staff_deactivate"),
     path("registro/", views.audit_log, name="bo_audit"),
+    path("valutazioni/", views.feedback_list, name="bo_feedback"),
     path("dati-personali/", views.personal_data, name="bo_personal_data"),
     path("dati-personali/<int:pk>/esporta.<str:fmt>", views.personal_data_export, name="bo_personal_export"),
     path("dati-personali/<int:pk>/cancella/", views.personal_data_erase, name="bo_personal_erase"),

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from enrollment import documents
+from enrollment import documents, feedback
 from enrollment.backoffice import exports
 from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
@@ -124,6 +124,20 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         per_day=per_day,
         per_day_max=max((n for _, n in per_day), default=0),
         statuses=[(v, label) for v, label in Enrollment.Status.choices if v != Enrollment.Status.BOZZA],
+    )
+
+
+@allowed(Action.VIEW)
+def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The parents' ratings of the service: average, distribution and comments."""
+    comments = Paginator(feedback.feedback_comments(), PAGE_SIZE).get_page(request.GET.get("pagina"))
+    return _page(
+        request,
+        "backoffice/feedback.html",
+        summary=feedback.feedback_summary(),
+        comments=comments,
+        aspect_labels=feedback.ASPECT_LABELS,
+        title=feedback.TITLE,
     )
 
 
@@ -310,11 +324,14 @@ def riepilogo_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @allowed(Action.VIEW)
 def waiting_lists(request: AuthenticatedRequest) -> HttpResponse:
-    services = [
-        (s, list(sel.waiting_list_for_staff(service=s)), sel.places_taken(service=s))
-        for s in services_catalogue()
-    ]
-    return _page(request, "backoffice/waiting.html", services=[t for t in services if t[1]])
+    services = []
+    for s in services_catalogue():
+        rows = list(sel.waiting_list_for_staff(service=s))
+        if rows:
+            taken = sel.places_taken(service=s)
+            free = s.capacity is None or taken < s.capacity
+            services.append((s, rows, taken, free))
+    return _page(request, "backoffice/waiting.html", services=services)
 
 
 @allowed(Action.WAITING_LIST)
@@ -339,8 +356,14 @@ def waiting_promote(request: AuthenticatedRequest, service_id: int) -> HttpRespo
 
 @allowed(Action.VIEW)
 def catalogue(request: AuthenticatedRequest) -> HttpResponse:
-    rows = [(s, sorted(service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
+    rows = [(s, _field_labels(service_staff_edited_fields(service=s))) for s in sel.services_for_staff()]
     return _page(request, "backoffice/catalogue.html", rows=rows)
+
+
+def _field_labels(names: set[str]) -> list[str]:
+    """The Italian labels staff know the fields by ("posti disponibili", not "capacity")."""
+    labels = {f.name: str(f.verbose_name) for f in Service._meta.concrete_fields}
+    return sorted(labels.get(n, n) for n in names)
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:

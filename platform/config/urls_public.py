@@ -2,11 +2,13 @@
 
 from django.urls import include, path
 
+from core.views import platform_accessibility
 from superadmin.metrics import metrics
 from superadmin.views import platform_home
 
 urlpatterns = [
     path("", platform_home, name="platform_home"),
+    path("dichiarazione-accessibilita/", platform_accessibility, name="platform_accessibility"),
     path("admin/", include("superadmin.urls", namespace="operator_admin")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("metrics", metrics, name="metrics"),

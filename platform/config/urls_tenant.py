@@ -2,14 +2,16 @@
 
 from django.urls import include, path
 
-from core.views import comune_stylesheet
+from core.views import comune_stylesheet, platform_accessibility
 from enrollment.admin import staff_site
-from enrollment.views import portal_home, privacy_notice
+from enrollment.views import legal_notes, portal_home, privacy_notice
 from superadmin.views import invitation
 
 urlpatterns = [
     path("", portal_home, name="portal_home"),
     path("informativa-privacy/", privacy_notice, name="privacy_notice"),
+    path("note-legali/", legal_notes, name="legal_notes"),
+    path("dichiarazione-accessibilita/", platform_accessibility, name="platform_accessibility"),
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -68,7 +68,7 @@ def test_invalid_settings_change_nothing(operator_client: Client, palosco: Comun
         (yaml_text.replace("- palosco.localhost", "- altro.localhost"), "per togliere un host usa"),
         (
             yaml_text.replace("- palosco.localhost", "- palosco.localhost\n- romanodilombardia.localhost"),
-            "already served by",
+            "è già usato da",
         ),
     ):
         response = operator_client.post("/admin/comuni/palosco/configurazione/", {"yaml_text": bad})

@@ -130,12 +130,15 @@ def test_form_accepts_an_uploaded_file(operator_client: Client) -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        (NEW.replace('"#1e5b2d"', '"#ffcc00"'), "branding.primary_color: white text on #ffcc00"),
+        (NEW.replace('"#1e5b2d"', '"#ffcc00"'), "branding.primary_color: il testo bianco su #ffcc00"),
         (NEW.replace("closes_at: 2027-06-30T23:59:59", "closes_at: 2024-06-30T23:59:59"), "services.0"),
-        (NEW.replace("province: Bergamo\n", ""), "province: Field required"),
-        (NEW.replace("[testville.localhost]", "[palosco.localhost]"), "already served by palosco"),
-        (NEW.replace("[testville.localhost]", "[testville.example.com]"), "outside the base domain"),
-        ("slug: [", "not valid YAML"),
+        (NEW.replace("province: Bergamo\n", ""), "province: campo obbligatorio"),
+        (
+            NEW.replace("[testville.localhost]", "[palosco.localhost]"),
+            "è già usato da Comune di Palosco (palosco)",
+        ),
+        (NEW.replace("[testville.localhost]", "[testville.example.com]"), "è fuori dal dominio base"),
+        ("slug: [", "non è YAML valido"),
     ],
 )
 def test_invalid_config_writes_nothing_and_names_the_field(
@@ -150,6 +153,30 @@ def test_invalid_config_writes_nothing_and_names_the_field(
     assert 'aria-invalid="true"' in html
     assert Comune.objects.count() == comuni_before
     _nothing_written()
+
+
+def test_every_host_problem_is_reported_at_once_in_italian(operator_client: Client) -> None:
+    """A host outside the base domain no longer hides one that another comune uses."""
+    text = NEW.replace("[testville.localhost]", "[testville.example.com, romanodilombardia.localhost]")
+    response = operator_client.post("/admin/comuni/nuovo/", {"yaml_text": text, **ADMIN})
+    assert response.status_code == 400
+    html = response.content.decode().replace("&#x27;", "'")
+    assert "'testville.example.com' è fuori dal dominio base" in html
+    assert (
+        "'romanodilombardia.localhost' è già usato da Città di Romano di Lombardia (romanodilombardia)"
+        in html
+    )
+    _nothing_written()
+
+
+def test_pydantic_messages_are_in_italian(operator_client: Client) -> None:
+    text = NEW.replace("province: Bergamo\n", "province: Bergamo\ncolour: blu\n").replace(
+        "slug: testville", "slug: T"
+    )
+    html = operator_client.post("/admin/comuni/nuovo/", {"yaml_text": text, **ADMIN}).content.decode()
+    assert "colour: campo non previsto (controlla il nome)" in html
+    assert "slug: formato non valido" in html
+    assert "Extra inputs" not in html and "String should" not in html
 
 
 def test_existing_slug_is_refused(operator_client: Client) -> None:

@@ -44,7 +44,7 @@ def test_valid_config_parses_with_local_times() -> None:
 
 def test_window_closing_before_opening_is_refused() -> None:
     text = VALID.replace("closes_at: 2025-06-30T23:59:59", "closes_at: 2025-03-01T00:00:00")
-    assert _problems(text) == ["testville.yaml: services.0: closes_at must be after opens_at"]
+    assert _problems(text) == ["testville.yaml: services.0: closes_at deve essere dopo opens_at"]
 
 
 def test_unknown_login_method_names_the_field() -> None:
@@ -62,7 +62,7 @@ def test_low_contrast_colour_is_refused() -> None:
 
 def test_unknown_field_is_refused() -> None:
     problems = _problems(VALID + "colour: red\n")
-    assert problems == ["testville.yaml: colour: Extra inputs are not permitted"]
+    assert problems == ["testville.yaml: colour: campo non previsto (controlla il nome)"]
 
 
 def test_bad_ente_codice_fiscale_is_refused() -> None:
@@ -71,7 +71,9 @@ def test_bad_ente_codice_fiscale_is_refused() -> None:
 
 
 def test_not_yaml_mapping() -> None:
-    assert _problems("- a\n- b\n") == ["testville.yaml: (file): must be a mapping of fields"]
+    assert _problems("- a\n- b\n") == [
+        "testville.yaml: (file): deve essere un elenco di campi (chiave: valore)"
+    ]
 
 
 def test_files_sharing_a_host_are_refused(tmp_path: Path) -> None:
@@ -79,14 +81,16 @@ def test_files_sharing_a_host_are_refused(tmp_path: Path) -> None:
     (tmp_path / "otherville.yaml").write_text(VALID.replace("slug: testville", "slug: otherville"))
     with pytest.raises(ConfigError) as exc:
         config_load_files(sorted(tmp_path.glob("*.yaml")))
-    assert any("'testville.localhost' is already used by" in p for p in exc.value.problems)
+    assert any("'testville.localhost' è già usato da" in p for p in exc.value.problems)
 
 
 def test_slug_must_match_file_name(tmp_path: Path) -> None:
     (tmp_path / "wrong.yaml").write_text(VALID)
     with pytest.raises(ConfigError) as exc:
         config_load_files([tmp_path / "wrong.yaml"])
-    assert exc.value.problems == ["wrong.yaml: slug: 'testville' must match the file name 'wrong'"]
+    assert exc.value.problems == [
+        "wrong.yaml: slug: 'testville' deve coincidere con il nome del file 'wrong'"
+    ]
 
 
 def test_dump_round_trips() -> None:

@@ -54,8 +54,8 @@ def test_apply_refuses_a_host_outside_the_base_domain(db) -> None:  # type: igno
     with pytest.raises(ConfigError) as exc:
         comune_apply_config(config=_config("testville.localhost", "iscrizioni.testville.it"))
     assert exc.value.problems == [
-        "testville: hosts: 'iscrizioni.testville.it' is outside the base domain: use <name>.localhost "
-        "or add the host to EXTRA_TENANT_DOMAINS"
+        "testville: hosts: 'iscrizioni.testville.it' è fuori dal dominio base: usa <nome>.localhost "
+        "oppure aggiungi l'host a EXTRA_TENANT_DOMAINS"
     ]
     assert not Comune.objects.filter(slug="testville").exists() and not schema_exists("testville")
 
@@ -67,7 +67,7 @@ def test_apply_accepts_an_allowed_extra_host(db, settings) -> None:  # type: ign
 
 
 def test_apply_refuses_a_host_served_by_another_comune(db) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ConfigError, match="already served by palosco"):
+    with pytest.raises(ConfigError, match=r"è già usato da Comune di Palosco \(palosco\)"):
         comune_apply_config(config=_config("testville.localhost", "palosco.localhost"))
     assert not Comune.objects.filter(slug="testville").exists()
     assert not Domain.objects.filter(domain="testville.localhost").exists()

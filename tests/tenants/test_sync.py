@@ -68,7 +68,7 @@ def test_invalid_file_writes_nothing(db, tmp_path: Path) -> None:  # type: ignor
     bad.write_text(NEW.replace("testville", "badville").replace("province: Bergamo\n", ""))
     with pytest.raises(CommandError) as exc:
         _sync(str(good), str(bad))
-    assert "badville.yaml: province: Field required" in str(exc.value)
+    assert "badville.yaml: province: campo obbligatorio" in str(exc.value)
     assert not Comune.objects.filter(slug__in=["testville", "badville"]).exists()
     assert not schema_exists("testville")
 
@@ -83,7 +83,9 @@ def test_check_only_validates(db, tmp_path: Path) -> None:  # type: ignore[no-un
 def test_host_of_another_comune_is_refused(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "testville.yaml"
     path.write_text(NEW.replace("testville.localhost", "palosco.localhost"))
-    with pytest.raises(CommandError, match=r"'palosco\.localhost' is already served by palosco"):
+    with pytest.raises(
+        CommandError, match=r"'palosco\.localhost' è già usato da Comune di Palosco \(palosco\)"
+    ):
         _sync(str(path))
     assert Domain.objects.get(domain="palosco.localhost").tenant.slug == "palosco"
     assert not Comune.objects.filter(slug="testville").exists()

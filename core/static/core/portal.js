@@ -13,4 +13,61 @@
   if (post) {
     post.submit();
   }
+  // The rating component (enrollment/_feedback.html): the follow-up question
+  // that matches the stars, and the answers sent without leaving the page.
+  // Without scripts the same form is a plain POST with both questions shown.
+  document.querySelectorAll("form[data-feedback-form]").forEach(function (form) {
+    var status = form.parentNode.querySelector("[data-feedback-status]");
+    var groups = form.querySelectorAll("[data-feedback-for]");
+    form.querySelectorAll("[data-feedback-hint]").forEach(function (hint) {
+      hint.classList.add("d-none");
+    });
+    function show(rating) {
+      groups.forEach(function (group) {
+        var kind = rating >= 4 ? "positive" : "negative";
+        group.classList.toggle("d-none", !rating || group.getAttribute("data-feedback-for") !== kind);
+      });
+    }
+    show(0);
+    form.querySelectorAll("input[name=rating]").forEach(function (star) {
+      star.addEventListener("change", function () {
+        show(parseInt(star.value, 10));
+      });
+    });
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch) {
+        return;
+      }
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            return { ok: response.ok, data: data };
+          });
+        })
+        .then(function (result) {
+          if (result.ok) {
+            form.remove();
+            status.textContent = result.data.message;
+          } else {
+            button.disabled = false;
+            status.textContent = result.data.error;
+            status.classList.add("text-danger");
+          }
+          status.focus();
+        })
+        .catch(function () {
+          // A lost connection or a page that is not JSON (the session expired):
+          // the plain POST still works and shows the outcome.
+          form.submit();
+        });
+    });
+  });
 })();

@@ -47,7 +47,9 @@ def test_edit_service_over_http_with_audit(palosco, admin_user) -> None:  # type
         assert entry.actor == admin_user
         assert sorted(entry.data["fields"]) == ["capacity", "fee_note"]
         assert entry.data["before"]["capacity"] == 40 and entry.data["after"]["capacity"] == 45
-    assert "capacity, fee_note" in client.get(reverse("staff_admin:bo_catalogue")).content.decode()
+    catalogue = client.get(reverse("staff_admin:bo_catalogue")).content.decode()
+    assert "note sulle tariffe, posti disponibili" in catalogue
+    assert "capacity" not in catalogue and "fee_note" not in catalogue
 
 
 def test_window_and_capacity_are_validated(palosco, admin_user) -> None:  # type: ignore[no-untyped-def]

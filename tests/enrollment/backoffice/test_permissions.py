@@ -166,6 +166,7 @@ URL_ACTIONS = {
     "bo_staff_role": Action.STAFF,
     "bo_staff_deactivate": Action.STAFF,
     "bo_audit": Action.VIEW,
+    "bo_feedback": Action.VIEW,
     "bo_personal_data": Action.PERSONAL_DATA,
     "bo_personal_export": Action.PERSONAL_DATA,
     "bo_personal_erase": Action.PERSONAL_DATA,

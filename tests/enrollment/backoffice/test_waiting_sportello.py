@@ -38,11 +38,15 @@ def test_waiting_list_order_and_promotion(palosco, operatore, full_service, smtp
     page = client.get(reverse("staff_admin:bo_waiting")).content.decode()
     assert page.index(second.reference) < page.index(third.reference)
     url = reverse("staff_admin:bo_promote", args=[post.pk])
-    # No place yet: nothing moves.
+    # No place yet: the page does not offer one, and a forced POST moves nothing.
+    assert "Assegna il posto libero" not in page and 'data-testid="no-free-place"' in page
+    assert url not in page
     assert "non ha posti liberi" in client.post(url, follow=True).content.decode()
     with tenant_context(palosco):
         enrollment_reject(enrollment=first, by=operatore, reason="Rinuncia")
         discard_pending_jobs()
+    page = client.get(reverse("staff_admin:bo_waiting")).content.decode()
+    assert "Assegna il posto libero" in page and url in page
     html = client.post(url, follow=True).content.decode()
     assert f"Posto assegnato all&#x27;iscrizione n. {second.reference}" in html
     with tenant_context(palosco):

@@ -1,0 +1,194 @@
+"""Every parents' page on a phone (390 by 844 px), at 320 px (WCAG 1.4.10 reflow) and on a desktop.
+
+For each page, in each state a family can reach (no enrollment yet, a form
+with errors, a draft, submitted, confirmed, rejected, a renewal), in both
+comuni: nothing scrolls sideways, no button is cut by the screen's edge, and
+axe-core finds no WCAG 2.1 A/AA violation. The rating component is then used
+with scripts on: the follow-up question follows the stars and the answers go
+without leaving the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from playwright.sync_api import Browser, Page, expect
+
+from enrollment.backoffice.roles import OPERATORE
+from enrollment.feedback import THANKS
+from enrollment.models import Enrollment, Feedback
+from enrollment.services import enrollment_confirm, enrollment_reject
+from identity.models import Account
+from tenants.models import Comune
+from tests.e2e.conftest import logged_in_context
+from tests.e2e.test_accessibility import axe_violations
+from tests.factories import (
+    PUPIL_BIRTH,
+    ParentFactory,
+    StaffFactory,
+    domanda_create,
+    last_year_confirmed,
+    letters,
+    make_cf,
+    pupil_data,
+)
+
+pytestmark = pytest.mark.e2e
+VIEWPORTS = {"telefono": (390, 844), "320 px": (320, 640), "computer": (1280, 900)}
+# The services a new family can ask for in each comune, with their required answers.
+NEW = {"palosco": ("PRE", "POST"), "romanodilombardia": ("MENSA", "TRASPORTO")}
+ANSWERS: dict[str, dict[str, Any]] = {"PRE": {"motivo": "Lavoro"}, "TRASPORTO": {"fermata": "Via Dante 3"}}
+
+# What overflows sideways, and which buttons the screen's edge cuts.
+LAYOUT_JS = """() => {
+  const width = window.innerWidth;
+  const cut = [...document.querySelectorAll('.btn')]
+    .filter(b => b.offsetParent !== null)
+    .map(b => [b, b.getBoundingClientRect()])
+    .filter(([b, r]) => r.left < 0 || r.right > width + 0.5)
+    .map(([b, r]) => b.textContent.trim().slice(0, 40));
+  return {scroll: document.documentElement.scrollWidth, width: width, cut: cut};
+}"""
+
+
+def _family(comune: Comune) -> tuple[Account, dict[str, str]]:
+    """A parent of `comune` with one domanda in each state and a renewal to do; their pages."""
+    first, second = NEW[comune.slug]
+    with schema_context(comune.schema_name):
+        parent = ParentFactory.create(username=f"{comune.slug[:3].upper()}-000654")
+        staff = StaffFactory.create(role=OPERATORE)
+        from enrollment.models import Service
+
+        def domanda(n: int, code: str, **options: Any) -> Enrollment:
+            pupil = pupil_data(codice_fiscale=make_cf(surname=letters(700 + n), birth=PUPIL_BIRTH))
+            svc = Service.objects.get(code=code, school_year="2025/2026")
+            return domanda_create(parent, [svc], pupil=pupil, extra=ANSWERS, **options)[0]
+
+        draft = domanda(1, first, draft=True)
+        sent = domanda(2, second, submit=True)
+        confirmed = enrollment_confirm(enrollment=domanda(3, first, submit=True), by=staff, note="")
+        rejected = enrollment_reject(
+            enrollment=domanda(4, second, submit=True), by=staff, reason="Fuori zona"
+        )
+        previous = last_year_confirmed(parent, first if comune.slug == "palosco" else "MENSA", extra=ANSWERS)
+    pages = {
+        "Le mie iscrizioni": "/iscrizioni/",
+        "Nuova Iscrizione": "/iscrizioni/nuova/",
+        "Rinnova iscrizione": "/iscrizioni/rinnovi/",
+        "modulo di rinnovo": f"/iscrizioni/rinnovi/{previous.pk}/",
+        "bozza (riepilogo)": f"/iscrizioni/domanda/{draft.domanda}/",
+        "bozza (modifica)": f"/iscrizioni/domanda/{draft.domanda}/modifica/",
+        "inviata": f"/iscrizioni/domanda/{sent.domanda}/",
+        "confermata": f"/iscrizioni/domanda/{confirmed.domanda}/",
+        "respinta": f"/iscrizioni/domanda/{rejected.domanda}/",
+        "informativa privacy": "/informativa-privacy/",
+        "note legali": "/note-legali/",
+        "dichiarazione di accessibilità": "/dichiarazione-accessibilita/",
+    }
+    return parent, pages
+
+
+def _problems(page: Page, label: str) -> list[str]:
+    layout = page.evaluate(LAYOUT_JS)
+    problems = []
+    if layout["scroll"] > layout["width"]:
+        problems.append(f"{label}: scrolls sideways ({layout['scroll']} > {layout['width']} px)")
+    if layout["cut"]:
+        problems.append(f"{label}: buttons cut by the screen's edge: {layout['cut']}")
+    return problems + [f"{label}: {v}" for v in axe_violations(page)]
+
+
+@pytest.mark.parametrize("slug", ["palosco", "romanodilombardia"])
+def test_parents_pages_fit_a_phone_and_pass_axe(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune], slug: str
+) -> None:
+    comune = committed_comuni[slug]
+    parent, pages = _family(comune)
+    base = f"http://{slug}.localhost:{live_comuni}"
+    signed_in = logged_in_context(browser, comune=comune, account=parent, base_url=base)
+    anonymous = browser.new_context(base_url=base, locale="it-IT")
+    problems: list[str] = []
+    for size, (width, height) in VIEWPORTS.items():
+        page = signed_in.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in pages.items():
+            page.goto(path)
+            problems += _problems(page, f"{slug} {size} {name}")
+        page.goto("/iscrizioni/nuova/")
+        page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
+        expect(page.locator("[data-autofocus]")).to_be_visible()
+        problems += _problems(page, f"{slug} {size} Nuova Iscrizione con errori")
+        page.close()
+        public = anonymous.new_page()
+        public.set_viewport_size({"width": width, "height": height})
+        for name, path in {"home": "/", "accesso": "/accesso/"}.items():
+            public.goto(path)
+            problems += _problems(public, f"{slug} {size} {name}")
+        public.close()
+    signed_in.close()
+    anonymous.close()
+    assert problems == []
+
+
+def test_the_layout_check_finds_sideways_scrolling_and_cut_buttons(browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.set_content(
+        '<html lang="it"><body><main><h1>Prova</h1><div style="width:600px">una tabella larga</div>'
+        '<a class="btn" href="#" style="position:absolute;left:300px;width:120px">Invia</a>'
+        "</main></body></html>"
+    )
+    layout = page.evaluate(LAYOUT_JS)
+    assert layout["scroll"] > layout["width"] and layout["cut"] == ["Invia"]
+    page.close()
+
+
+def test_rating_with_scripts_stays_on_the_page(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune]
+) -> None:
+    palosco = committed_comuni["palosco"]
+    parent, pages = _family(palosco)
+    context = logged_in_context(
+        browser, comune=palosco, account=parent, base_url=f"http://palosco.localhost:{live_comuni}"
+    )
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(pages["inviata"])
+    liked = page.get_by_role("group", name="Quali sono stati gli aspetti che hai preferito?")
+    struggled = page.get_by_role("group", name="Dove hai incontrato le maggiori difficoltà?")
+    expect(liked).to_be_hidden()
+    expect(struggled).to_be_hidden()
+    page.locator("label[data-element='feedback-rate-5']").click()
+    expect(liked).to_be_visible()
+    expect(struggled).to_be_hidden()
+    page.locator("label[data-element='feedback-rate-2']").click()
+    expect(struggled).to_be_visible()
+    expect(liked).to_be_hidden()
+    # Bootstrap Italia draws the radio on its label: people click the label.
+    struggled.locator("label", has_text="Ho avuto problemi tecnici").click()
+    expect(struggled.get_by_label("Ho avuto problemi tecnici")).to_be_checked()
+    page.get_by_label("Vuoi aggiungere altri dettagli?").fill("Il PDF ci ha messo un po'")
+    url = page.url
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.get_by_role("button", name="Invia valutazione").click()
+    expect(page.get_by_role("status").filter(has_text=THANKS)).to_be_visible()
+    assert navigations == [] and page.url == url
+    assert axe_violations(page) == []
+    with schema_context("palosco"):
+        f = Feedback.objects.get()
+        assert (f.account_id, f.rating, f.aspect, f.details) == (
+            parent.pk,
+            2,
+            "problemi_tecnici",
+            "Il PDF ci ha messo un po'",
+        )
+        assert f.created_at <= timezone.now()
+    context.close()
+
+
+def test_static_assets_for_the_phone_checks_exist(palosco_client) -> None:  # type: ignore[no-untyped-def]
+    """Uses `db`, so pytest-django creates the test database for this module's committed tests."""
+    assert palosco_client.get("/").status_code == 200
