@@ -4,12 +4,14 @@ from django.urls import include, path
 
 from core.views import comune_stylesheet
 from enrollment.admin import staff_site
-from enrollment.views import portal_home, privacy_notice
+from enrollment.views import portal_home, privacy_notice, service_page
 from superadmin.views import invitation
 
 urlpatterns = [
     path("", portal_home, name="portal_home"),
     path("informativa-privacy/", privacy_notice, name="privacy_notice"),
+    # The school year as 2025-2026: a slash cannot sit in one path segment.
+    path("servizi/<str:code>/<str:year>/", service_page, name="service_page"),
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
