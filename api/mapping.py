@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from enrollment.forms import EnrollmentForm
-from enrollment.rules import DRAFT_MISSING, service_fields
+from enrollment.rules import DRAFT_MISSING
 from enrollment.selectors import DomandaState
 
 
@@ -64,9 +64,9 @@ def _form_field_paths(form: EnrollmentForm) -> dict[str, str]:
         for prefix in ("pupil_", "guardian_"):
             if name.startswith(prefix):
                 paths[name] = f"{prefix[:-1]}.{name[len(prefix) :]}"
-    for service, names in form.service_questions:
-        for question, name in zip(service_fields(service.code), names, strict=True):
-            paths[name] = f"answers.{service.code}.{question.name}"
+    for group in form.service_questions:
+        for question_id, name in group.names.items():
+            paths[name] = f"answers.{group.service.code}.{question_id}"
     return paths
 
 

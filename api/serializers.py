@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import ApiToken
 from core.limits import column_max_length
+from enrollment.definitions import service_definition
 from enrollment.models import Enrollment, Guardian, Pupil, Service
-from enrollment.rules import service_fields
 from identity.models import Account, EmailVerification
 
 DEVICE_NAME_MAX_LENGTH = column_max_length(ApiToken, "device_name")
@@ -69,17 +70,106 @@ class ComuneSerializer(serializers.Serializer):
     draft_note = serializers.CharField(help_text="Avviso: una bozza non è un'iscrizione inviata.")
 
 
+# One answer in `answers`, by the question's type: text, textarea, email, phone
+# and choice a string; boolean true/false; choices a list of options; date
+# "AAAA-MM-GG"; number a decimal string ("8000.50", never a float); file the
+# id of an upload (POST /api/v1/uploads/).
+ANSWER_SCHEMA = {
+    "description": (
+        "Risposta secondo il tipo della domanda: text, textarea, email, phone, choice → stringa; "
+        "boolean → true/false; choices → elenco di opzioni; date → 'AAAA-MM-GG'; number → numero "
+        "decimale come stringa ('8000.50'); file → id dell'allegato caricato con POST /api/v1/uploads/."
+    ),
+    "oneOf": [
+        {"type": "string"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"type": "string"}},
+    ],
+    "nullable": True,
+}
+
+
+@extend_schema_field(ANSWER_SCHEMA)
+class AnswerField(serializers.JSONField):
+    """An answer as stored (enrollment.answers.answers_to_json); checked by the form, not here."""
+
+
+class RequiredIfSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="Id della domanda precedente da cui dipende.")
+    equals = AnswerField(help_text="Valore della risposta che rende la domanda visibile e obbligatoria.")
+
+
 class ServiceQuestionSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="Chiave della risposta in `answers.<codice servizio>`.")
-    # Not Field's own label/required/help_text: see ErrorDetailSerializer.fields.
+    id = serializers.CharField(help_text="Chiave della risposta in `answers.<codice servizio>`.")
+    # Not Field's own label/required: see ErrorDetailSerializer.fields.
     label = serializers.CharField(help_text="Domanda.")  # type: ignore[assignment]
+    type = serializers.ChoiceField(
+        choices=[
+            "text", "textarea", "boolean", "choice", "choices", "date", "number", "email", "phone", "file",
+        ],
+        help_text="Tipo della domanda: decide il controllo da mostrare e il formato della risposta.",
+    )  # fmt: skip
+    options = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Opzioni (solo choice e choices)."
+    )
     required = serializers.BooleanField(help_text="Risposta obbligatoria.")  # type: ignore[assignment]
-    help_text = serializers.CharField(help_text="Suggerimento.")  # type: ignore[assignment]
+    help = serializers.CharField(allow_blank=True, help_text="Suggerimento da mostrare sotto la domanda.")
+    required_if = RequiredIfSerializer(
+        allow_null=True, help_text="Se presente, la domanda vale (ed è obbligatoria) solo in questo caso."
+    )
+    min = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, coerce_to_string=True, help_text="Minimo (number)."
+    )
+    max = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, coerce_to_string=True, help_text="Massimo (number)."
+    )
+
+
+class FeeBandSerializer(serializers.Serializer):
+    up_to = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="ISEE fino a (incluso); null: oltre."
+    )
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="Quota annuale in euro.")
+
+
+class FeesSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["flat", "isee_bands"], help_text="Quota fissa o per fasce ISEE.")
+    amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="Quota fissa (flat)."
+    )
+    isee_question = serializers.CharField(allow_null=True, help_text="Domanda che chiede l'ISEE.")
+    bands = FeeBandSerializer(many=True, help_text="Fasce ISEE in ordine crescente.")
+    sibling_discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Sconto dal secondo figlio, in percentuale."
+    )
+
+
+class ServiceDefinitionSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="Versione della definizione, salvata con le risposte.")
+    schools = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Scuole ammesse (null: tutte)."
+    )
+    questions = ServiceQuestionSerializer(many=True, help_text="Domande del servizio, in ordine.")
+    documents = serializers.ListField(child=serializers.CharField(), help_text="Cosa serve.")
+    fees = FeesSerializer(allow_null=True, help_text="Tariffe (null: nessuna quota).")
+
+
+def definition_data(service: Service) -> dict[str, Any]:
+    definition = service_definition(service)
+    return {
+        "version": service.definition_version,
+        "schools": definition.schools,
+        "questions": [q.model_dump(mode="json") for q in definition.questions],
+        "documents": definition.documents,
+        "fees": definition.fees.model_dump(mode="json") if definition.fees else None,
+    }
 
 
 class ServiceSerializer(serializers.ModelSerializer):
     is_open = serializers.SerializerMethodField(help_text="Finestra d'iscrizione aperta adesso.")
-    questions = serializers.SerializerMethodField(help_text="Domande aggiuntive del servizio.")
+    questions = serializers.SerializerMethodField(
+        help_text="Domande del servizio (come in .../definition/), da cui l'app costruisce il modulo."
+    )
 
     class Meta:
         model = Service
@@ -104,8 +194,9 @@ class ServiceSerializer(serializers.ModelSerializer):
     def get_is_open(self, obj: Service) -> bool:
         return obj.is_open()
 
+    @extend_schema_field(ServiceQuestionSerializer(many=True))
     def get_questions(self, obj: Service) -> list[dict[str, Any]]:
-        return [ServiceQuestionSerializer(vars(q)).data for q in service_fields(obj.code)]
+        return ServiceDefinitionSerializer(definition_data(obj)).data["questions"]
 
 
 class ServiceRefSerializer(serializers.ModelSerializer):
@@ -261,7 +352,12 @@ class EnrollmentItemSerializer(serializers.ModelSerializer):
     service = ServiceRefSerializer(help_text="Il servizio.")
     status_label = serializers.CharField(source="get_status_display", help_text="Stato Iscrizione.")
     answers = serializers.DictField(
-        source="extra", child=serializers.CharField(), help_text="Risposte alle domande del servizio."
+        source="extra",
+        child=AnswerField(),
+        help_text="Risposte alle domande del servizio, per id della domanda, tipizzate (vedi AnswerField).",
+    )
+    definition_version = serializers.CharField(
+        help_text="Versione della definizione del servizio con cui le risposte sono state date."
     )
     can_withdraw = serializers.SerializerMethodField(help_text="Può essere annullata dal genitore.")
 
@@ -269,7 +365,8 @@ class EnrollmentItemSerializer(serializers.ModelSerializer):
         model = Enrollment
         fields = [
             "id", "reference", "service", "status", "status_label", "waiting_position", "answers",
-            "first_saved_at", "updated_at", "submitted_at", "decided_at", "outcome_note", "can_withdraw",
+            "definition_version", "first_saved_at", "updated_at", "submitted_at", "decided_at",
+            "outcome_note", "can_withdraw",
         ]  # fmt: skip
         extra_kwargs = {
             "reference": {"help_text": "Numero di riferimento."},
@@ -335,9 +432,10 @@ class EnrollmentInputSerializer(serializers.Serializer):
         "e dopo l'invio.",
     )
     answers = serializers.DictField(
-        child=serializers.DictField(child=serializers.CharField(allow_blank=True)),
+        child=serializers.DictField(child=AnswerField(allow_null=True)),
         required=False,
-        help_text="Risposte alle domande dei servizi: {codice servizio: {domanda: risposta}}.",
+        help_text="Risposte alle domande dei servizi: {codice servizio: {id domanda: risposta}}, "
+        "controllate come nel modulo web (stessi messaggi).",
     )
     privacy_consent = serializers.BooleanField(
         help_text="Autorizzo il trattamento dei miei dati personali ai sensi dell'art. 13 del regolamento "

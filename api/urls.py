@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.errors import not_found
-from api.views import auth, comune, documents, enrollments, profile, renewals
+from api.views import auth, comune, documents, enrollments, profile, renewals, uploads
 
 app_name = "api"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("comune/", comune.ComuneView.as_view(), name="comune"),
     path("services/", comune.ServiceListView.as_view(), name="services"),
     path("services/<int:pk>/", comune.ServiceDetailView.as_view(), name="service"),
+    path("services/<int:pk>/definition/", comune.ServiceDefinitionView.as_view(), name="service_definition"),
     path("auth/token/", auth.TokenObtainView.as_view(), name="token"),
     path("auth/exchange/", auth.ExchangeView.as_view(), name="exchange"),
     path("auth/app-login/", auth.app_login, name="app_login"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path(
         "enrollments/<uuid:domanda>/riepilogo.pdf", documents.RiepilogoPdfView.as_view(), name="riepilogo_pdf"
     ),
+    path("uploads/", uploads.UploadView.as_view(), name="uploads"),
     path("renewals/", renewals.RenewalListView.as_view(), name="renewals"),
     path("renewals/<int:pk>/", renewals.RenewalCreateView.as_view(), name="renew"),
     path("documents/manuale-informativo.pdf", documents.ManualePdfView.as_view(), name="manuale_pdf"),

@@ -41,7 +41,7 @@ from core.tenancy import current_schema
 from enrollment.credentials import LetterCredentials, letter_credentials
 from enrollment.models import Enrollment
 from enrollment.rules import PRIVACY_TEXT
-from enrollment.selectors import comune_current
+from enrollment.selectors import comune_current, enrollments_with_answers
 from identity.models import Account
 from tenants.models import Comune
 
@@ -180,7 +180,10 @@ class Riepilogo(PdfDocument):
         # A submitted form shows its snapshot, which later guardian changes leave alone.
         guardian = first.guardian_snapshot if first.status != Enrollment.Status.BOZZA else None
         parts = [str(first.pupil.updated_at), str(guardian or first.guardian.updated_at)]
-        parts += [f"{e.pk}:{e.status}:{e.updated_at}:{e.waiting_position}" for e in self.rows]
+        parts += [
+            f"{e.pk}:{e.status}:{e.updated_at}:{e.waiting_position}:{e.service.definition_version}"
+            for e in self.rows
+        ]
         return super().version() + "|".join(parts)
 
     def filename(self) -> str:
@@ -189,7 +192,7 @@ class Riepilogo(PdfDocument):
     def context(self) -> dict[str, Any]:
         first = self.rows[0]
         return {
-            "enrollments": self.rows,
+            "enrollments": enrollments_with_answers(self.rows),
             "pupil": first.pupil,
             "guardian": first.guardian_shown,
             "privacy_text": PRIVACY_TEXT,

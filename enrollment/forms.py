@@ -1,4 +1,11 @@
-"""The enrollment form: pupil, guardian, services, service questions, privacy."""
+"""The enrollment form: pupil, guardian, services, service questions, privacy.
+
+The questions of each service come from its definition
+(enrollment.definitions.service_definition): one field per question, named
+`extra_<service code>_<question id>`, whose value is checked by
+enrollment.answers.answers_clean, the same rules the API uses. Nothing here
+knows a service by its code.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,9 @@ from django.utils import timezone
 from stdnum.it import codicefiscale
 
 from core.limits import column_max_length
+from enrollment.answers import answers_clean, answers_to_json
 from enrollment.birth import birth_from_codice_fiscale, birth_place_matches
+from enrollment.definitions import service_definition
 from enrollment.models import Guardian, Pupil, Service
 from enrollment.rules import (
     GUARDIAN_FIELDS,
@@ -20,8 +29,9 @@ from enrollment.rules import (
     PUPIL_FIELDS,
     birth_date_problem,
     codice_fiscale_clean,
-    service_fields,
 )
+from enrollment.uploads import UploadRefused, upload_check, upload_max_bytes, uploads_by_id
+from tenants.service_definition import Question
 
 PHONE_RE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CAP_RE = re.compile(r"^\d{5}$")
@@ -43,9 +53,112 @@ def _column(label: str, model: type[Guardian | Pupil], name: str, **kwargs: Any)
     return _text(label, max_length=column_max_length(model, name), **kwargs)
 
 
-# The answers to a service's questions are kept in a JSON field: the bound is
-# ours, not a column's.
-ANSWER_MAX_LENGTH = 300
+# Up to this many options a choice is a group of radio buttons, beyond it a select.
+RADIO_MAX_OPTIONS = 5
+SCHOOL_LABELS = dict(Pupil.School.choices)
+
+
+def question_field_name(service: Service, question_id: str) -> str:
+    return f"extra_{service.code}_{question_id}"
+
+
+def _question_field(question: Question) -> forms.Field:
+    """A field that only carries the raw value: answers_clean judges it, for web and API alike."""
+    kind = question.type
+    field: forms.Field
+    if kind == "boolean":
+        field = forms.BooleanField(required=False)
+    elif kind == "choices":
+        field = forms.MultipleChoiceField(
+            required=False,
+            choices=[(o, o) for o in question.options or []],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "invalid_choice": "Scegli solo tra le opzioni proposte.",
+                "invalid_list": "Scegli una o più delle opzioni proposte.",
+            },
+        )
+    elif kind == "file":
+        field = forms.FileField(
+            required=False,
+            error_messages={
+                "empty": "Il file è vuoto: allega un file PDF, JPEG o PNG.",
+                "invalid": "Il file non è stato ricevuto: riprova ad allegarlo.",
+                "missing": "Il file non è stato ricevuto: riprova ad allegarlo.",
+            },
+        )
+    elif kind == "textarea":
+        field = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
+    else:
+        field = forms.CharField(required=False, strip=False)
+    field.label = question.label
+    field.help_text = question.help
+    return field
+
+
+class ServiceQuestions:
+    """One service's questions on the form, with the names of their fields."""
+
+    def __init__(self, form: EnrollmentForm, service: Service) -> None:
+        self.form = form
+        self.service = service
+        self.definition = service_definition(service)
+        self.names = {q.id: question_field_name(service, q.id) for q in self.definition.questions}
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """What the template needs for each question: the question, its bound field, its state."""
+        dependants: dict[str, list[str]] = {}
+        for q in self.definition.questions:
+            if q.required_if is not None:
+                dependants.setdefault(q.required_if.question, []).append(f"id_{self.names[q.id]}-block")
+        out = []
+        for q in self.definition.questions:
+            bound = self.form[self.names[q.id]]
+            value = bound.value()
+            condition = q.required_if
+            fid = bound.auto_id
+            described = [f"{fid}-help"] if q.help else []
+            if condition is not None:
+                described.append(f"{fid}-when")
+            if bound.errors:
+                described.append(f"{fid}-error")
+            out.append(
+                {
+                    "q": q,
+                    "field": bound,
+                    "value": value,
+                    "values": value if isinstance(value, list) else [],
+                    "radio": q.type == "choice" and len(q.options or []) <= RADIO_MAX_OPTIONS,
+                    "required": q.required or condition is not None,
+                    "describedby": " ".join(described),
+                    "controls": " ".join(dependants.get(q.id, [])),
+                    "depends_on": self.names[condition.question] if condition else "",
+                    "depends_value": _condition_text(condition.equals) if condition else "",
+                    "when": self._when(q) if condition else "",
+                    "file": self.form.stored_file(self.names[q.id]) if q.type == "file" else None,
+                    "max_mb": upload_max_bytes() // (1024 * 1024) if q.type == "file" else None,
+                }
+            )
+        return out
+
+    def _when(self, question: Question) -> str:
+        condition = question.required_if
+        assert condition is not None
+        earlier = self.definition.question(condition.question)
+        label = earlier.label if earlier else condition.question
+        if isinstance(condition.equals, bool):
+            answer = "Sì" if condition.equals else "No"
+        else:
+            answer = str(condition.equals)
+        return f"Da compilare solo se hai risposto «{answer}» a «{label}»."
+
+
+def _condition_text(value: Any) -> str:
+    """How a condition's value reads in the posted form (the JS compares strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class EnrollmentForm(forms.Form):
@@ -126,19 +239,15 @@ class EnrollmentForm(forms.Form):
             self.fields[
                 "pupil_codice_fiscale"
             ].help_text = "È il codice fiscale con cui hai effettuato l'accesso e non può essere cambiato."
-        self.service_questions: list[tuple[Service, list[str]]] = []
+        self.service_questions: list[ServiceQuestions] = []
+        # What answers_clean accepted, by service code, as JSON (files: the checked file).
+        self.answers: dict[str, dict[str, Any]] = {}
         for service in offered:
-            names = []
-            for q in service_fields(service.code):
-                name = f"extra_{service.code}_{q.name}"
-                self.fields[name] = _text(
-                    f"{q.label} ({service.name})", max_length=ANSWER_MAX_LENGTH, required=False
-                )
-                self.fields[name].help_text = q.help_text
-                self.fields[name].widget = forms.Textarea(attrs={"rows": 2})
-                names.append(name)
-            if names:
-                self.service_questions.append((service, names))
+            group = ServiceQuestions(self, service)
+            for q in group.definition.questions:
+                self.fields[group.names[q.id]] = _question_field(q)
+            if group.names:
+                self.service_questions.append(group)
 
     def _birth_prefill(self) -> None:
         """Birth date and place left empty come from the pupil's codice fiscale (the riepilogo shows them)."""
@@ -242,14 +351,77 @@ class EnrollmentForm(forms.Form):
                 problem = birth_date_problem(birth_date=birth, school=school, school_year=year)
                 if problem:
                     self.add_error("pupil_birth_date", problem)
-        if self.full:
-            for service, names in self.service_questions:
-                if service not in chosen:
-                    continue
-                for q, name in zip(service_fields(service.code), names, strict=True):
-                    if q.required and not (data.get(name) or "").strip():
-                        self.add_error(name, f"Compila il campo «{q.label}» richiesto da {service.name}.")
+        self._clean_eligibility(chosen, school)
+        for group in self.service_questions:
+            if group.service in chosen:
+                self._clean_answers(group)
         return data
+
+    def _clean_eligibility(self, chosen: list[Service], school: str | None) -> None:
+        """A service open only to some schools refuses the others (`schools` in its definition)."""
+        if not school:
+            return
+        for service in chosen:
+            schools = service_definition(service).schools
+            if schools is not None and school not in schools:
+                names = ", ".join(SCHOOL_LABELS[s].lower() for s in schools)
+                message = (
+                    f"{service.name} {service.school_year} è riservato agli alunni della {names}: "
+                    f"non è disponibile per la {SCHOOL_LABELS[school].lower()}."
+                )
+                self.add_error("services" if "services" in self.fields else None, message)
+
+    def stored_file(self, name: str) -> Any:
+        """The upload already attached to a file question (editing a saved form), if any."""
+        return self.stored_uploads.get(str(self.initial.get(name) or ""))
+
+    @property
+    def stored_uploads(self) -> dict[str, Any]:
+        cached = getattr(self, "_stored_uploads", None)
+        if cached is None:
+            ids = [
+                str(self.initial.get(group.names[q.id]) or "")
+                for group in self.service_questions
+                for q in group.definition.questions
+                if q.type == "file"
+            ]
+            cached = uploads_by_id([i for i in ids if i])
+            self._stored_uploads = cached
+        return cached
+
+    def _clean_answers(self, group: ServiceQuestions) -> None:
+        raw: dict[str, Any] = {}
+        files: dict[str, Any] = {}
+        for q in group.definition.questions:
+            name = group.names[q.id]
+            value = self.cleaned_data.get(name)
+            if q.type == "file":
+                if value:
+                    try:
+                        files[q.id] = upload_check(file=value, max_bytes=upload_max_bytes())
+                    except UploadRefused as refused:
+                        self.add_error(name, str(refused))
+                        continue
+                    raw[q.id] = files[q.id]
+                else:
+                    # The API names an upload by its id; the web page keeps the one already attached.
+                    posted = self.data.get(name)
+                    raw[q.id] = (posted if isinstance(posted, str) and posted else None) or (
+                        self.initial.get(name) or None
+                    )
+                continue
+            raw[q.id] = value
+        result = answers_clean(questions=group.definition.questions, answers=raw)
+        for qid, message in result.errors.items():
+            name = group.names[qid]
+            if name in self.errors:
+                continue
+            if not self.full and not raw.get(qid):
+                continue  # "Salva Bozza" keeps what is there; required answers are asked at the end
+            self.add_error(name, message)
+        values = answers_to_json(values={k: v for k, v in result.values.items() if k not in files})
+        values.update({k: v for k, v in files.items() if k in result.values})
+        self.answers[group.service.code] = values
 
     def guardian_data(self) -> dict[str, Any]:
         return {n: self.cleaned_data[f"guardian_{n}"] for n in GUARDIAN_FIELDS}
@@ -257,12 +429,9 @@ class EnrollmentForm(forms.Form):
     def pupil_data(self) -> dict[str, Any]:
         return {n: self.cleaned_data[f"pupil_{n}"] for n in PUPIL_FIELDS}
 
-    def extra_data(self) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
-        for service, names in self.service_questions:
-            for q, name in zip(service_fields(service.code), names, strict=True):
-                out.setdefault(service.code, {})[q.name] = (self.cleaned_data.get(name) or "").strip()
-        return out
+    def extra_data(self) -> dict[str, dict[str, Any]]:
+        """The answers by service code: JSON values, and the checked files still to be stored."""
+        return {code: dict(values) for code, values in self.answers.items()}
 
 
 def initial_from(
@@ -276,8 +445,27 @@ def initial_from(
         initial.update({f"pupil_{n}": getattr(pupil, n) for n in PUPIL_FIELDS})
     for e in enrollments or []:
         for key, value in e.extra.items():
-            initial[f"extra_{e.service.code}_{key}"] = value
+            initial[question_field_name(e.service, key)] = value
     if enrollments:
         initial["services"] = [e.service for e in enrollments]
         initial["privacy"] = True
+    return initial
+
+
+def renewal_initial_answers(*, previous: Any, target: Service) -> dict[str, Any]:
+    """Last year's answers as this year's form values, where the same question is still asked
+    and the answer still fits it (an option still offered, a number still in range).
+
+    Files are not carried over: a renewal asks for this year's document.
+    """
+    stored = previous.extra or {}
+    initial: dict[str, Any] = {}
+    for q in service_definition(target).questions:
+        if q.id not in stored or q.type == "file":
+            continue
+        alone = q.model_copy(update={"required_if": None, "required": False})
+        checked = answers_clean(questions=[alone], answers={q.id: stored[q.id]})
+        if q.id in checked.values:
+            value = answers_to_json(values=checked.values)[q.id]
+            initial[question_field_name(target, q.id)] = value
     return initial

@@ -48,6 +48,11 @@ class Service(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.school_year}"
 
+    @property
+    def year_in_url(self) -> str:
+        """The school year as its public page's URL writes it: 2025-2026."""
+        return self.school_year.replace("/", "-")
+
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at < self.closes_at
@@ -303,3 +308,36 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_page_display()}: {self.rating}/5"
+
+
+class Upload(models.Model):
+    """A file a parent attached to a file question (enrollment.uploads).
+
+    The bytes live under `UPLOADS_DIR/<schema>/<id>`, never under a URL; the
+    name shown and sent back is the sanitised one kept here.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Who uploaded it: the only parent who may download it (staff of the comune also may).
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The enrollment whose answer names it, set when the form is saved; the
+    # file goes with the enrollment (retention, erasure).
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.CASCADE, related_name="uploads"
+    )
+    question_id = models.CharField("domanda", max_length=40)
+    name = models.CharField("nome del file", max_length=120)
+    content_type = models.CharField("tipo", max_length=40)
+    size = models.PositiveIntegerField("dimensione in byte")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "allegato"
+        verbose_name_plural = "allegati"
+
+    def __str__(self) -> str:
+        return self.name

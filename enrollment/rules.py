@@ -1,10 +1,9 @@
-"""Fixed texts and rules of the parents' enrollment: privacy text, the
-service-specific questions and the plausible ages per school."""
+"""Fixed texts and rules of the parents' enrollment: privacy text, notes and
+the plausible ages per school. What each service asks is in its definition."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,57 +26,6 @@ DRAFT_NOTE = (
     "per inviarla al gestore del servizio è necessario arrivare fino all'ultimo passo e premere "
     '"Invia Iscrizione".'
 )
-
-
-@dataclass(frozen=True)
-class ServiceField:
-    """A question a service asks in addition to pupil and guardian data."""
-
-    name: str
-    label: str
-    required: bool
-    help_text: str = ""
-
-
-# Questions by service code; the same code means the same service in every comune.
-SERVICE_FIELDS: dict[str, tuple[ServiceField, ...]] = {
-    "PRE": (
-        ServiceField(
-            "motivo",
-            "Motivo della richiesta",
-            True,
-            "Ad esempio: orario di lavoro dei genitori.",
-        ),
-    ),
-    "POST": (
-        ServiceField(
-            "delegati",
-            "Persone delegate al ritiro",
-            False,
-            "Nome e cognome delle persone maggiorenni che possono ritirare l'alunno.",
-        ),
-    ),
-    "MENSA": (
-        ServiceField(
-            "dieta",
-            "Dieta speciale, allergie o intolleranze",
-            False,
-            "Allegare il certificato medico all'ufficio se richiesto.",
-        ),
-    ),
-    "TRASPORTO": (
-        ServiceField(
-            "fermata",
-            "Fermata o indirizzo di salita",
-            True,
-            "La via o la fermata dello scuolabus dove l'alunno sale.",
-        ),
-    ),
-}
-
-
-def service_fields(code: str) -> tuple[ServiceField, ...]:
-    return SERVICE_FIELDS.get(code, ())
 
 
 # Age (in years, on 31 December of the school year's first year) a pupil of

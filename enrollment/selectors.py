@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from enrollment.answers import answers_from_json
 from enrollment.definitions import service_definition
-from enrollment.fees import fee_for
-from enrollment.models import Enrollment, Guardian, Pupil, Service
+from enrollment.fees import euro, fee_for
+from enrollment.models import Enrollment, Guardian, Pupil, Service, Upload
 from enrollment.rules import is_cf_account
+from enrollment.uploads import uploads_by_id
 from identity.models import Account
 from tenants.selectors import comune_current as comune_current
 
@@ -309,4 +310,119 @@ def enrollment_fee(*, enrollment: Enrollment) -> Decimal | None:
     )
     return fee_for(
         fees=definition.fees, answers=enrollment_answers(enrollment=enrollment), sibling_index=earlier
+    )
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One answer as the riepilogo shows it: the question's label and the answer in words.
+
+    `retired`: answered under an earlier version of the definition, the
+    question is no longer asked; the answer is shown, never dropped.
+    """
+
+    question_id: str
+    label: str
+    text: str
+    retired: bool = False
+    upload: Upload | None = None
+
+
+def _answer_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Sì" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return str(value).replace(".", ",")
+    return str(value)
+
+
+def enrollment_answer_rows(*, enrollment: Enrollment) -> list[AnswerRow]:
+    """The enrollment's answers in the order of the current questions, then those no longer asked."""
+    questions = service_definition(enrollment.service).questions
+    values = enrollment_answers(enrollment=enrollment)
+    files = uploads_by_id([str(values[q.id]) for q in questions if q.type == "file" and q.id in values])
+    rows = []
+    for q in questions:
+        if q.id not in values:
+            continue
+        if q.type == "file":
+            upload = files.get(str(values[q.id]))
+            text = upload.name if upload else "file non disponibile"
+            rows.append(AnswerRow(q.id, q.label, text, upload=upload))
+        else:
+            rows.append(AnswerRow(q.id, q.label, _answer_text(values[q.id])))
+    asked = {q.id for q in questions}
+    for qid, value in values.items():
+        if qid not in asked:
+            rows.append(AnswerRow(qid, qid.replace("_", " ").capitalize(), _answer_text(value), retired=True))
+    return rows
+
+
+def enrollments_with_answers(rows: list[Enrollment]) -> list[Enrollment]:
+    """The rows with `answer_rows` and `fee_text` (the annual fee in euro, or "") for templates."""
+    for e in rows:
+        e.answer_rows = enrollment_answer_rows(enrollment=e)  # type: ignore[attr-defined]
+        fee = enrollment_fee(enrollment=e)
+        e.fee_text = euro(fee) if fee is not None else ""  # type: ignore[attr-defined]
+    return rows
+
+
+def service_by_code(*, code: str, school_year: str) -> Service | None:
+    return Service.objects.filter(code=code, school_year=school_year).first()
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    """What the public service page says, derived from the service's definition."""
+
+    schools: list[str]
+    residents_points: Decimal | None
+    ranked: bool
+    documents: list[str]
+    fee_lines: list[str]
+    discount: str
+    free: bool
+
+
+def service_card(*, service: Service) -> ServiceCard:
+    definition = service_definition(service)
+    labels = dict(Pupil.School.choices)
+    schools = [labels[s] for s in (definition.schools or [])]
+    residents = None
+    if definition.ranking is not None:
+        residents = next((c.points for c in definition.ranking.criteria if c.source == "residency"), None)
+    documents = list(definition.documents)
+    documents += [q.label for q in definition.questions if q.type == "file" and q.label not in documents]
+    fee_lines: list[str] = []
+    discount = ""
+    fees = definition.fees
+    if fees is not None:
+        if fees.kind == "flat" and fees.amount is not None:
+            fee_lines.append(f"Quota annuale: {euro(fees.amount)}")
+        else:
+            previous = None
+            for band in fees.bands:
+                amount = euro(band.amount) if band.amount is not None else ""
+                if band.up_to is not None:
+                    fee_lines.append(f"ISEE fino a {euro(band.up_to)}: {amount}")
+                    previous = band.up_to
+                elif previous is not None:
+                    fee_lines.append(f"ISEE oltre {euro(previous)} o non dichiarato: {amount}")
+                else:
+                    fee_lines.append(f"Quota annuale: {amount}")
+        if fees.sibling_discount_percent:
+            percent = format(fees.sibling_discount_percent.normalize(), "f").replace(".", ",")
+            discount = f"Dal secondo figlio iscritto al servizio la quota è ridotta del {percent}%."
+    return ServiceCard(
+        schools=schools,
+        residents_points=residents,
+        ranked=definition.ranking is not None,
+        documents=documents,
+        fee_lines=fee_lines,
+        discount=discount,
+        free=fees is None and not service.fee_note,
     )

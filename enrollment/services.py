@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.services import audit_record
 from enrollment.catalogue import catalogue_sync_values
-from enrollment.definitions import definition_json
+from enrollment.definitions import definition_json, service_definition
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
 from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
@@ -31,6 +31,7 @@ from enrollment.selectors import (
     domanda_state_of,
     guardian_for_account,
 )
+from enrollment.uploads import CheckedFile, upload_store, uploads_by_id
 from identity.models import Account
 from identity.services import temporary_password_ensure
 from tenants.config import ROME, ServiceConfig
@@ -207,12 +208,15 @@ def domanda_save(
                     pupil=pupil, guardian=guardian, service=service, domanda=domanda,
                     kind=kind, renewal_of=renewal_of, account=account, now=now,
                 )  # fmt: skip
-            enrollment.extra = {k: v for k, v in extra.get(service.code, {}).items() if v}
+            enrollment.extra = answers_store(
+                enrollment=enrollment, answers=extra.get(service.code, {}), account=account
+            )
+            enrollment.definition_version = service.definition_version
             enrollment.updated_at = now
             if enrollment.status != Status.BOZZA:
                 # The parent edited this submitted form: it now carries the data just saved.
                 enrollment.guardian_snapshot = guardian.snapshot()
-            enrollment.save(update_fields=["extra", "updated_at", "guardian_snapshot"])
+            enrollment.save(update_fields=["extra", "definition_version", "updated_at", "guardian_snapshot"])
             audit_record(
                 action="enrollment.saved",
                 actor=account,
@@ -226,6 +230,49 @@ def domanda_save(
         # The family's data now exists: the codice fiscale alone must stop opening it.
         temporary_password_ensure(account=account)
     return rows
+
+
+def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: Any) -> dict[str, Any]:
+    """The answers to keep on `enrollment`, its checked files stored as uploads.
+
+    A file answer is the id of an upload: a new file is stored now; an id
+    sent back must be one already on this enrollment or uploaded by the same
+    account, so no one can attach another family's file. A submitted
+    enrollment keeps its answers to questions the definition no longer asks
+    (they were sent under the earlier version and are shown as such); a
+    draft is re-validated against the current definition only.
+    """
+    definition = service_definition(enrollment.service)
+    kept: dict[str, Any] = {}
+    if enrollment.status != Status.BOZZA:
+        asked = {q.id for q in definition.questions}
+        kept = {k: v for k, v in (enrollment.extra or {}).items() if k not in asked}
+    files = {q.id for q in definition.questions if q.type == "file"}
+    out: dict[str, Any] = {}
+    for qid, value in answers.items():
+        if value in (None, "", []):
+            continue
+        if isinstance(value, CheckedFile):
+            out[qid] = str(
+                upload_store(checked=value, account=account, enrollment=enrollment, question_id=qid).id
+            )
+            continue
+        if qid in files:
+            upload = uploads_by_id([str(value)]).get(str(value))
+            if upload is None or not (
+                upload.enrollment_id == enrollment.pk
+                or (account is not None and upload.account_id == account.pk)
+            ):
+                raise EnrollmentError(
+                    "L'allegato indicato non esiste o non appartiene a questa iscrizione: "
+                    "allega di nuovo il file.",
+                    code="upload_unknown",
+                )
+            if upload.enrollment_id != enrollment.pk:
+                upload.enrollment = enrollment
+                upload.save(update_fields=["enrollment"])
+        out[qid] = value
+    return kept | out
 
 
 def enrollment_create(

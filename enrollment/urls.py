@@ -14,6 +14,7 @@ urlpatterns = [
     path("domanda/<uuid:domanda>/", views.domanda_summary, name="summary"),
     path("domanda/<uuid:domanda>/modifica/", views.domanda_edit, name="edit"),
     path("domanda/<uuid:domanda>/riepilogo.pdf", views.riepilogo_pdf, name="riepilogo_pdf"),
+    path("allegati/<uuid:pk>/", views.upload_download, name="upload"),
     path("iscrizione/<int:pk>/annulla/", views.enrollment_withdraw_view, name="withdraw"),
     path("valutazione/", views.feedback_send, name="feedback"),
     path("documenti/manuale-informativo.pdf", views.manuale_pdf, name="manuale_pdf"),

@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from enrollment import documents, feedback
+from enrollment.backoffice.roles import Action, role_allows
 from enrollment.birth import birth_from_codice_fiscale
-from enrollment.forms import EnrollmentForm, initial_from
-from enrollment.models import Enrollment, Feedback, Guardian
+from enrollment.forms import EnrollmentForm, initial_from, renewal_initial_answers
+from enrollment.models import Enrollment, Feedback, Guardian, Upload
 from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
@@ -25,10 +26,13 @@ from enrollment.selectors import (
     domanda_state,
     enrollment_for_account,
     enrollments_for_guardian,
+    enrollments_with_answers,
     guardian_for_account,
     pupil_cf_locked,
     pupils_for_guardian,
     renewals_available,
+    service_by_code,
+    service_card,
     services_on_offer,
     services_open_for_new,
 )
@@ -40,8 +44,10 @@ from enrollment.services import (
     enrollment_withdraw,
     enrollments_submit,
 )
+from enrollment.uploads import upload_read
 from identity.access import parent_required
 from identity.http import AuthenticatedRequest
+from identity.models import Account
 from identity.services import safe_next_url, session_keep_after_save
 
 TEMPORARY_PASSWORD_SENT = (
@@ -55,6 +61,18 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         request,
         "enrollment/home.html",
         {"services": services_on_offer(), "now": timezone.now()},
+    )
+
+
+def service_page(request: HttpRequest, code: str, year: str) -> HttpResponse:
+    """The public page of one service (Designers Italia "scheda servizio"), before any login."""
+    service = service_by_code(code=code, school_year=year.replace("-", "/"))
+    if service is None:
+        raise Http404("Servizio non trovato")
+    return render(
+        request,
+        "enrollment/service_page.html",
+        {"service": service, "card": service_card(service=service), "now": timezone.now()},
     )
 
 
@@ -119,7 +137,12 @@ def _render_form(request: HttpRequest, form: EnrollmentForm, **context: Any) -> 
     return render(
         request,
         "enrollment/form.html",
-        {"form": form, "privacy_text": PRIVACY_TEXT, "draft_note": DRAFT_NOTE, "siblings_note": SIBLINGS_NOTE}
+        {
+            "form": form,
+            "privacy_text": PRIVACY_TEXT,
+            "draft_note": DRAFT_NOTE,
+            "siblings_note": SIBLINGS_NOTE,
+        }
         | context,
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -175,7 +198,12 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
             initial.update({"pupil_birth_date": birth.date, "pupil_birth_place": birth.place or ""})
     draft = request.POST.get("azione") == "bozza"
     form = EnrollmentForm(
-        request.POST or None, initial=initial, services=services, lock_pupil_cf=lock_cf, full=not draft
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        services=services,
+        lock_pupil_cf=lock_cf,
+        full=not draft,
     )
     context = {
         "kind": "nuova",
@@ -215,6 +243,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
     draft = request.POST.get("azione") == "bozza" and can_draft
     form = EnrollmentForm(
         request.POST or None,
+        request.FILES or None,
         initial=initial_from(guardian=first.guardian, pupil=first.pupil, enrollments=live),
         services=state.services_offered(),
         fixed_services=[e.service for e in live],
@@ -285,7 +314,7 @@ def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRe
         request,
         "enrollment/summary.html",
         {
-            "enrollments": live,
+            "enrollments": enrollments_with_answers(live),
             "first": first,
             "guardian": first.guardian_shown,
             "pupil": first.pupil,
@@ -390,7 +419,9 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     target = available[previous]
     form = EnrollmentForm(
         request.POST or None,
-        initial=initial_from(guardian=guardian, pupil=previous.pupil),
+        request.FILES or None,
+        initial=initial_from(guardian=guardian, pupil=previous.pupil)
+        | renewal_initial_answers(previous=previous, target=target),
         services=None,
         fixed_services=[target],
         school_year=target.school_year,
@@ -446,3 +477,28 @@ def manuale_pdf(request: AuthenticatedRequest) -> HttpResponse:
 @parent_required
 def credenziali_pdf(request: AuthenticatedRequest) -> HttpResponse:
     return pdf_download(request, documents.LetteraCredenziali(comune=comune_current(), account=request.user))
+
+
+def _may_download(request: HttpRequest, upload: Upload) -> bool:
+    """The parent who uploaded the file, or a staff account of this comune that may see enrollments."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    if upload.account_id is not None and upload.account_id == user.pk and user.kind == Account.Kind.PARENT:
+        return True
+    return role_allows(user, Action.VIEW)
+
+
+def upload_download(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """An attached file, to whom may see it; 404 to anyone else, as if it did not exist."""
+    upload = Upload.objects.filter(pk=pk).first()
+    if upload is None or not _may_download(request, upload):
+        raise Http404("Allegato non trovato")
+    content = upload_read(upload)
+    if content is None:
+        raise Http404("Allegato non trovato")
+    response = HttpResponse(content, content_type=upload.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{upload.name}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

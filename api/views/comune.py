@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
@@ -11,7 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers import ComuneSerializer, ServiceSerializer
+from api.serializers import (
+    ComuneSerializer,
+    ServiceDefinitionSerializer,
+    ServiceSerializer,
+    definition_data,
+)
 from enrollment.rules import DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE
 from enrollment.selectors import comune_current, services_catalogue
 
@@ -65,3 +71,21 @@ class ServiceDetailView(generics.RetrieveAPIView):
 
     def get_queryset(self) -> Any:
         return services_catalogue()
+
+
+class ServiceDefinitionView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Definizione del servizio",
+        description=(
+            "Domande (tipo, opzioni, obbligo, condizioni), scuole ammesse, documenti e tariffe del "
+            "servizio: l'app costruisce il modulo da qui. Le risposte vanno in `answers.<codice>` "
+            "nel formato descritto da AnswerField e sono controllate come nel modulo web."
+        ),
+        responses=ServiceDefinitionSerializer,
+        tags=["Comune"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        service = get_object_or_404(services_catalogue(), pk=pk)
+        return Response(ServiceDefinitionSerializer(definition_data(service)).data)

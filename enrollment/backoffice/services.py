@@ -34,6 +34,7 @@ from enrollment.notifications import mail_parent
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
     EnrollmentError,
+    answers_store,
     enrollment_confirm,
     enrollment_create,
     enrollment_reopen,
@@ -233,9 +234,15 @@ def sportello_enrollment_create(
                 renewal_of=renewal_of, account=by, now=now, via_sportello=True,
             )  # fmt: skip
             # The counter's row, even when it brings back a withdrawn one.
-            row.extra = {k: v for k, v in extra.get(service.code, {}).items() if v}
+            row.extra = answers_store(enrollment=row, answers=extra.get(service.code, {}), account=by)
+            row.definition_version = service.definition_version
             row.via_sportello, row.created_by, row.first_saved_at, row.updated_at = True, by, now, now
-            row.save(update_fields=["extra", "via_sportello", "created_by", "first_saved_at", "updated_at"])
+            row.save(
+                update_fields=[
+                    "extra", "definition_version", "via_sportello", "created_by", "first_saved_at",
+                    "updated_at",
+                ]
+            )  # fmt: skip
             audit_record(
                 action="enrollment.sportello_created",
                 actor=by,

@@ -424,7 +424,7 @@ def service_edits_clear(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def sportello(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     offered = Service.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("name", "school_year")
-    form = EnrollmentForm(request.POST or None, services=offered)
+    form = EnrollmentForm(request.POST or None, request.FILES or None, services=offered)
     kind_form = SportelloKindForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and kind_form.is_valid():
         try:

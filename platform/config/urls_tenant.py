@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from core.views import comune_stylesheet, platform_accessibility
 from enrollment.admin import staff_site
-from enrollment.views import legal_notes, portal_home, privacy_notice
+from enrollment.views import legal_notes, portal_home, privacy_notice, service_page
 from superadmin.views import invitation
 
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("informativa-privacy/", privacy_notice, name="privacy_notice"),
     path("note-legali/", legal_notes, name="legal_notes"),
     path("dichiarazione-accessibilita/", platform_accessibility, name="platform_accessibility"),
+    # The school year as 2025-2026: a slash cannot sit in one path segment.
+    path("servizi/<str:code>/<str:year>/", service_page, name="service_page"),
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -45,7 +45,7 @@ def test_public_profile_and_catalogue_need_no_login(in_palosco, in_romano) -> No
     services = api_client(in_romano).get("/api/v1/services/").json()
     assert services["count"] == Service.objects.count() and services["next"] is None
     mensa = next(s for s in services["results"] if s["code"] == "MENSA" and s["school_year"] == "2025/2026")
-    assert mensa["is_open"] is True and mensa["questions"][0]["name"] == "dieta"
+    assert mensa["is_open"] is True and mensa["questions"][0]["id"] == "dieta"
     one = api_client(in_romano).get(f"/api/v1/services/{mensa['id']}/").json()
     assert one["name"] == "REFEZIONE SCOLASTICA"
     assert api_client(in_romano).get("/api/v1/services/999999/").status_code == 404
@@ -91,7 +91,7 @@ def test_validation_errors_are_the_forms_italian_messages_by_json_field(palosco_
         ],
         "guardian.cap": ["Il CAP è formato da 5 cifre."],
         "privacy_consent": ["Per proseguire è necessario autorizzare il trattamento dei dati personali."],
-        "answers.PRE.motivo": ["Compila il campo «Motivo della richiesta» richiesto da PRE SCUOLA."],
+        "answers.PRE.motivo": ["Compila il campo «Motivo della richiesta»."],
     }
     missing = post(palosco_api, "/api/v1/enrollments/", {"pupil": {}})
     fields = missing.json()["error"]["fields"]

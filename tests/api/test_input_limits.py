@@ -19,14 +19,14 @@ def test_over_long_fields_get_the_forms_messages(in_palosco, palosco_api: Client
     data = body()
     data["guardian"] |= {"email": LONG_EMAIL, "address": "Via " + "x" * 300}
     data["pupil"] |= {"first_name": "L" * 101}
-    data["answers"] = {"PRE": {"motivo": "m" * 301}}
+    data["answers"] = {"PRE": {"motivo": "m" * 2001}}
     response = post(palosco_api, "/api/v1/enrollments/", data)
     assert response.status_code == 400
     fields = _error(response)["fields"]
     assert fields["guardian.email"] == ["«Email del genitore/tutore» può avere al massimo 254 caratteri."]
     assert fields["guardian.address"] == ["«Indirizzo di residenza» può avere al massimo 200 caratteri."]
     assert fields["pupil.first_name"] == ["«Nome dell'alunno» può avere al massimo 100 caratteri."]
-    assert fields["answers.PRE.motivo"][0].endswith("può avere al massimo 300 caratteri.")
+    assert fields["answers.PRE.motivo"][0].startswith("Il testo può avere al massimo 2000 caratteri")
     assert not Enrollment.objects.exists()
 
 

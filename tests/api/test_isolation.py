@@ -39,7 +39,7 @@ CASES = _cases()
 
 
 def test_every_pattern_is_covered() -> None:
-    assert len(api_urls.urlpatterns) == 27 and len(CASES) >= 30
+    assert len(api_urls.urlpatterns) == 29 and len(CASES) >= 30
 
 
 @pytest.mark.parametrize(("name", "url", "method"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES])

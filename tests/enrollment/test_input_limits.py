@@ -31,7 +31,7 @@ def test_long_email_is_a_valid_address_longer_than_the_column() -> None:
         ("pupil_first_name", "L" * 101, "«Nome dell&#x27;alunno» può avere al massimo 100 caratteri."),
         ("pupil_class_section", "3" * 21, "«Classe e sezione» può avere al massimo 20 caratteri."),
         ("guardian_city", "P" * 101, "«Comune di residenza» può avere al massimo 100 caratteri."),
-        ("extra_PRE_motivo", "m" * 301, "può avere al massimo 300 caratteri."),
+        ("extra_PRE_motivo", "m" * 2001, "può avere al massimo 2000 caratteri"),
     ],
 )
 def test_enrollment_form_refuses_over_long_values(

@@ -268,6 +268,9 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(DATA_DIR / "media"))
 # Rendered PDFs, one folder per comune schema (enrollment/documents.py).
 DOCUMENTS_DIR = env.path("DOCUMENTS_DIR", default=str(Path(MEDIA_ROOT) / "documenti"))
+# Files parents attach to file questions, one folder per comune schema
+# (enrollment/uploads.py). Never under a URL: only a view that checks who asks serves them.
+UPLOADS_DIR = env.path("UPLOADS_DIR", default=str(DATA_DIR / "private" / "allegati"))
 
 TENANT_CONFIG_DIR = BASE_DIR / "tenant_configs"
 

@@ -17,3 +17,4 @@ STORAGES = {
 }
 # Rendered PDFs of the test run go to a temporary folder, not .data/.
 DOCUMENTS_DIR = Path(tempfile.mkdtemp(prefix="iscrizioni-test-documenti-"))
+UPLOADS_DIR = Path(tempfile.mkdtemp(prefix="iscrizioni-test-allegati-"))

@@ -1,0 +1,141 @@
+"""Files attached to file questions: checking, storing, reading them back.
+
+A file is checked before anything is stored: not empty, not above the
+comune's `upload_max_mb`, and a PDF, JPEG or PNG by its first bytes (the
+name and the browser's content type prove nothing). The bytes go to
+`UPLOADS_DIR/<schema>/<uuid>`: the schema keeps comuni apart, the random id
+keeps the parent's file name out of the path. The answer to the question
+stores the upload's id; `enrollment.views.upload_download` serves the file
+to the parent who uploaded it and to the comune's staff only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import get_valid_filename
+
+from core.tenancy import current_schema
+from enrollment.models import Enrollment, Upload
+from tenants.selectors import comune_current
+
+# Magic numbers of the accepted types: what the content is, whatever its name says.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+NAME_MAX = 100
+CHUNK = 64 * 1024
+
+
+class UploadRefused(Exception):
+    """A file that is not stored; the message is shown by its field."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    file: UploadedFile
+    name: str
+    content_type: str
+
+
+def upload_path(upload_id: uuid.UUID | str, *, schema: str | None = None) -> Path:
+    return Path(settings.UPLOADS_DIR) / (schema or current_schema()) / str(upload_id)
+
+
+def upload_max_bytes() -> int:
+    comune = comune_current()
+    megabytes = comune.settings.upload_max_mb if comune is not None else 10
+    return megabytes * 1024 * 1024
+
+
+def safe_name(original: str, extension: str) -> str:
+    """The parent's file name without path, accents or odd characters, with the real extension."""
+    base = os.path.basename(original.replace("\\", "/"))
+    stem = os.path.splitext(base)[0]
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = get_valid_filename(ascii_stem.strip() or "documento").strip("._-") or "documento"
+    return f"{stem[:NAME_MAX]}.{extension}"
+
+
+def upload_check(*, file: UploadedFile, max_bytes: int) -> CheckedFile:
+    """The file if it may be stored, else UploadRefused with the Italian reason."""
+    size = file.size or 0
+    if size == 0:
+        raise UploadRefused("Il file è vuoto: allega un file PDF, JPEG o PNG.")
+    if size > max_bytes:
+        limit = max_bytes // (1024 * 1024)
+        raise UploadRefused(
+            f"Il file è troppo grande ({size / (1024 * 1024):.1f} MB): il massimo è {limit} MB.".replace(
+                ".", ",", 1
+            )
+        )
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    for signature, content_type, extension in SIGNATURES:
+        if head.startswith(signature):
+            return CheckedFile(
+                file=file, name=safe_name(file.name or "", extension), content_type=content_type
+            )
+    raise UploadRefused(
+        "Il file non è un PDF, un'immagine JPEG o PNG: allega un documento in uno di questi formati."
+    )
+
+
+def upload_store(
+    *, checked: CheckedFile, account: Any, enrollment: Enrollment | None, question_id: str
+) -> Upload:
+    """Write the checked file and its row: inside the form's save transaction, or ahead of it
+    (the API's upload, linked to its enrollment when an answer names it)."""
+    upload = Upload(
+        account=account,
+        enrollment=enrollment,
+        question_id=question_id,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=checked.file.size or 0,
+    )
+    path = upload_path(upload.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    checked.file.seek(0)
+    with path.open("xb") as out:
+        for chunk in checked.file.chunks(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    upload.sha256 = digest.hexdigest()
+    upload.save()
+    return upload
+
+
+def uploads_by_id(ids: list[str]) -> dict[str, Upload]:
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return {str(u.id): u for u in Upload.objects.filter(id__in=valid)}
+
+
+def upload_read(upload: Upload) -> bytes | None:
+    try:
+        return upload_path(upload.id).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def uploads_delete_files(*, ids: list[uuid.UUID], schema: str | None = None) -> None:
+    """Remove stored bytes of uploads whose rows are gone (erasure, retention)."""
+    for upload_id in ids:
+        upload_path(upload_id, schema=schema).unlink(missing_ok=True)
