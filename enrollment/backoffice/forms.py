@@ -295,3 +295,24 @@ class FamilyEraseForm(forms.Form):
         max_length=16,
         error_messages={"required": "Scrivi il codice fiscale del genitore per confermare la cancellazione."},
     )
+
+
+class AdjustmentForm(forms.Form):
+    """A staff adjustment of one request's points in a draft graduatoria."""
+
+    enrollment = forms.IntegerField(widget=forms.HiddenInput)
+    rettifica = forms.DecimalField(
+        label="Rettifica (punti)",
+        max_digits=7,
+        decimal_places=2,
+        help_text="Punti da aggiungere; con il segno meno, da togliere. 0 annulla la rettifica.",
+        error_messages={"required": "Indica i punti della rettifica (0 per annullarla).",
+                        "invalid": "Scrivi un numero, ad esempio 2 oppure -1,5."},
+        localize=True,
+    )  # fmt: skip
+    motivo = forms.CharField(
+        label="Motivo della rettifica",
+        max_length=500,
+        help_text="Obbligatorio: resta nel registro attività ed è mostrato al genitore.",
+        error_messages={"required": "Indica il motivo della rettifica."},
+    )

@@ -13,7 +13,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.models import AuditEntry
-from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
+from enrollment.definitions import service_definition
+from enrollment.models import HOLDS_PLACE, Enrollment, Graduatoria, GraduatoriaEntry, Guardian, Pupil, Service
 from identity.models import Account
 from tenants.config import ROME
 
@@ -215,3 +216,22 @@ def services_for_staff() -> QuerySet[Service]:
 
 def audit_for_staff(*, limit: int = 200) -> Any:
     return AuditEntry.objects.order_by("-at", "-id")[:limit]
+
+
+def ranked_services() -> list[tuple[Service, Graduatoria | None]]:
+    """Services with graduatoria criteria, newest year first, with their graduatoria (or None)."""
+    by_service = {g.service_id: g for g in Graduatoria.objects.all()}
+    return [
+        (s, by_service.get(s.pk))
+        for s in Service.objects.order_by("-school_year", "name")
+        if service_definition(s).ranking is not None
+    ]
+
+
+def graduatoria_entries(*, service: Service) -> QuerySet[GraduatoriaEntry]:
+    """The rows of the service's graduatoria in rank order, with the request and its pupil."""
+    return (
+        GraduatoriaEntry.objects.filter(graduatoria__service=service)
+        .select_related("enrollment", "enrollment__pupil")
+        .order_by("rank")
+    )

@@ -7,6 +7,7 @@ cache) and checks the role's permission for its action with `allowed`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -31,6 +32,7 @@ from enrollment import documents
 from enrollment.backoffice import exports
 from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
+    AdjustmentForm,
     ConfirmForm,
     EnrollmentFilterForm,
     FamilyEraseForm,
@@ -43,6 +45,7 @@ from enrollment.backoffice.forms import (
     SportelloKindForm,
     StaffCreateForm,
 )
+from enrollment.backoffice.graduatoria import graduatoria_adjust, graduatoria_compute, graduatoria_publish
 from enrollment.backoffice.roles import MATRIX, Action, RoleDenied, role_allows, staff_role
 from enrollment.backoffice.services import (
     OPERATIONAL_FIELDS,
@@ -61,9 +64,11 @@ from enrollment.backoffice.services import (
     waiting_list_promote,
 )
 from enrollment.catalogue import service_staff_edited_fields
+from enrollment.definitions import service_definition
 from enrollment.forms import EnrollmentForm
 from enrollment.gdpr import GdprError, family_erase, family_export
-from enrollment.models import Enrollment, Guardian, Service
+from enrollment.graduatorie import active_criteria
+from enrollment.models import Enrollment, Graduatoria, Guardian, Service
 from enrollment.selectors import comune_current, guardian_by_code, guardian_personal_data, services_catalogue
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
@@ -587,3 +592,101 @@ def personal_data_erase(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     response.status_code = 400
     return response
+
+
+# Graduatoria ---------------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def graduatorie(request: AuthenticatedRequest) -> HttpResponse:
+    return _page(request, "backoffice/graduatorie.html", services=sel.ranked_services())
+
+
+def _ranked_service(service_id: int) -> Service:
+    service = get_object_or_404(Service, pk=service_id)
+    if service_definition(service).ranking is None:
+        raise Http404("Il servizio non prevede una graduatoria.")
+    return service
+
+
+@allowed(Action.VIEW)
+def graduatoria(
+    request: AuthenticatedRequest, service_id: int, adjust_form: Any = None, status: int = 200
+) -> HttpResponse:
+    service = _ranked_service(service_id)
+    grad = Graduatoria.objects.filter(service=service).first()
+    criteria = active_criteria(service)
+    entries = [
+        (e, [Decimal(e.points.get(c.id, "0")) for c in criteria])
+        for e in sel.graduatoria_entries(service=service)
+    ]
+    response = _page(
+        request,
+        "backoffice/graduatoria.html",
+        service=service,
+        grad=grad,
+        criteria=criteria,
+        entries=entries,
+        adjust_form=adjust_form or AdjustmentForm(),
+        form=adjust_form,
+    )
+    response.status_code = status
+    return response
+
+
+def _graduatoria_action(
+    request: HttpRequest, service_id: int, run: Callable[[Service], Any], done: str
+) -> HttpResponse:
+    service = _ranked_service(service_id)
+    try:
+        run(service)
+    except EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("staff_admin:bo_graduatoria", service_id=service.pk)
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_compute_view(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_compute(service=s, by=request.user, request=request),
+        "Graduatoria calcolata: è una bozza finché non viene pubblicata.",
+    )  # fmt: skip
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_adjust_view(request: AuthenticatedRequest, service_id: int) -> HttpResponseBase:
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        return graduatoria(request, service_id, adjust_form=form, status=400)
+    d = form.cleaned_data
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_adjust(service=s, enrollment_id=d["enrollment"], adjustment=d["rettifica"],
+                                     reason=d["motivo"], by=request.user, request=request),
+        "Rettifica registrata e graduatoria ricalcolata.",
+    )  # fmt: skip
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_publish_view(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_publish(service=s, by=request.user, request=request),
+        "Graduatoria pubblicata: posti assegnati in ordine di graduatoria, gli altri in lista d'attesa.",
+    )  # fmt: skip
+
+
+@allowed(Action.VIEW)
+def graduatoria_albo(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    service = _ranked_service(service_id)
+    try:
+        doc = documents.GraduatoriaAlbo(comune=comune_current(), service_id=service.pk)
+    except Graduatoria.DoesNotExist:
+        raise Http404("La graduatoria non è ancora pubblicata.") from None
+    return pdf_download(request, doc)
