@@ -33,6 +33,7 @@ urlpatterns = [
     path("catalogo/", views.catalogue, name="bo_catalogue"),
     path("catalogo/nuovo/", views.service_new, name="bo_service_new"),
     path("catalogo/<int:pk>/", views.service_edit, name="bo_service_edit"),
+    path("catalogo/<int:pk>/definizione/", views.service_definition_edit, name="bo_service_definition"),
     path("catalogo/<int:pk>/ripristina/", views.service_edits_clear, name="bo_service_clear"),
     path("sportello/", views.sportello, name="bo_sportello"),
     path("personale/", views.staff_list, name="bo_staff"),

@@ -34,6 +34,7 @@ from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
     AdjustmentForm,
     ConfirmForm,
+    DefinitionForm,
     EnrollmentFilterForm,
     FamilyEraseForm,
     FamilySearchForm,
@@ -54,6 +55,8 @@ from enrollment.backoffice.services import (
     enrollments_confirm_bulk,
     enrollments_export_record,
     service_create,
+    service_definition_text,
+    service_definition_update,
     service_staff_edits_clear,
     service_update,
     sportello_enrollment_create,
@@ -65,11 +68,18 @@ from enrollment.backoffice.services import (
 )
 from enrollment.catalogue import service_staff_edited_fields
 from enrollment.definitions import service_definition
+from enrollment.fees import euro
 from enrollment.forms import EnrollmentForm
 from enrollment.gdpr import GdprError, family_erase, family_export
 from enrollment.graduatorie import active_criteria
 from enrollment.models import Enrollment, Graduatoria, Guardian, Service
-from enrollment.selectors import comune_current, guardian_by_code, guardian_personal_data, services_catalogue
+from enrollment.selectors import (
+    comune_current,
+    enrollment_fee,
+    guardian_by_code,
+    guardian_personal_data,
+    services_catalogue,
+)
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
 from identity.http import AuthenticatedRequest
@@ -152,13 +162,13 @@ def enrollment_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _filtered(request: HttpRequest) -> Any:
-    """The list's queryset, or None when the filters are invalid (an export
-    must never fall back to the whole list)."""
+def _filtered(request: HttpRequest) -> sel.EnrollmentFilters | None:
+    """The list's filters, or None when they are invalid (an export must never
+    fall back to the whole list)."""
     form = EnrollmentFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return None
-    return sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
+    return form.filters() if form.is_bound else sel.EnrollmentFilters()
 
 
 def _back_to_list(request: HttpRequest) -> HttpResponse:
@@ -173,23 +183,24 @@ def _export_record(request: AuthenticatedRequest, fmt: str) -> None:
 
 @allowed(Action.EXPORT)
 def export_csv(request: AuthenticatedRequest) -> HttpResponseBase:
-    qs = _filtered(request)
-    if qs is None:
+    filters = _filtered(request)
+    if filters is None:
         return _back_to_list(request)
     _export_record(request, "csv")
-    response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
+    lines = exports.csv_lines(sel.enrollments_for_staff(filters=filters), service=filters.service)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename("csv")}"'
     return response
 
 
 @allowed(Action.EXPORT)
 def export_xlsx(request: AuthenticatedRequest) -> HttpResponseBase:
-    qs = _filtered(request)
-    if qs is None:
+    filters = _filtered(request)
+    if filters is None:
         return _back_to_list(request)
     _export_record(request, "xlsx")
     return FileResponse(
-        exports.xlsx_file(qs),
+        exports.xlsx_file(sel.enrollments_for_staff(filters=filters), service=filters.service),
         as_attachment=True,
         filename=exports.export_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -241,12 +252,19 @@ def enrollment_detail(
             e=e,
             history=sel.enrollment_history(enrollment=e),
             siblings=sel.domanda_siblings(enrollment=e),
+            answers=sel.answers_for_staff(enrollment=e),
+            fee=_fee_text(e),
             confirm_form=confirm_form or ConfirmForm(),
             reject_form=reject_form or RejectForm(),
             form=reject_form,
         ),
         status=status,
     )
+
+
+def _fee_text(e: Enrollment) -> str:
+    fee = enrollment_fee(enrollment=e)
+    return euro(fee) if fee is not None else ""
 
 
 def _decide(request: HttpRequest, pk: int, run: Callable[[Enrollment], Any], done: str) -> HttpResponse:
@@ -372,6 +390,28 @@ def service_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("staff_admin:bo_catalogue")
     return _page(request, "backoffice/service_form.html", form=form, service=service,
                  edited=service_staff_edited_fields(service=service))  # fmt: skip
+
+
+@allowed(Action.CATALOGUE)
+def service_definition_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(Service, pk=pk)
+    form = DefinitionForm(
+        request.POST or None, initial={"definizione": service_definition_text(service=service)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            service_definition_update(
+                service=service, text=form.cleaned_data["definizione"], by=request.user, request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Definizione di {service.name} {service.school_year} salvata.")
+            return redirect("staff_admin:bo_service_definition", pk=service.pk)
+    response = _page(request, "backoffice/service_definition.html", form=form, service=service)
+    if form.errors:
+        response.status_code = 400
+    return response
 
 
 @allowed(Action.CATALOGUE)

@@ -177,6 +177,7 @@ URL_ACTIONS = {
     "bo_service_new": Action.CATALOGUE,
     "bo_service_edit": Action.CATALOGUE,
     "bo_service_clear": Action.CATALOGUE,
+    "bo_service_definition": Action.CATALOGUE,
     "bo_sportello": Action.SPORTELLO,
     "bo_staff": Action.STAFF,
     "bo_staff_new": Action.STAFF,
