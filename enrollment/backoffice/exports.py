@@ -33,7 +33,7 @@ from enrollment.definitions import service_definition
 from enrollment.fees import fee_for
 from enrollment.models import Enrollment, Service
 from tenants.config import ROME
-from tenants.service_definition import ServiceDefinition
+from tenants.service_definition import Question, ServiceDefinition
 
 CHUNK = 2000
 HEADERS = [
@@ -80,74 +80,97 @@ def export_headers(service: Service | None) -> list[str]:
     return [*HEADERS, FEE_HEADER, *(q.label for q in questions)]
 
 
-def _sibling_keys(qs: QuerySet[Enrollment]) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
-    """For enrollment_fee's sibling rule in one query: per (guardian, service), the
-    (first saved, id) of the requests that count, sorted."""
-    services = qs.order_by().values("service_id").distinct()
-    rows = (
-        Enrollment.objects.filter(service_id__in=services)
+def _sibling_keys(rows: list[Enrollment]) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
+    """For enrollment_fee's sibling rule, one query per chunk of the export: per
+    (guardian, service) of `rows`, the sorted (first saved, id) of the requests that count."""
+    found = (
+        Enrollment.objects.filter(
+            guardian_id__in={e.guardian_id for e in rows}, service_id__in={e.service_id for e in rows}
+        )
         .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
         .values_list("guardian_id", "service_id", "first_saved_at", "id")
     )
     keys: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
-    for guardian_id, service_id, first_saved_at, pk in rows.iterator(chunk_size=CHUNK):
+    for guardian_id, service_id, first_saved_at, pk in found:
         keys.setdefault((guardian_id, service_id), []).append((first_saved_at, pk))
     for value in keys.values():
         value.sort()
     return keys
 
 
+def _chunks(qs: QuerySet[Enrollment]) -> Iterator[list[Enrollment]]:
+    chunk: list[Enrollment] = []
+    for e in qs.iterator(chunk_size=CHUNK):
+        chunk.append(e)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def export_rows(qs: QuerySet[Enrollment], *, service: Service | None = None) -> Iterator[list[Any]]:
     """Typed values (dates, datetimes, Decimals, ints, bools, lists) in `export_headers` order.
 
     The fee is computed as `enrollment.selectors.enrollment_fee` does, with the
-    family's earlier requests read once for the whole export rather than per row.
+    families' earlier requests read in one query per chunk rather than one per
+    row, so memory stays bounded by the chunk.
     """
     kinds, statuses = dict(Enrollment.Kind.choices), dict(Enrollment.Status.choices)
     questions = service_definition(service).questions if service is not None else []
-    siblings = _sibling_keys(qs)
     definitions: dict[tuple[int, str], ServiceDefinition] = {}
-    for e in qs.iterator(chunk_size=CHUNK):
-        p, g = e.pupil, e.guardian_shown
-        definition = definitions.get((e.service_id, e.service.definition_version))
-        if definition is None:
-            definition = definitions[(e.service_id, e.service.definition_version)] = service_definition(
-                e.service
-            )
-        answers = answers_from_json(questions=definition.questions, data=e.extra or {})
-        fee = None
-        if definition.fees is not None:
-            # A pupil has one request per service, so every earlier key is another child's.
-            earlier = bisect_left(siblings.get((e.guardian_id, e.service_id), []), (e.first_saved_at, e.pk))
-            fee = fee_for(fees=definition.fees, answers=answers, sibling_index=earlier)
-        yield [
-            e.reference,
-            e.service.name,
-            e.school_year,
-            kinds[e.kind],
-            statuses[e.status],
-            e.waiting_position if e.on_waiting_list else None,
-            e.via_sportello,
-            _local(e.submitted_at),
-            _local(e.decided_at),
-            e.outcome_note,
-            p.last_name,
-            p.first_name,
-            p.codice_fiscale,
-            p.birth_date,
-            p.get_school_display(),
-            p.class_section,
-            g.last_name,
-            g.first_name,
-            g.codice_fiscale,
-            g.email,
-            g.phone,
-            g.address,
-            g.cap,
-            g.city,
-            fee,
-            *(answers.get(q.id) for q in questions),
-        ]
+    for chunk in _chunks(qs):
+        siblings = _sibling_keys(chunk)
+        for e in chunk:
+            yield _row(e, questions, definitions, siblings, kinds, statuses)
+
+
+def _row(
+    e: Enrollment,
+    questions: list[Question],
+    definitions: dict[tuple[int, str], ServiceDefinition],
+    siblings: dict[tuple[int, int], list[tuple[datetime, int]]],
+    kinds: dict[str, str],
+    statuses: dict[str, str],
+) -> list[Any]:
+    p, g = e.pupil, e.guardian_shown
+    definition = definitions.get((e.service_id, e.service.definition_version))
+    if definition is None:
+        definition = definitions[(e.service_id, e.service.definition_version)] = service_definition(e.service)
+    answers = answers_from_json(questions=definition.questions, data=e.extra or {})
+    fee = None
+    if definition.fees is not None:
+        # A pupil has one request per service, so every earlier key is another child's.
+        earlier = bisect_left(siblings.get((e.guardian_id, e.service_id), []), (e.first_saved_at, e.pk))
+        fee = fee_for(fees=definition.fees, answers=answers, sibling_index=earlier)
+    return [
+        e.reference,
+        e.service.name,
+        e.school_year,
+        kinds[e.kind],
+        statuses[e.status],
+        e.waiting_position if e.on_waiting_list else None,
+        e.via_sportello,
+        _local(e.submitted_at),
+        _local(e.decided_at),
+        e.outcome_note,
+        p.last_name,
+        p.first_name,
+        p.codice_fiscale,
+        p.birth_date,
+        p.get_school_display(),
+        p.class_section,
+        g.last_name,
+        g.first_name,
+        g.codice_fiscale,
+        g.email,
+        g.phone,
+        g.address,
+        g.cap,
+        g.city,
+        fee,
+        *(answers.get(q.id) for q in questions),
+    ]
 
 
 class _Line:
