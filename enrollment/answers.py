@@ -202,7 +202,8 @@ def answers_clean(*, questions: Sequence[Question], answers: Mapping[str, Any]) 
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for question in questions:
-        if not _shown(question, values):
+        # A question staff deactivated is no longer asked.
+        if not question.active or not _shown(question, values):
             continue
         raw = answers.get(question.id)
         if _is_empty(raw):

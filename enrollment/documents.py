@@ -39,7 +39,8 @@ from weasyprint.text.fonts import FontConfiguration
 from core import attachments
 from core.tenancy import current_schema
 from enrollment.credentials import LetterCredentials, letter_credentials
-from enrollment.models import Enrollment
+from enrollment.definitions import service_definition
+from enrollment.models import Enrollment, Graduatoria
 from enrollment.rules import PRIVACY_TEXT
 from enrollment.selectors import comune_current, enrollments_with_answers
 from identity.models import Account
@@ -252,6 +253,67 @@ class LetteraCredenziali(PdfDocument):
         return {"account": self.account, "credentials": self.credentials}
 
 
+class GraduatoriaAlbo(PdfDocument):
+    """The published graduatoria for the albo pretorio: reference numbers, points
+    and outcome only, never a name or a codice fiscale (GDPR: data minimisation)."""
+
+    template_name = "enrollment/pdf/graduatoria.html"
+    title = "Graduatoria"
+
+    def __init__(self, *, comune: Comune, service_id: int) -> None:
+        super().__init__(comune=comune)
+        self.graduatoria = Graduatoria.objects.select_related("service").get(
+            service_id=service_id, status=Graduatoria.Status.PUBBLICATA
+        )
+
+    attachment_name = "enrollment.graduatoria"
+
+    def attachment_params(self) -> dict[str, Any]:
+        return {"service_id": self.graduatoria.service_id}
+
+    def cache_id(self) -> str:
+        return str(self.graduatoria.service_id)
+
+    def version(self) -> str:
+        g = self.graduatoria
+        return super().version() + f"|{g.computed_at.isoformat()}|{g.published_at}"
+
+    def filename(self) -> str:
+        s = self.graduatoria.service
+        return f"graduatoria-{s.code.lower()}-{s.school_year.replace('/', '-')}.pdf"
+
+    def context(self) -> dict[str, Any]:
+        service = self.graduatoria.service
+        ranking = service_definition(service).ranking
+        criteria = [c for c in ranking.criteria if c.active] if ranking else []
+        entries = list(
+            self.graduatoria.entries.select_related("enrollment").only(
+                "rank", "points", "adjustment", "total", "enrollment__reference",
+                "enrollment__status", "enrollment__waiting_position",
+            )
+        )  # fmt: skip
+        rows = [
+            {
+                "rank": e.rank,
+                "reference": e.enrollment.reference,
+                "points": [e.points.get(c.id, "0") for c in criteria],
+                "adjustment": e.adjustment,
+                "total": e.total,
+                "outcome": _albo_outcome(e.enrollment),
+            }
+            for e in entries
+        ]
+        return {"graduatoria": self.graduatoria, "service": service, "criteria": criteria, "rows": rows}
+
+
+def _albo_outcome(enrollment: Enrollment) -> str:
+    if enrollment.status not in (Enrollment.Status.INVIATA, Enrollment.Status.CONFERMATA):
+        return enrollment.get_status_display()
+    if enrollment.waiting_position is not None:
+        return f"Lista d'attesa ({enrollment.waiting_position})"
+    return "Ammessa"
+
+
 def _attachment(doc: PdfDocument) -> tuple[str, bytes, str]:
     return doc.filename(), doc.pdf(), "application/pdf"
 
@@ -266,6 +328,11 @@ def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
     return _attachment(
         LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
     )
+
+
+@attachments.register("enrollment.graduatoria")
+def graduatoria_attachment(*, service_id: int) -> tuple[str, bytes, str]:
+    return _attachment(GraduatoriaAlbo(comune=comune_current(), service_id=service_id))
 
 
 @attachments.register("enrollment.manuale")

@@ -341,3 +341,62 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Graduatoria(models.Model):
+    """The ranking of one service's requests (enrollment.ranking), as stored.
+
+    Computed when the window closes (a periodic job) or when staff ask, while
+    `bozza`; staff may adjust a request's points with a reason, then publish:
+    publishing admits requests in rank order up to the capacity and puts the
+    rest on the waiting list in rank order. Once published it no longer changes.
+    """
+
+    class Status(models.TextChoices):
+        BOZZA = "bozza", "Bozza"
+        PUBBLICATA = "pubblicata", "Pubblicata"
+
+    service = models.OneToOneField(Service, on_delete=models.PROTECT, related_name="graduatoria")
+    status = models.CharField("stato", max_length=12, choices=Status.choices, default=Status.BOZZA)
+    # The definition version whose criteria gave the points.
+    definition_version = models.CharField("versione della definizione", max_length=12, blank=True)
+    computed_at = models.DateTimeField("data calcolo")
+    published_at = models.DateTimeField("data pubblicazione", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "graduatoria"
+        verbose_name_plural = "graduatorie"
+
+    def __str__(self) -> str:
+        return f"Graduatoria {self.service}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBBLICATA
+
+
+class GraduatoriaEntry(models.Model):
+    """One request's place in a graduatoria: points per criterion, total and rank."""
+
+    graduatoria = models.ForeignKey(Graduatoria, on_delete=models.CASCADE, related_name="entries")
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.CASCADE, related_name="graduatoria_entry")
+    # Points earned by criterion id, as decimal strings ({"residenti": "10"}).
+    points = models.JSONField("punti per criterio", default=dict)
+    adjustment = models.DecimalField("rettifica dei punti", max_digits=8, decimal_places=2, default=0)
+    adjustment_reason = models.TextField("motivo della rettifica", blank=True)
+    total = models.DecimalField("punteggio totale", max_digits=8, decimal_places=2)
+    rank = models.PositiveIntegerField("posizione in graduatoria")
+
+    class Meta:
+        ordering = ["graduatoria", "rank"]
+        verbose_name = "posizione in graduatoria"
+        verbose_name_plural = "posizioni in graduatoria"
+        constraints = [
+            models.UniqueConstraint(fields=["graduatoria", "rank"], name="graduatoria_rank_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.enrollment.reference} ({self.total})"

@@ -23,6 +23,7 @@ from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json, service_definition
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
+from enrollment.graduatorie import placement_pending
 from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
 from enrollment.notifications import notify_credentials, notify_outcome, notify_submitted
 from enrollment.selectors import (
@@ -437,6 +438,10 @@ def _place_or_queue(enrollment: Enrollment) -> None:
     service = enrollment.service
     if service.capacity is None:
         return
+    if placement_pending(service):
+        # A ranked service gives places at the graduatoria's publication, not in submission order.
+        enrollment.waiting_position = None
+        return
     taken = (
         Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE, waiting_position__isnull=True)
         .exclude(pk=enrollment.pk)
@@ -586,6 +591,13 @@ def enrollment_confirm(
 ) -> Enrollment:
     """Staff confirm a submitted enrollment that holds a place."""
     with transaction.atomic():
+        service = Service.objects.get(pk=enrollment.service_id)
+        if placement_pending(service):
+            raise EnrollmentError(
+                f"La graduatoria di {service.name} {service.school_year} non è ancora pubblicata: "
+                "l'iscrizione potrà essere confermata dopo la pubblicazione.",
+                code="graduatoria_pending",
+            )
         if Enrollment.objects.filter(pk=enrollment.pk, waiting_position__isnull=False).exists():
             raise EnrollmentError(
                 "L'iscrizione è in lista d'attesa: può essere confermata solo quando si libera un posto.",

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from procrastinate.contrib.django import app
 
 from enrollment.gdpr import retention_apply
+from enrollment.graduatorie import graduatoria_rank, graduatorie_due
 from enrollment.selectors import comune_current
 
 
@@ -30,3 +31,24 @@ def retention_run(*, schema_name: str) -> None:
     """Erase what the comune's `retention_years` no longer allows to keep."""
     with schema_context(schema_name):
         retention_apply(years=comune_current().settings.retention_years)
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="enrollment.graduatorie")
+@app.task(queue="maintenance", name="enrollment.graduatorie_all")
+def graduatorie_all(timestamp: int) -> None:
+    """Every quarter of an hour, one job per active comune computes the graduatorie
+    of its services whose window has just closed (each job opens its own schema)."""
+    from tenants.models import Comune
+
+    for schema_name in Comune.objects.filter(status=Comune.Status.ACTIVE).values_list(
+        "schema_name", flat=True
+    ):
+        graduatorie_run.defer(schema_name=schema_name)
+
+
+@app.task(queue="maintenance", name="enrollment.graduatorie_run")
+def graduatorie_run(*, schema_name: str) -> None:
+    """Compute the draft graduatoria of each ranked service of the comune whose window closed."""
+    with schema_context(schema_name):
+        for service in graduatorie_due():
+            graduatoria_rank(service=service)

@@ -123,6 +123,9 @@ class Question(_Strict):
     required_if: RequiredIf | None = None
     min: Decimal | None = None
     max: Decimal | None = None
+    # Staff deactivate a question rather than delete it: the form no longer
+    # asks it, answers already given keep their label.
+    active: bool = True
 
     @field_validator("type", mode="before")
     @classmethod
@@ -180,6 +183,8 @@ class Criterion(_Strict):
     source: Literal["residency", "siblings"] | None = None
     question: str | None = None
     equals: Equals | None = None
+    # A deactivated criterion earns nothing; it stays so staff can turn it back on.
+    active: bool = True
 
     @field_validator("points")
     @classmethod
@@ -340,7 +345,9 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
         if q.required_if is not None and q.required_if.question != q.id:
             name = q.required_if.question
             loc: Loc = ("questions", i, "required_if", "question")
-            if name in earlier:
+            if name in earlier and not earlier[name].active and q.active:
+                problems.append((loc, f"names question {name!r}, which is deactivated", name))
+            elif name in earlier:
                 problem = _equals_problem(earlier[name], q.required_if.equals)
                 if problem:
                     problems.append(
@@ -367,6 +374,15 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
                     )
                 )
                 continue
+            if not asked.active and criterion.active:
+                problems.append(
+                    (
+                        ("ranking", "criteria", i, "question"),
+                        f"names question {criterion.question!r}, which is deactivated",
+                        criterion.question,
+                    )
+                )
+                continue
             problem = _equals_problem(asked, criterion.equals)
             if problem:
                 problems.append((("ranking", "criteria", i, "equals"), problem, criterion.equals))
@@ -375,6 +391,8 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
         isee = earlier.get(fees.isee_question)
         if isee is None:
             problems.append((loc, f"names question {fees.isee_question!r}, which does not exist", None))
+        elif not isee.active:
+            problems.append((loc, f"names question {fees.isee_question!r}, which is deactivated", None))
         elif isee.type != "number":
             problems.append(
                 (

@@ -22,7 +22,16 @@ from django_tenants.utils import schema_context
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core.models import AuditEntry, OutgoingEmail
-from enrollment.models import Enrollment, Feedback, Guardian, PrivacyConsent, Pupil, ReferenceCounter, Service
+from enrollment.models import (
+    Enrollment,
+    Feedback,
+    Graduatoria,
+    Guardian,
+    PrivacyConsent,
+    Pupil,
+    ReferenceCounter,
+    Service,
+)
 from identity.models import Account
 from tenants.models import Comune
 
@@ -68,7 +77,15 @@ def committed_comuni(django_db_setup, django_db_blocker) -> Iterator[dict[str, C
             ProcrastinateJob.objects.filter(id__gt=last_job).delete()
             for slug, comune in comuni.items():
                 with schema_context(comune.schema_name):
-                    for model in (Feedback, PrivacyConsent, Enrollment, Pupil, Guardian, ReferenceCounter):
+                    for model in (
+                        Graduatoria,
+                        Feedback,
+                        PrivacyConsent,
+                        Enrollment,
+                        Pupil,
+                        Guardian,
+                        ReferenceCounter,
+                    ):
                         model.objects.all().delete()
                     for row in before[slug]["catalogue"]:
                         Service.objects.filter(pk=row["id"]).update(**row)

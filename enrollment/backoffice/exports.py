@@ -1,5 +1,12 @@
 """Exports of a filtered enrollment list: CSV for Italian Excel and XLSX.
 
+Filtered by one service, the export has a column per question of that
+service (its label as header, read by question id, so relabelling a
+question never loses its answers): the kitchen list (dieta) or the bus list
+(fermata) the office needs. Every export has the annual fee. XLSX cells are
+typed: dates and date-times as dates, the fee as a number, positions as
+integers; the CSV writes them the Italian way (gg/mm/aaaa, decimal comma).
+
 Both read the queryset in chunks (`.iterator(chunk_size=...)`): the CSV is
 streamed to the client row by row; the XLSX is written by openpyxl's
 write-only workbook to a temporary file, then sent as a file. Neither holds
@@ -10,15 +17,23 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from bisect import bisect_left
 from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
-from enrollment.models import Enrollment
+from enrollment.answers import answers_from_json
+from enrollment.definitions import service_definition
+from enrollment.fees import fee_for
+from enrollment.models import Enrollment, Service
 from tenants.config import ROME
+from tenants.service_definition import Question, ServiceDefinition
 
 CHUNK = 2000
 HEADERS = [
@@ -49,40 +64,113 @@ HEADERS = [
 ]
 
 
-def _when(dt: Any) -> str:
-    return timezone.localtime(dt, ROME).strftime("%d/%m/%Y %H:%M") if dt else ""
+FEE_HEADER = "Tariffa annua (euro)"
+# Columns holding a date or a date and time (typed cells in XLSX).
+DATE_FORMAT, DATETIME_FORMAT, EURO_FORMAT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM", "#,##0.00"
 
 
-def export_rows(qs: QuerySet[Enrollment]) -> Iterator[list[Any]]:
-    kinds, statuses = dict(Enrollment.Kind.choices), dict(Enrollment.Status.choices)
+def _local(dt: datetime | None) -> datetime | None:
+    # Excel has no time zones: the comune's wall-clock time, naive.
+    return timezone.localtime(dt, ROME).replace(tzinfo=None) if dt else None
+
+
+def export_headers(service: Service | None) -> list[str]:
+    """The columns: the fixed ones, the fee, then one per question of the chosen service."""
+    questions = service_definition(service).questions if service is not None else []
+    return [*HEADERS, FEE_HEADER, *(q.label for q in questions)]
+
+
+def _sibling_keys(rows: list[Enrollment]) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
+    """For enrollment_fee's sibling rule, one query per chunk of the export: per
+    (guardian, service) of `rows`, the sorted (first saved, id) of the requests that count."""
+    found = (
+        Enrollment.objects.filter(
+            guardian_id__in={e.guardian_id for e in rows}, service_id__in={e.service_id for e in rows}
+        )
+        .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
+        .values_list("guardian_id", "service_id", "first_saved_at", "id")
+    )
+    keys: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
+    for guardian_id, service_id, first_saved_at, pk in found:
+        keys.setdefault((guardian_id, service_id), []).append((first_saved_at, pk))
+    for value in keys.values():
+        value.sort()
+    return keys
+
+
+def _chunks(qs: QuerySet[Enrollment]) -> Iterator[list[Enrollment]]:
+    chunk: list[Enrollment] = []
     for e in qs.iterator(chunk_size=CHUNK):
-        p, g = e.pupil, e.guardian_shown
-        yield [
-            e.reference,
-            e.service.name,
-            e.school_year,
-            kinds[e.kind],
-            statuses[e.status],
-            e.waiting_position if e.on_waiting_list else "",
-            "sì" if e.via_sportello else "no",
-            _when(e.submitted_at),
-            _when(e.decided_at),
-            e.outcome_note,
-            p.last_name,
-            p.first_name,
-            p.codice_fiscale,
-            p.birth_date.strftime("%d/%m/%Y"),
-            p.get_school_display(),
-            p.class_section,
-            g.last_name,
-            g.first_name,
-            g.codice_fiscale,
-            g.email,
-            g.phone,
-            g.address,
-            g.cap,
-            g.city,
-        ]
+        chunk.append(e)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def export_rows(qs: QuerySet[Enrollment], *, service: Service | None = None) -> Iterator[list[Any]]:
+    """Typed values (dates, datetimes, Decimals, ints, bools, lists) in `export_headers` order.
+
+    The fee is computed as `enrollment.selectors.enrollment_fee` does, with the
+    families' earlier requests read in one query per chunk rather than one per
+    row, so memory stays bounded by the chunk.
+    """
+    kinds, statuses = dict(Enrollment.Kind.choices), dict(Enrollment.Status.choices)
+    questions = service_definition(service).questions if service is not None else []
+    definitions: dict[tuple[int, str], ServiceDefinition] = {}
+    for chunk in _chunks(qs):
+        siblings = _sibling_keys(chunk)
+        for e in chunk:
+            yield _row(e, questions, definitions, siblings, kinds, statuses)
+
+
+def _row(
+    e: Enrollment,
+    questions: list[Question],
+    definitions: dict[tuple[int, str], ServiceDefinition],
+    siblings: dict[tuple[int, int], list[tuple[datetime, int]]],
+    kinds: dict[str, str],
+    statuses: dict[str, str],
+) -> list[Any]:
+    p, g = e.pupil, e.guardian_shown
+    definition = definitions.get((e.service_id, e.service.definition_version))
+    if definition is None:
+        definition = definitions[(e.service_id, e.service.definition_version)] = service_definition(e.service)
+    answers = answers_from_json(questions=definition.questions, data=e.extra or {})
+    fee = None
+    if definition.fees is not None:
+        # A pupil has one request per service, so every earlier key is another child's.
+        earlier = bisect_left(siblings.get((e.guardian_id, e.service_id), []), (e.first_saved_at, e.pk))
+        fee = fee_for(fees=definition.fees, answers=answers, sibling_index=earlier)
+    return [
+        e.reference,
+        e.service.name,
+        e.school_year,
+        kinds[e.kind],
+        statuses[e.status],
+        e.waiting_position if e.on_waiting_list else None,
+        e.via_sportello,
+        _local(e.submitted_at),
+        _local(e.decided_at),
+        e.outcome_note,
+        p.last_name,
+        p.first_name,
+        p.codice_fiscale,
+        p.birth_date,
+        p.get_school_display(),
+        p.class_section,
+        g.last_name,
+        g.first_name,
+        g.codice_fiscale,
+        g.email,
+        g.phone,
+        g.address,
+        g.cap,
+        g.city,
+        fee,
+        *(answers.get(q.id) for q in questions),
+    ]
 
 
 class _Line:
@@ -99,21 +187,57 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def csv_lines(qs: QuerySet[Enrollment]) -> Iterator[str]:
+def _text(value: Any) -> str:
+    """A typed value as the Italian CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("filename") or "")
+    return str(value)
+
+
+def csv_lines(qs: QuerySet[Enrollment], *, service: Service | None = None) -> Iterator[str]:
     """The CSV as Italian Excel opens it: UTF-8 with BOM, `;` separator."""
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(HEADERS)
-    for row in export_rows(qs):
-        yield writer.writerow([_safe(v) for v in row])
+    yield "\ufeff" + writer.writerow([_safe(h) for h in export_headers(service)])
+    for row in export_rows(qs, service=service):
+        yield writer.writerow([_safe(_text(v)) for v in row])
 
 
-def xlsx_file(qs: QuerySet[Enrollment]) -> IO[bytes]:
+def _cell(ws: Any, value: Any) -> Any:
+    """A typed XLSX cell: numbers and dates stay numbers and dates, with an Italian format."""
+    if isinstance(value, bool | list | tuple | dict):
+        return _safe(_text(value))
+    if isinstance(value, datetime | date | Decimal):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = (
+            DATETIME_FORMAT
+            if isinstance(value, datetime)
+            else DATE_FORMAT
+            if isinstance(value, date)
+            else EURO_FORMAT
+        )
+        return cell
+    return _safe(value)
+
+
+def xlsx_file(qs: QuerySet[Enrollment], *, service: Service | None = None) -> IO[bytes]:
     """The XLSX in a temporary file (rewound), written row by row."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Iscrizioni")
-    ws.append(HEADERS)
-    for row in export_rows(qs):
-        ws.append([_safe(v) for v in row])
+    ws.append([_safe(h) for h in export_headers(service)])
+    for row in export_rows(qs, service=service):
+        ws.append([_cell(ws, v) for v in row])
     out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     wb.save(out)
     out.seek(0)

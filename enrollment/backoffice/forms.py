@@ -7,8 +7,9 @@ from typing import Any, cast
 from django import forms
 
 from enrollment.backoffice.roles import ROLES
-from enrollment.backoffice.selectors import ORDERINGS, EnrollmentFilters, school_years
+from enrollment.backoffice.selectors import ORDERINGS, EnrollmentFilters, filterable_questions, school_years
 from enrollment.models import Enrollment, Service
+from tenants.service_definition import Question
 
 STATUS_CHOICES = [("", "Tutti gli stati")] + [
     (v, label) for v, label in Enrollment.Status.choices if v != Enrollment.Status.BOZZA
@@ -75,6 +76,35 @@ class EnrollmentFilterForm(forms.Form):
         anno.choices = [("", "Tutti gli anni")] + [(y, y) for y in school_years()]
         for name in ("anno", "stato", "tipo", "canale", "ordina"):
             self.fields[name].error_messages["invalid_choice"] = "Scegli un valore dell'elenco."
+        self.answer_questions = self._answer_fields()
+
+    def _answer_fields(self) -> list[Question]:
+        """A filter per yes/no or choice question of the chosen service (`r_<question id>`)."""
+        chosen = str(self.data.get("servizio") or "") if self.is_bound else ""
+        service = Service.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        if service is None:
+            return []
+        questions = filterable_questions(service)
+        for q in questions:
+            if q.type == "boolean":
+                options = [("", "Tutte le risposte"), ("si", "sì"), ("no", "no")]
+            else:
+                options = [("", "Tutte le risposte"), *((o, o) for o in q.options or [])]
+            self.fields[f"r_{q.id}"] = forms.ChoiceField(
+                label=q.label,
+                choices=options,
+                required=False,
+                error_messages={"invalid_choice": f"«{q.label}»: scegli una risposta dell'elenco."},
+            )
+        return questions
+
+    def _answers(self, d: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        out: list[tuple[str, Any]] = []
+        for q in self.answer_questions:
+            value = d.get(f"r_{q.id}") or ""
+            if value:
+                out.append((q.id, value == "si" if q.type == "boolean" else value))
+        return tuple(out)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -95,6 +125,7 @@ class EnrollmentFilterForm(forms.Form):
             q=(d.get("q") or "").strip(),
             via_sportello={"portale": False, "sportello": True}.get(d.get("canale") or ""),
             ordering=d.get("ordina") or "recenti",
+            answers=self._answers(d),
         )
 
 
@@ -294,4 +325,43 @@ class FamilyEraseForm(forms.Form):
         label="Per confermare scrivi il codice fiscale del genitore",
         max_length=16,
         error_messages={"required": "Scrivi il codice fiscale del genitore per confermare la cancellazione."},
+    )
+
+
+class AdjustmentForm(forms.Form):
+    """A staff adjustment of one request's points in a draft graduatoria."""
+
+    enrollment = forms.IntegerField(widget=forms.HiddenInput)
+    rettifica = forms.DecimalField(
+        label="Rettifica (punti)",
+        max_digits=7,
+        decimal_places=2,
+        help_text="Punti da aggiungere; con il segno meno, da togliere. 0 annulla la rettifica.",
+        error_messages={"required": "Indica i punti della rettifica (0 per annullarla).",
+                        "invalid": "Scrivi un numero, ad esempio 2 oppure -1,5."},
+        localize=True,
+    )  # fmt: skip
+    motivo = forms.CharField(
+        label="Motivo della rettifica",
+        max_length=500,
+        help_text="Obbligatorio: resta nel registro attività ed è mostrato al genitore.",
+        error_messages={"required": "Indica il motivo della rettifica."},
+    )
+
+
+class DefinitionForm(forms.Form):
+    """A service's definition as YAML: questions, documents, schools, ranking, fees."""
+
+    definizione = forms.CharField(
+        label="Definizione del servizio (YAML)",
+        required=False,
+        strip=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "font-monospace"}),
+        help_text=(
+            "Le stesse chiavi del file di configurazione del comune: questions (id, label, type, options, "
+            "required, help, required_if, min, max, active), documents, schools, ranking (criteria, "
+            "tie_break), fees. Per disattivare una domanda o un criterio scrivi «active: false»; "
+            "l'ordine delle domande è quello del testo."
+        ),
     )

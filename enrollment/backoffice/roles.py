@@ -26,6 +26,7 @@ class Action(StrEnum):
     DECIDE = "decide"  # Conferma, Respingi, Riapri, bulk confirm
     WAITING_LIST = "waiting_list"  # promote the first in line when a place frees up
     SPORTELLO = "sportello"  # enrollment on behalf of a parent at the counter
+    GRADUATORIA = "graduatoria"  # compute, adjust and publish a service's graduatoria
     CATALOGUE = "catalogue"  # services, windows, capacity, fee notes
     STAFF = "staff"  # staff accounts and their roles
     PERSONAL_DATA = "personal_data"  # a family's data: GDPR export and erasure
@@ -33,7 +34,9 @@ class Action(StrEnum):
 
 MATRIX: dict[str, frozenset[Action]] = {
     AMMINISTRATORE: frozenset(Action),
-    OPERATORE: frozenset({Action.VIEW, Action.EXPORT, Action.DECIDE, Action.WAITING_LIST, Action.SPORTELLO}),
+    OPERATORE: frozenset(
+        {Action.VIEW, Action.EXPORT, Action.DECIDE, Action.WAITING_LIST, Action.SPORTELLO, Action.GRADUATORIA}
+    ),
     SOLA_LETTURA: frozenset({Action.VIEW, Action.EXPORT}),
 }
 

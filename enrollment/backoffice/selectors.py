@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -13,9 +14,12 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.models import AuditEntry
-from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
+from enrollment.definitions import service_definition
+from enrollment.models import HOLDS_PLACE, Enrollment, Graduatoria, GraduatoriaEntry, Guardian, Pupil, Service
+from enrollment.selectors import enrollment_answers
 from identity.models import Account
 from tenants.config import ROME
+from tenants.service_definition import Question
 
 Status = Enrollment.Status
 REFERENCE_RE = re.compile(r"^\d{4}-\d{1,6}$")
@@ -42,6 +46,8 @@ class EnrollmentFilters:
     q: str = ""
     ordering: str = "recenti"
     via_sportello: bool | None = None
+    # (question id, answer) pairs for choice, choices and boolean questions of `service`.
+    answers: tuple[tuple[str, Any], ...] = ()
 
 
 def school_years() -> list[str]:
@@ -75,6 +81,30 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ROME)
 
 
+def filterable_questions(service: Service) -> list[Question]:
+    """The service's questions staff may filter the list by: active yes/no and choice ones."""
+    return [
+        q
+        for q in service_definition(service).questions
+        if q.active and q.type in ("boolean", "choice", "choices")
+    ]
+
+
+def _by_answers(
+    qs: QuerySet[Enrollment], service: Service, answers: tuple[tuple[str, Any], ...]
+) -> QuerySet[Enrollment]:
+    # Answers are stored as enrollment.answers.answers_to_json writes them: a
+    # yes/no as JSON true/false, a choice as its option, choices as a list.
+    kinds = {q.id: q.type for q in filterable_questions(service)}
+    for question_id, value in answers:
+        kind = kinds.get(question_id)
+        if kind == "choices":
+            qs = qs.filter(**{f"extra__{question_id}__contains": [value]})
+        elif kind in ("choice", "boolean"):
+            qs = qs.filter(**{f"extra__{question_id}": value})
+    return qs
+
+
 def enrollments_for_staff(*, filters: EnrollmentFilters) -> QuerySet[Enrollment]:
     """Submitted enrollments (drafts are the parent's and not yet sent to the
     office) matching the filters, with what the list and exports show."""
@@ -93,6 +123,8 @@ def enrollments_for_staff(*, filters: EnrollmentFilters) -> QuerySet[Enrollment]
         qs = qs.filter(submitted_at__gte=_day_start(filters.date_from))
     if filters.date_to:
         qs = qs.filter(submitted_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.service is not None:
+        qs = _by_answers(qs, filters.service, filters.answers)
     qs = _search(qs, filters.q)
     return qs.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["recenti"]))
 
@@ -215,3 +247,65 @@ def services_for_staff() -> QuerySet[Service]:
 
 def audit_for_staff(*, limit: int = 200) -> Any:
     return AuditEntry.objects.order_by("-at", "-id")[:limit]
+
+
+def ranked_services() -> list[tuple[Service, Graduatoria | None]]:
+    """Services with graduatoria criteria, newest year first, with their graduatoria (or None)."""
+    by_service = {g.service_id: g for g in Graduatoria.objects.all()}
+    return [
+        (s, by_service.get(s.pk))
+        for s in Service.objects.order_by("-school_year", "name")
+        if service_definition(s).ranking is not None
+    ]
+
+
+def graduatoria_entries(*, service: Service) -> QuerySet[GraduatoriaEntry]:
+    """The rows of the service's graduatoria in rank order, with the request and its pupil."""
+    return (
+        GraduatoriaEntry.objects.filter(graduatoria__service=service)
+        .select_related("enrollment", "enrollment__pupil")
+        .order_by("rank")
+    )
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: str
+    label: str
+    value: str
+    # The question is no longer asked (deactivated, or gone from the definition).
+    retired: bool = False
+
+
+def answer_text(value: Any) -> str:
+    """An answer as staff read it: sì/no, dates gg/mm/aaaa, Italian decimals, lists joined."""
+    if isinstance(value, bool):
+        return "sì" if value else "no"
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, list | tuple):
+        return ", ".join(answer_text(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("filename") or value)
+    return "" if value is None else str(value)
+
+
+def answers_for_staff(*, enrollment: Enrollment) -> list[AnswerRow]:
+    """Every answer of the enrollment with its question's label, in the definition's order;
+    answers to questions the definition no longer has come last, under their id."""
+    questions = service_definition(enrollment.service).questions
+    values = enrollment_answers(enrollment=enrollment)
+    rows = [
+        AnswerRow(question_id=q.id, label=q.label, value=answer_text(values[q.id]), retired=not q.active)
+        for q in questions
+        if q.id in values
+    ]
+    known = {q.id for q in questions}
+    rows += [
+        AnswerRow(question_id=k, label=k, value=answer_text(v), retired=True)
+        for k, v in values.items()
+        if k not in known
+    ]
+    return rows

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import yaml
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -23,11 +24,14 @@ from django.db.models import F, Max
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from pydantic import ValidationError as PydanticValidationError
 
 from core.services import audit_record, email_enqueue
+from enrollment.backoffice.definition_errors import definition_errors
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
 from enrollment.backoffice.selectors import confirmed_count, places_taken
 from enrollment.catalogue import service_staff_edited_fields
+from enrollment.definitions import definition_json, service_definition
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
 from enrollment.models import Enrollment, Guardian, Service
 from enrollment.notifications import mail_parent
@@ -43,6 +47,7 @@ from enrollment.services import (
 )
 from identity.models import Account
 from identity.token_links import validity_text
+from tenants.service_definition import ServiceDefinition
 
 Status = Enrollment.Status
 # Staff may know that the child is another family's: the parents' wording hides it.
@@ -371,6 +376,79 @@ def service_staff_edits_clear(*, service: Service, by: Account, request: HttpReq
             data={"fields": sorted(service_staff_edited_fields(service=service))},
             request=request,
         )
+
+
+DEFINITION_FIELD = "definizione"
+
+
+def service_definition_text(*, service: Service) -> str:
+    """The service's definition as the YAML staff edit (the comune's file's own keys)."""
+    data = definition_json(service_definition(service))
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110) if data else ""
+
+
+def service_definition_update(
+    *, service: Service, text: str, by: Account, request: HttpRequest | None = None
+) -> Service:
+    """Staff's edit of a service's questions, documents, criteria and fees, as YAML.
+
+    Validated by the same `ServiceDefinition` as the comune's file, each
+    refusal in Italian; nothing is written when anything is refused. A
+    question that already has answers cannot be removed (deactivate it with
+    `active: false`, so answers keep their label). Stores the definition and
+    its version, and records both as staff-edited so `sync_tenants` keeps them.
+    """
+    role_require(by, Action.CATALOGUE)
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (riga {mark.line + 1}, colonna {mark.column + 1})" if mark is not None else ""
+        raise ValidationError({DEFINITION_FIELD: f"Il testo non è YAML valido{where}."}) from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            {DEFINITION_FIELD: "La definizione deve essere un insieme di campi: questions, ranking, fees…"}
+        )
+    try:
+        definition = ServiceDefinition.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError({DEFINITION_FIELD: definition_errors(exc, data)}) from None
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service.pk)
+        kept = {q.id for q in definition.questions}
+        removed = [q for q in service_definition(service).questions if q.id not in kept]
+        answered = [
+            q for q in removed if Enrollment.objects.filter(service=service, extra__has_key=q.id).exists()
+        ]
+        if answered:
+            raise ValidationError(
+                {
+                    DEFINITION_FIELD: [
+                        f"La domanda «{q.label}» ({q.id}) ha già delle risposte: invece di eliminarla "
+                        "disattivala con «active: false»."
+                        for q in answered
+                    ]
+                }
+            )
+        version = definition.version
+        if version == service.definition_version:
+            return service
+        before = service.definition_version
+        service.definition, service.definition_version = definition_json(definition), version
+        service.save(update_fields=["definition", "definition_version", "updated_at"])
+        audit_record(
+            action="service.staff_updated",
+            actor=by,
+            obj=service,
+            message=f"{service}: definizione modificata (versione {before or '-'} → {version})",
+            data={
+                "fields": ["definition", "definition_version"],
+                "before": {"definition_version": before},
+                "after": {"definition_version": version, "definition": service.definition},
+            },
+            request=request,
+        )
+    return service
 
 
 # Staff accounts --------------------------------------------------------------

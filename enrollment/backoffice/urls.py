@@ -16,9 +16,24 @@ urlpatterns = [
     path("iscrizioni/<int:pk>/riepilogo.pdf", views.riepilogo_pdf, name="bo_riepilogo"),
     path("lista-attesa/", views.waiting_lists, name="bo_waiting"),
     path("lista-attesa/<int:service_id>/assegna-posto/", views.waiting_promote, name="bo_promote"),
+    path("graduatorie/", views.graduatorie, name="bo_graduatorie"),
+    path("graduatorie/<int:service_id>/", views.graduatoria, name="bo_graduatoria"),
+    path(
+        "graduatorie/<int:service_id>/calcola/", views.graduatoria_compute_view, name="bo_graduatoria_compute"
+    ),
+    path(
+        "graduatorie/<int:service_id>/rettifica/", views.graduatoria_adjust_view, name="bo_graduatoria_adjust"
+    ),
+    path(
+        "graduatorie/<int:service_id>/pubblica/",
+        views.graduatoria_publish_view,
+        name="bo_graduatoria_publish",
+    ),
+    path("graduatorie/<int:service_id>/albo.pdf", views.graduatoria_albo, name="bo_graduatoria_albo"),
     path("catalogo/", views.catalogue, name="bo_catalogue"),
     path("catalogo/nuovo/", views.service_new, name="bo_service_new"),
     path("catalogo/<int:pk>/", views.service_edit, name="bo_service_edit"),
+    path("catalogo/<int:pk>/definizione/", views.service_definition_edit, name="bo_service_definition"),
     path("catalogo/<int:pk>/ripristina/", views.service_edits_clear, name="bo_service_clear"),
     path("sportello/", views.sportello, name="bo_sportello"),
     path("personale/", views.staff_list, name="bo_staff"),

@@ -7,6 +7,7 @@ cache) and checks the role's permission for its action with `allowed`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -31,7 +32,9 @@ from enrollment import documents, feedback
 from enrollment.backoffice import exports
 from enrollment.backoffice import selectors as sel
 from enrollment.backoffice.forms import (
+    AdjustmentForm,
     ConfirmForm,
+    DefinitionForm,
     EnrollmentFilterForm,
     FamilyEraseForm,
     FamilySearchForm,
@@ -43,6 +46,7 @@ from enrollment.backoffice.forms import (
     SportelloKindForm,
     StaffCreateForm,
 )
+from enrollment.backoffice.graduatoria import graduatoria_adjust, graduatoria_compute, graduatoria_publish
 from enrollment.backoffice.roles import MATRIX, Action, RoleDenied, role_allows, staff_role
 from enrollment.backoffice.services import (
     OPERATIONAL_FIELDS,
@@ -51,6 +55,8 @@ from enrollment.backoffice.services import (
     enrollments_confirm_bulk,
     enrollments_export_record,
     service_create,
+    service_definition_text,
+    service_definition_update,
     service_staff_edits_clear,
     service_update,
     sportello_enrollment_create,
@@ -61,10 +67,19 @@ from enrollment.backoffice.services import (
     waiting_list_promote,
 )
 from enrollment.catalogue import service_staff_edited_fields
+from enrollment.definitions import service_definition
+from enrollment.fees import euro
 from enrollment.forms import EnrollmentForm
 from enrollment.gdpr import GdprError, family_erase, family_export
-from enrollment.models import Enrollment, Guardian, Service
-from enrollment.selectors import comune_current, guardian_by_code, guardian_personal_data, services_catalogue
+from enrollment.graduatorie import active_criteria
+from enrollment.models import Enrollment, Graduatoria, Guardian, Service
+from enrollment.selectors import (
+    comune_current,
+    enrollment_fee,
+    guardian_by_code,
+    guardian_personal_data,
+    services_catalogue,
+)
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject
 from enrollment.views import pdf_download
 from identity.http import AuthenticatedRequest
@@ -161,13 +176,13 @@ def enrollment_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _filtered(request: HttpRequest) -> Any:
-    """The list's queryset, or None when the filters are invalid (an export
-    must never fall back to the whole list)."""
+def _filtered(request: HttpRequest) -> sel.EnrollmentFilters | None:
+    """The list's filters, or None when they are invalid (an export must never
+    fall back to the whole list)."""
     form = EnrollmentFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return None
-    return sel.enrollments_for_staff(filters=form.filters() if form.is_bound else sel.EnrollmentFilters())
+    return form.filters() if form.is_bound else sel.EnrollmentFilters()
 
 
 def _back_to_list(request: HttpRequest) -> HttpResponse:
@@ -182,23 +197,24 @@ def _export_record(request: AuthenticatedRequest, fmt: str) -> None:
 
 @allowed(Action.EXPORT)
 def export_csv(request: AuthenticatedRequest) -> HttpResponseBase:
-    qs = _filtered(request)
-    if qs is None:
+    filters = _filtered(request)
+    if filters is None:
         return _back_to_list(request)
     _export_record(request, "csv")
-    response = StreamingHttpResponse(exports.csv_lines(qs), content_type="text/csv; charset=utf-8")
+    lines = exports.csv_lines(sel.enrollments_for_staff(filters=filters), service=filters.service)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename("csv")}"'
     return response
 
 
 @allowed(Action.EXPORT)
 def export_xlsx(request: AuthenticatedRequest) -> HttpResponseBase:
-    qs = _filtered(request)
-    if qs is None:
+    filters = _filtered(request)
+    if filters is None:
         return _back_to_list(request)
     _export_record(request, "xlsx")
     return FileResponse(
-        exports.xlsx_file(qs),
+        exports.xlsx_file(sel.enrollments_for_staff(filters=filters), service=filters.service),
         as_attachment=True,
         filename=exports.export_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -250,12 +266,19 @@ def enrollment_detail(
             e=e,
             history=sel.enrollment_history(enrollment=e),
             siblings=sel.domanda_siblings(enrollment=e),
+            answers=sel.answers_for_staff(enrollment=e),
+            fee=_fee_text(e),
             confirm_form=confirm_form or ConfirmForm(),
             reject_form=reject_form or RejectForm(),
             form=reject_form,
         ),
         status=status,
     )
+
+
+def _fee_text(e: Enrollment) -> str:
+    fee = enrollment_fee(enrollment=e)
+    return euro(fee) if fee is not None else ""
 
 
 def _decide(request: HttpRequest, pk: int, run: Callable[[Enrollment], Any], done: str) -> HttpResponse:
@@ -390,6 +413,28 @@ def service_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("staff_admin:bo_catalogue")
     return _page(request, "backoffice/service_form.html", form=form, service=service,
                  edited=service_staff_edited_fields(service=service))  # fmt: skip
+
+
+@allowed(Action.CATALOGUE)
+def service_definition_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    service = get_object_or_404(Service, pk=pk)
+    form = DefinitionForm(
+        request.POST or None, initial={"definizione": service_definition_text(service=service)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            service_definition_update(
+                service=service, text=form.cleaned_data["definizione"], by=request.user, request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Definizione di {service.name} {service.school_year} salvata.")
+            return redirect("staff_admin:bo_service_definition", pk=service.pk)
+    response = _page(request, "backoffice/service_definition.html", form=form, service=service)
+    if form.errors:
+        response.status_code = 400
+    return response
 
 
 @allowed(Action.CATALOGUE)
@@ -610,3 +655,101 @@ def personal_data_erase(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     response.status_code = 400
     return response
+
+
+# Graduatoria ---------------------------------------------------------------------------
+
+
+@allowed(Action.VIEW)
+def graduatorie(request: AuthenticatedRequest) -> HttpResponse:
+    return _page(request, "backoffice/graduatorie.html", services=sel.ranked_services())
+
+
+def _ranked_service(service_id: int) -> Service:
+    service = get_object_or_404(Service, pk=service_id)
+    if service_definition(service).ranking is None:
+        raise Http404("Il servizio non prevede una graduatoria.")
+    return service
+
+
+@allowed(Action.VIEW)
+def graduatoria(
+    request: AuthenticatedRequest, service_id: int, adjust_form: Any = None, status: int = 200
+) -> HttpResponse:
+    service = _ranked_service(service_id)
+    grad = Graduatoria.objects.filter(service=service).first()
+    criteria = active_criteria(service)
+    entries = [
+        (e, [Decimal(e.points.get(c.id, "0")) for c in criteria])
+        for e in sel.graduatoria_entries(service=service)
+    ]
+    response = _page(
+        request,
+        "backoffice/graduatoria.html",
+        service=service,
+        grad=grad,
+        criteria=criteria,
+        entries=entries,
+        adjust_form=adjust_form or AdjustmentForm(),
+        form=adjust_form,
+    )
+    response.status_code = status
+    return response
+
+
+def _graduatoria_action(
+    request: HttpRequest, service_id: int, run: Callable[[Service], Any], done: str
+) -> HttpResponse:
+    service = _ranked_service(service_id)
+    try:
+        run(service)
+    except EnrollmentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("staff_admin:bo_graduatoria", service_id=service.pk)
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_compute_view(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_compute(service=s, by=request.user, request=request),
+        "Graduatoria calcolata: è una bozza finché non viene pubblicata.",
+    )  # fmt: skip
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_adjust_view(request: AuthenticatedRequest, service_id: int) -> HttpResponseBase:
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        return graduatoria(request, service_id, adjust_form=form, status=400)
+    d = form.cleaned_data
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_adjust(service=s, enrollment_id=d["enrollment"], adjustment=d["rettifica"],
+                                     reason=d["motivo"], by=request.user, request=request),
+        "Rettifica registrata e graduatoria ricalcolata.",
+    )  # fmt: skip
+
+
+@allowed(Action.GRADUATORIA)
+@require_POST
+def graduatoria_publish_view(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    return _graduatoria_action(
+        request, service_id,
+        lambda s: graduatoria_publish(service=s, by=request.user, request=request),
+        "Graduatoria pubblicata: posti assegnati in ordine di graduatoria, gli altri in lista d'attesa.",
+    )  # fmt: skip
+
+
+@allowed(Action.VIEW)
+def graduatoria_albo(request: AuthenticatedRequest, service_id: int) -> HttpResponse:
+    service = _ranked_service(service_id)
+    try:
+        doc = documents.GraduatoriaAlbo(comune=comune_current(), service_id=service.pk)
+    except Graduatoria.DoesNotExist:
+        raise Http404("La graduatoria non è ancora pubblicata.") from None
+    return pdf_download(request, doc)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import Browser, Page
 
+from enrollment.models import Service
 from identity.models import Account
 from tenants.models import Comune
 from tests.e2e.conftest import logged_in_context
@@ -90,6 +91,7 @@ def test_back_office_pages(browser: Browser, live_comuni: int, committed_comuni)
         )
         staff_roles_ensure()
         staff.groups.add(Group.objects.get(name=AMMINISTRATORE))
+        service_id = Service.objects.order_by("pk").values_list("pk", flat=True).first()
     base = f"http://romanodilombardia.localhost:{live_comuni}"
     context = logged_in_context(browser, comune=romano, account=staff, base_url=base)
     page = context.new_page()
@@ -99,6 +101,8 @@ def test_back_office_pages(browser: Browser, live_comuni: int, committed_comuni)
         "/admin/iscrizioni/",
         "/admin/lista-attesa/",
         "/admin/catalogo/",
+        f"/admin/catalogo/{service_id}/definizione/",
+        "/admin/graduatorie/",
         "/admin/sportello/",
     ):
         problems += _check(page, path)

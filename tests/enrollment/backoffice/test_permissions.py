@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from enrollment.backoffice.graduatoria import graduatoria_compute
 from enrollment.backoffice.roles import (
     AMMINISTRATORE,
     MATRIX,
@@ -31,7 +32,14 @@ from tests.enrollment.conftest import guardian_data, pupil_data, service
 
 EXPECTED = {
     AMMINISTRATORE: set(Action),
-    OPERATORE: {Action.VIEW, Action.EXPORT, Action.DECIDE, Action.WAITING_LIST, Action.SPORTELLO},
+    OPERATORE: {
+        Action.VIEW,
+        Action.EXPORT,
+        Action.DECIDE,
+        Action.WAITING_LIST,
+        Action.SPORTELLO,
+        Action.GRADUATORIA,
+    },
     SOLA_LETTURA: {Action.VIEW, Action.EXPORT},
 }
 
@@ -53,6 +61,8 @@ def _request(client, action: Action, enrollment: Enrollment):  # type: ignore[no
         return client.post(url("bo_promote", enrollment.service_id))
     if action == Action.SPORTELLO:
         return client.get(url("bo_sportello"))
+    if action == Action.GRADUATORIA:
+        return client.post(url("bo_graduatoria_compute", service("CRE").pk))
     if action == Action.CATALOGUE:
         return client.get(url("bo_service_edit", enrollment.service_id))
     if action == Action.STAFF:
@@ -89,6 +99,7 @@ def test_staff_services_check_the_role_too(in_palosco, staff, role) -> None:  # 
         Action.SPORTELLO: lambda: sportello_enrollment_create(
             by=by, guardian_data=guardian_data(), pupil_data=pupil_data(), services=[service("POST")]
         ),
+        Action.GRADUATORIA: lambda: graduatoria_compute(service=service("CRE"), by=by),
         Action.CATALOGUE: lambda: service_update(service=e.service, values={"capacity": 99}, by=by),
         Action.STAFF: lambda: staff_account_create(
             by=by,
@@ -156,10 +167,17 @@ URL_ACTIONS = {
     "bo_riepilogo": Action.VIEW,
     "bo_waiting": Action.VIEW,
     "bo_promote": Action.WAITING_LIST,
+    "bo_graduatorie": Action.VIEW,
+    "bo_graduatoria": Action.VIEW,
+    "bo_graduatoria_compute": Action.GRADUATORIA,
+    "bo_graduatoria_adjust": Action.GRADUATORIA,
+    "bo_graduatoria_publish": Action.GRADUATORIA,
+    "bo_graduatoria_albo": Action.VIEW,
     "bo_catalogue": Action.VIEW,
     "bo_service_new": Action.CATALOGUE,
     "bo_service_edit": Action.CATALOGUE,
     "bo_service_clear": Action.CATALOGUE,
+    "bo_service_definition": Action.CATALOGUE,
     "bo_sportello": Action.SPORTELLO,
     "bo_staff": Action.STAFF,
     "bo_staff_new": Action.STAFF,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0004_enrollment_guardian_snapshot'),
+        ('enrollment', '0007_graduatoria'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
