@@ -55,6 +55,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "core",
     "identity",
+    "payments",
     "enrollment",
     "api",
 ]

@@ -1,0 +1,37 @@
+"""Jobs of the payments app. Each takes ids and the schema name and opens the schema itself."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+from payments.services import position_sync, positions_reconcile
+
+# pagoPA outages last minutes to hours: 15 attempts, exponential wait from
+# 3 s up to about 4 days in total (3^n seconds), so a position is never given up early.
+PAGOPA_RETRY = RetryStrategy(max_attempts=15, exponential_wait=3)
+
+
+@app.task(queue="payments", retry=PAGOPA_RETRY, name="payments.position_send")
+def position_send(*, schema_name: str, position_id: int) -> None:
+    with schema_context(schema_name):
+        position_sync(position_id=position_id)
+
+
+@app.periodic(cron="17 * * * *", periodic_id="payments.reconcile")
+@app.task(queue="maintenance", name="payments.reconcile_all")
+def reconcile_all(timestamp: int) -> None:
+    """Every hour, one reconciliation job per active comune paid through GPD."""
+    from tenants.models import Comune
+
+    for comune in Comune.objects.filter(status=Comune.Status.ACTIVE):
+        payments = comune.settings.payments
+        if payments is not None and payments.adapter == "gpd":
+            reconcile_run.defer(schema_name=comune.schema_name)
+
+
+@app.task(queue="payments", retry=PAGOPA_RETRY, name="payments.reconcile_run")
+def reconcile_run(*, schema_name: str) -> None:
+    with schema_context(schema_name):
+        positions_reconcile()
