@@ -6,12 +6,15 @@ job queue sends them after commit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.template.loader import render_to_string
 
 from core.services import email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
 from enrollment.selectors import comune_current
+from payments.models import DebtPosition
 
 
 def recipient(enrollment: Enrollment) -> list[str]:
@@ -58,7 +61,15 @@ def notify_submitted(rows: list[Enrollment]) -> None:
         )
 
 
-def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
+def mail_parent(
+    enrollment: Enrollment,
+    *,
+    template: str,
+    subject: str,
+    purpose: str,
+    context: dict[str, Any] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> None:
     """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name."""
     to = recipient(enrollment)
     if not to:
@@ -67,15 +78,21 @@ def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose:
     email_enqueue(
         to=to,
         subject=f"{subject} - {comune.display_name}",
-        body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
+        body=render_to_string(template, {"enrollment": enrollment, "comune": comune, **(context or {})}),
         purpose=purpose,
+        attachments=attachments,
     )
 
 
-def notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+def notify_outcome(enrollment: Enrollment, purpose: str, *, position: DebtPosition | None = None) -> None:
+    """The decision's mail; with the debt position of a confirmation, its avviso attached."""
     mail_parent(
         enrollment,
         template="enrollment/email/outcome.txt",
         subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()}",
         purpose=purpose,
+        context={"position": position, "rate": list(position.instalments.all()) if position else []},
+        attachments=[{"document": "payments.avviso", "params": {"position_id": position.pk}}]
+        if position
+        else None,
     )

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.services import audit_record
+from enrollment.billing import enrollment_debt_cancel, enrollment_debt_open
 from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json
 from enrollment.errors import EnrollmentError
@@ -527,7 +528,8 @@ def enrollment_confirm(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
             by=by, action="enrollment.confirmed", request=request, note=note,
         )  # fmt: skip
-        notify_outcome(row, "enrollment_confirmed")
+        position = enrollment_debt_open(enrollment=row, by=by, request=request)
+        notify_outcome(row, "enrollment_confirmed", position=position)
     return row
 
 
@@ -544,6 +546,7 @@ def enrollment_reject(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.RESPINTA,
             by=by, action="enrollment.rejected", request=request, note=reason.strip(),
         )  # fmt: skip
+        enrollment_debt_cancel(enrollment=row, reason="iscrizione respinta", by=by, request=request)
         notify_outcome(row, "enrollment_rejected")
     return row
 
@@ -560,7 +563,10 @@ def enrollment_reopen(*, enrollment: Enrollment, by: Any, request: HttpRequest |
 def enrollment_withdraw(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
     """The parent withdraws a draft or a submission before staff confirm it."""
     with transaction.atomic():
-        return _transition(
+        row = _transition(
             enrollment=enrollment, allowed_from=(Status.BOZZA, Status.INVIATA), to=Status.ANNULLATA,
             by=by, action="enrollment.withdrawn", request=request,
         )  # fmt: skip
+        # A confirmation taken back (reopened) keeps its position until now.
+        enrollment_debt_cancel(enrollment=row, reason="iscrizione annullata", by=by, request=request)
+        return row

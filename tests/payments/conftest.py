@@ -12,6 +12,7 @@ from tenants.models import Comune
 from tests.payments.gpd_server import GpdServer
 
 ROMANO_CF = "00622580165"
+PALOSCO_CF = "00681530168"
 
 
 def payments_configure(comune: Comune, **overrides: Any) -> Comune:
@@ -19,7 +20,7 @@ def payments_configure(comune: Comune, **overrides: Any) -> Comune:
     config = dict(comune.config)
     config["payments"] = {
         "adapter": "local",
-        "ente_codice_fiscale": ROMANO_CF,
+        "ente_codice_fiscale": PALOSCO_CF if comune.slug == "palosco" else ROMANO_CF,
         "segregation_code": "01",
         "tassonomia": "9/0201133IM/",
         "gpd_subscription_key_env": "GPD_SUBSCRIPTION_KEY_TEST",
@@ -40,5 +41,12 @@ def local_romano(romano: Comune) -> Iterator[Comune]:
 @pytest.fixture
 def gpd_romano(romano: Comune, gpd_server: GpdServer) -> Iterator[Comune]:
     comune = payments_configure(romano, adapter="gpd", gpd_base_url=gpd_server.url)
+    with tenant_context(comune):
+        yield comune
+
+
+@pytest.fixture
+def local_palosco(palosco: Comune) -> Iterator[Comune]:
+    comune = payments_configure(palosco)
     with tenant_context(comune):
         yield comune
