@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from payments.models import DebtPosition, Instalment
+from tenants.config import Payments
 
 LABEL_PAID = "Pagato"
 LABEL_DUE = "Da pagare"
@@ -72,3 +73,8 @@ def instalments_overdue(*, codice_fiscale: str, today: date | None = None) -> Qu
         .select_related("position")
         .order_by("due_date")
     )
+
+
+def checkout_url(*, instalment: Instalment, config: Payments) -> str:
+    """pagoPA checkout for this avviso: the payment notice's RPT id, CF ente + numero avviso."""
+    return f"{config.checkout_url.rstrip('/')}/{config.ente_codice_fiscale}{instalment.codice_avviso}"

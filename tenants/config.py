@@ -148,7 +148,7 @@ class Payments(_Strict):
     gpd_base_url: str = "https://api.platform.pagopa.it/gpd/debt-positions-service/v1"
     gpd_subscription_key_env: EnvName = "GPD_SUBSCRIPTION_KEY"
     callback_secret_env: EnvName = "PAGOPA_CALLBACK_SECRET"  # noqa: S105 (a variable name, not a secret)
-    checkout_url: str = "https://checkout.pagopa.it/pay"
+    checkout_url: str = "https://checkout.pagopa.it"
     app_io: AppIo | None = None
 
     @field_validator("ente_codice_fiscale")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("informativa-privacy/", privacy_notice, name="privacy_notice"),
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
+    path("pagamenti/", include("payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("aspetto.css", comune_stylesheet, name="comune_stylesheet"),
     path("api/v1/", include("api.urls")),
