@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.services import audit_record
-from enrollment.billing import enrollment_debt_cancel, enrollment_debt_open
+from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollment_debt_open
 from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json
 from enrollment.errors import EnrollmentError
@@ -436,6 +436,7 @@ def enrollments_submit(
             e.service = services[e.service_id]
             if not e.service.is_open(now):
                 raise EnrollmentError(window_message(e.service), code="outside_window")
+        debts_gate_check(enrollments=to_submit)
         for e in to_submit:
             _place_or_queue(e)
             e.status = Status.INVIATA

@@ -104,3 +104,28 @@ class Instalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.codice_avviso} rata {self.number}"
+
+
+class GateException(models.Model):
+    """Staff let a family enrol in a service although it has expired unpaid debts (with a reason)."""
+
+    codice_fiscale = models.CharField("codice fiscale del debitore", max_length=16, db_index=True)
+    service_code = models.CharField(max_length=20)
+    school_year = models.CharField(max_length=9)
+    reason = models.CharField("motivo", max_length=500)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "eccezione per debiti"
+        verbose_name_plural = "eccezioni per debiti"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["codice_fiscale", "service_code", "school_year"], name="gateexception_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.codice_fiscale} {self.service_code} {self.school_year}"

@@ -34,7 +34,7 @@ from payments.adapters import (
 from payments.adapters.base import InstalmentData
 from payments.codes import codice_avviso, iuv_compose
 from payments.errors import PaymentError
-from payments.models import DebtPosition, Instalment
+from payments.models import DebtPosition, GateException, Instalment
 from payments.money import euro_text, split_cents, to_cents
 from tenants.config import Payments
 from tenants.selectors import comune_current
@@ -368,3 +368,34 @@ def positions_reconcile() -> int:
                 continue
             paid += outcome.changed
     return paid
+
+
+def gate_exception_grant(
+    *,
+    codice_fiscale: str,
+    service_code: str,
+    school_year: str,
+    reason: str,
+    by: Any,
+    request: HttpRequest | None = None,
+) -> GateException:
+    """Let the family of `codice_fiscale` enrol in the service despite expired debts. Audited."""
+    if not reason.strip():
+        raise PaymentError("Indica il motivo dell'eccezione: resta nel registro.", code="reason_required")
+    with transaction.atomic():
+        exception, _ = GateException.objects.update_or_create(
+            codice_fiscale=codice_fiscale.upper(),
+            service_code=service_code,
+            school_year=school_year,
+            defaults={"reason": reason.strip()[:500], "granted_by": by},
+        )
+        audit_record(
+            action="payments.gate_exception",
+            actor=by,
+            obj=exception,
+            message=f"Eccezione debiti per {codice_fiscale.upper()} su {service_code} {school_year}: "
+            f"{reason}"[:500],
+            data={"codice_fiscale": codice_fiscale.upper(), "service": service_code, "reason": reason},
+            request=request,
+        )
+    return exception
