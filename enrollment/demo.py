@@ -1,7 +1,9 @@
 """Demo families for `make run`: guardians, pupils (siblings) and last year's
 confirmed enrollments, so that "Rinnova iscrizione" can be tried on both comuni;
-and in Romano a confirmed 2025/26 TRASPORTO for ROM-000001's son, whose debt
-position has one rata paid and one to pay, so that "Pagamenti" shows both.
+and in Romano a new, confirmed 2025/26 TRASPORTO for ROM-000001's daughter
+Anna (not one of last year's services, so every renewal stays available),
+whose debt position has one rata paid and one to pay, so that "Pagamenti"
+shows both.
 
 Parent accounts are identity's demo accounts (codice utente PAL-000001,
 ROM-000001, ROM-000002; identity/demo.py).
@@ -146,9 +148,9 @@ def load_comune(comune: Comune) -> None:
 
 
 def _paid_and_unpaid(comune: Comune) -> None:
-    """ROM-000001's Marco: TRASPORTO 2025/2026 confirmed, first rata paid, second to pay."""
+    """ROM-000001's Anna: TRASPORTO 2025/2026 confirmed, first rata paid, second to pay."""
     service = Service.objects.filter(code="TRASPORTO", school_year="2025/2026").first()
-    pupil = Pupil.objects.filter(first_name="Marco", last_name="Bianchi").first()
+    pupil = Pupil.objects.filter(first_name="Anna", last_name="Bianchi").first()
     if comune.settings.payments is None or service is None or pupil is None:
         return
     with transaction.atomic():
@@ -160,7 +162,7 @@ def _paid_and_unpaid(comune: Comune) -> None:
             guardian=pupil.guardian,
             service=service,
             school_year=service.school_year,
-            kind=Enrollment.Kind.RINNOVO,
+            kind=Enrollment.Kind.NUOVA,
             status=Enrollment.Status.CONFERMATA,
             reference=reference_allocate(year=2025),
             extra={"fermata": "Via Mazzini 5"},

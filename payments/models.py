@@ -129,3 +129,38 @@ class GateException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.codice_fiscale} {self.service_code} {self.school_year}"
+
+
+class IoMessage(models.Model):
+    """A message to a citizen's App IO inbox, written with what causes it and sent by a job.
+
+    `key` is the idempotency key (e.g. "confirmed:2025-000123", "notice:<iuv>"):
+    the same event never queues a second message, and a sent one is never resent.
+    """
+
+    class Status(models.TextChoices):
+        DA_INVIARE = "da_inviare", "Da inviare"
+        INVIATO = "inviato", "Inviato"
+        NON_ABILITATO = "non_abilitato", "Cittadino non raggiungibile su IO"
+        ERRORE = "errore", "Rifiutato da IO"
+
+    key = models.CharField(max_length=80, unique=True)
+    fiscal_code = models.CharField(max_length=16)
+    subject = models.CharField(max_length=120)
+    markdown = models.TextField()
+    notice_number = models.CharField(max_length=18, blank=True)
+    amount_cents = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.DA_INVIARE)
+    io_message_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "messaggio App IO"
+        verbose_name_plural = "messaggi App IO"
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.status}"

@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from payments.appio import io_deliver
 from payments.services import position_sync, positions_reconcile
 
 # pagoPA outages last minutes to hours: 15 attempts, exponential wait from
@@ -35,3 +36,9 @@ def reconcile_all(timestamp: int) -> None:
 def reconcile_run(*, schema_name: str) -> None:
     with schema_context(schema_name):
         positions_reconcile()
+
+
+@app.task(queue="payments", retry=PAGOPA_RETRY, name="payments.io_send")
+def io_send(*, schema_name: str, message_id: int) -> None:
+    with schema_context(schema_name):
+        io_deliver(message_id=message_id)

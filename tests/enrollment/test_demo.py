@@ -42,9 +42,9 @@ def test_romano_demo_has_one_rata_paid_and_one_to_pay(in_romano) -> None:
     demo.load_comune(in_romano)
     demo.load_comune(in_romano)
     account = Account.objects.get(username="ROM-000001")
-    marco = Enrollment.objects.get(
-        pupil__first_name="Marco", service__code="TRASPORTO", school_year="2025/2026"
+    anna = Enrollment.objects.get(
+        pupil__first_name="Anna", service__code="TRASPORTO", school_year="2025/2026"
     )
-    assert marco.status == Enrollment.Status.CONFERMATA
+    assert anna.status == Enrollment.Status.CONFERMATA
     rate = list(instalments_for_account(account=account))
     assert [(i.amount_cents, instalment_label(i)) for i in rate] == [(9000, "Pagato"), (9000, "Da pagare")]
