@@ -93,6 +93,8 @@ class Instalment(models.Model):
     # The receipt's id (pagoPA receipt or treasurer's row): a receipt seen twice changes nothing.
     receipt_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     channel = models.CharField("canale", max_length=20, blank=True)
+    # Last reminder e-mail for this overdue rata (payments.reminders).
+    reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "number"]

@@ -149,6 +149,8 @@ class Payments(_Strict):
     gpd_subscription_key_env: EnvName = "GPD_SUBSCRIPTION_KEY"
     callback_secret_env: EnvName = "PAGOPA_CALLBACK_SECRET"  # noqa: S105 (a variable name, not a secret)
     checkout_url: str = "https://checkout.pagopa.it"
+    # Automatic reminder e-mail this many days after an unpaid due date (none: manual only).
+    reminder_days_after_due: int | None = Field(default=None, ge=1, le=365)
     app_io: AppIo | None = None
 
     @field_validator("ente_codice_fiscale")

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from core.services import audit_record
-from enrollment.backoffice.roles import Action
+from enrollment.backoffice.roles import Action, role_allows
 from enrollment.backoffice.views import _page, allowed
 from identity.http import AuthenticatedRequest
 from payments.errors import PaymentError
 from payments.imports import ImportReport, previous_debts_import, treasurer_payments_import
 from payments.money import to_euro
+from payments.reminders import reminders_due, reminders_send
 from payments.selectors import instalment_label, instalments_for_staff, staff_state, totals_by_service
 from payments.services import gate_exception_grant
 
@@ -158,3 +159,17 @@ def payments_exception(request: AuthenticatedRequest) -> HttpResponseBase:
     else:
         messages.success(request, "Eccezione registrata: la famiglia può inviare l'iscrizione.")
     return redirect("staff_admin:bo_payments")
+
+
+@allowed(Action.VIEW)
+def payments_reminders(request: AuthenticatedRequest) -> HttpResponse:
+    """Preview of the reminder e-mails for overdue rate; staff who decide may send them."""
+    if request.method == "POST":
+        if not role_allows(request.user, Action.DECIDE):
+            return _page(request, "backoffice/denied.html")
+        sent = reminders_send(today=timezone.localdate(), by=request.user)
+        messages.success(request, f"Promemoria accodati: {sent}.")
+        return redirect("staff_admin:bo_payments_reminders")
+    return _page(
+        request, "backoffice/payments_reminders.html", reminders=reminders_due(today=timezone.localdate())
+    )

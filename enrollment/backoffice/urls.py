@@ -30,6 +30,7 @@ urlpatterns = [
     path("pagamenti/esporta.<str:fmt>", payments.payments_export, name="bo_payments_export"),
     path("pagamenti/importa/<str:kind>/", payments.payments_import, name="bo_payments_import"),
     path("pagamenti/eccezione/", payments.payments_exception, name="bo_payments_exception"),
+    path("pagamenti/solleciti/", payments.payments_reminders, name="bo_payments_reminders"),
     path("dati-personali/", views.personal_data, name="bo_personal_data"),
     path("dati-personali/<int:pk>/esporta.<str:fmt>", views.personal_data_export, name="bo_personal_export"),
     path("dati-personali/<int:pk>/cancella/", views.personal_data_erase, name="bo_personal_erase"),

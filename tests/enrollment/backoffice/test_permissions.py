@@ -173,6 +173,7 @@ URL_ACTIONS = {
     "bo_payments_export": Action.EXPORT,
     "bo_payments_import": Action.DECIDE,
     "bo_payments_exception": Action.DECIDE,
+    "bo_payments_reminders": Action.VIEW,
 }
 
 
