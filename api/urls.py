@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.errors import not_found
-from api.views import auth, comune, documents, enrollments, profile, renewals, uploads
+from api.views import auth, comune, documents, enrollments, payments, profile, renewals, uploads
 
 app_name = "api"
 
@@ -46,5 +46,9 @@ urlpatterns = [
     path("renewals/<int:pk>/", renewals.RenewalCreateView.as_view(), name="renew"),
     path("documents/manuale-informativo.pdf", documents.ManualePdfView.as_view(), name="manuale_pdf"),
     path("documents/lettera-credenziali.pdf", documents.CredenzialiPdfView.as_view(), name="credenziali_pdf"),
+    path("payments/", payments.PaymentListView.as_view(), name="payments"),
+    path(
+        "payments/<str:codice_avviso>/avviso.pdf", payments.AvvisoPdfView.as_view(), name="payment_avviso_pdf"
+    ),
     re_path(r"^.*$", not_found),
 ]

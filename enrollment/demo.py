@@ -1,5 +1,9 @@
 """Demo families for `make run`: guardians, pupils (siblings) and last year's
-confirmed enrollments, so that "Rinnova iscrizione" can be tried on both comuni.
+confirmed enrollments, so that "Rinnova iscrizione" can be tried on both comuni;
+and in Romano a new, confirmed 2025/26 TRASPORTO for ROM-000001's daughter
+Anna (not one of last year's services, so every renewal stays available),
+whose debt position has one rata paid and one to pay, so that "Pagamenti"
+shows both.
 
 Parent accounts are identity's demo accounts (codice utente PAL-000001,
 ROM-000001, ROM-000002; identity/demo.py).
@@ -14,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.it import codicefiscale
 
+from enrollment.billing import enrollment_debt_open
 from enrollment.models import Enrollment, Guardian, Pupil, Service
 from enrollment.selectors import comune_current
 from enrollment.services import reference_allocate
 from identity import demo as identity_demo
 from identity.models import Account
+from payments.services import receipt_record
 from tenants.models import Comune
 
 DEMO_PARENT_PASSWORD = identity_demo.DEMO_PARENT_PASSWORD
@@ -141,6 +147,46 @@ def load_comune(comune: Comune) -> None:
                         decided_at=service.closes_at,
                         guardian_snapshot=guardian.snapshot(),
                     )
+    if comune.slug == "romanodilombardia":
+        _paid_and_unpaid(comune)
+
+
+def _paid_and_unpaid(comune: Comune) -> None:
+    """ROM-000001's Anna: TRASPORTO 2025/2026 confirmed, first rata paid, second to pay."""
+    service = Service.objects.filter(code="TRASPORTO", school_year="2025/2026").first()
+    pupil = Pupil.objects.filter(first_name="Anna", last_name="Bianchi").first()
+    if comune.settings.payments is None or service is None or pupil is None:
+        return
+    with transaction.atomic():
+        if Enrollment.objects.filter(pupil=pupil, service=service).exists():
+            return
+        now = timezone.now()
+        enrollment = Enrollment.objects.create(
+            pupil=pupil,
+            guardian=pupil.guardian,
+            service=service,
+            school_year=service.school_year,
+            kind=Enrollment.Kind.NUOVA,
+            status=Enrollment.Status.CONFERMATA,
+            reference=reference_allocate(year=2025),
+            extra={"fermata": "Via Mazzini 5"},
+            first_saved_at=now,
+            updated_at=now,
+            submitted_at=now,
+            decided_at=now,
+            guardian_snapshot=pupil.guardian.snapshot(),
+        )
+        position = enrollment_debt_open(enrollment=enrollment, by=None)
+        if position is None:
+            return
+        first = position.instalments.get(number=1)
+        receipt_record(
+            iuv=first.iuv,
+            receipt_id=f"demo-{first.iuv}",
+            amount_cents=first.amount_cents,
+            paid_at=now,
+            channel="pagoPA",
+        )
 
 
 def banner_lines(*, port: int) -> list[str]:

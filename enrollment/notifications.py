@@ -6,6 +6,8 @@ job queue sends them after commit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.template.loader import render_to_string
 
 from core.models import OutgoingEmail
@@ -13,6 +15,9 @@ from core.services import email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
 from enrollment.selectors import comune_current
+from payments.appio import io_message_enqueue
+from payments.models import DebtPosition
+from payments.money import euro_text
 
 
 def recipient(enrollment: Enrollment) -> list[str]:
@@ -74,7 +79,15 @@ def _credentials_letter_sent(account_id: int) -> bool:
     return OutgoingEmail.objects.filter(purpose="credentials_letter", attachments__contains=letter).exists()
 
 
-def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose: str) -> None:
+def mail_parent(
+    enrollment: Enrollment,
+    *,
+    template: str,
+    subject: str,
+    purpose: str,
+    context: dict[str, Any] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> None:
     """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name."""
     to = recipient(enrollment)
     if not to:
@@ -83,15 +96,54 @@ def mail_parent(enrollment: Enrollment, *, template: str, subject: str, purpose:
     email_enqueue(
         to=to,
         subject=f"{subject} - {comune.display_name}",
-        body=render_to_string(template, {"enrollment": enrollment, "comune": comune}),
+        body=render_to_string(template, {"enrollment": enrollment, "comune": comune, **(context or {})}),
         purpose=purpose,
+        attachments=attachments,
     )
 
 
-def notify_outcome(enrollment: Enrollment, purpose: str) -> None:
+def notify_outcome(enrollment: Enrollment, purpose: str, *, position: DebtPosition | None = None) -> None:
+    """The decision's mail; with the debt position of a confirmation, its avviso attached."""
     mail_parent(
         enrollment,
         template="enrollment/email/outcome.txt",
         subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()}",
         purpose=purpose,
+        context={"position": position, "rate": list(position.instalments.all()) if position else []},
+        attachments=[{"document": "payments.avviso", "params": {"position_id": position.pk}}]
+        if position
+        else None,
     )
+    _notify_io(enrollment, position)
+
+
+def _notify_io(enrollment: Enrollment, position: DebtPosition | None) -> None:
+    """The same outcome, and each new avviso, in the parent's App IO inbox (when the comune uses IO)."""
+    status = enrollment.get_status_display().lower()
+    decided = enrollment.decided_at.isoformat() if enrollment.decided_at else ""
+    note = f"\n\nNote dell'ufficio: {enrollment.outcome_note}" if enrollment.outcome_note else ""
+    io_message_enqueue(
+        key=f"{enrollment.status}:{enrollment.reference}:{decided}",
+        fiscal_code=enrollment.guardian_shown.codice_fiscale,
+        subject=f"Iscrizione {enrollment.service.name} {status}",
+        markdown=(
+            f"L'iscrizione n. **{enrollment.reference}** di {enrollment.pupil.full_name} a "
+            f"{enrollment.service.name} {enrollment.school_year} è stata **{status}**.{note}\n\n"
+            'Puoi vedere lo stato dell\'iscrizione nel portale del comune, nel box "Stato Iscrizione".'
+        ),
+    )
+    if position is None:
+        return
+    for rata in position.instalments.all():
+        io_message_enqueue(
+            key=f"notice:{rata.iuv}",
+            fiscal_code=position.payer_codice_fiscale,
+            subject=f"Avviso di pagamento: {enrollment.service.name} {enrollment.school_year}",
+            markdown=(
+                f"È disponibile l'avviso di pagamento per **{position.description}**, rata {rata.number}: "
+                f"**{euro_text(rata.amount_cents)}** entro il {rata.due_date:%d/%m/%Y}.\n\n"
+                f"Codice avviso {rata.codice_avviso}: puoi pagarlo in app IO o con ogni canale pagoPA."
+            ),
+            notice_number=rata.codice_avviso,
+            amount_cents=rata.amount_cents,
+        )

@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.services import audit_record
+from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollment_debt_open
 from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json, service_definition
 from enrollment.errors import EnrollmentError
@@ -505,6 +506,7 @@ def enrollments_submit(
         for e in to_submit:
             e.service = services[e.service_id]
         _window_check(to_submit, at=now)
+        debts_gate_check(enrollments=to_submit)
         for e in to_submit:
             _place_or_queue(e)
             e.status = Status.INVIATA
@@ -607,7 +609,8 @@ def enrollment_confirm(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
             by=by, action="enrollment.confirmed", request=request, note=note,
         )  # fmt: skip
-        notify_outcome(row, "enrollment_confirmed")
+        position = enrollment_debt_open(enrollment=row, by=by, request=request)
+        notify_outcome(row, "enrollment_confirmed", position=position)
     return row
 
 
@@ -624,6 +627,7 @@ def enrollment_reject(
             enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.RESPINTA,
             by=by, action="enrollment.rejected", request=request, note=reason.strip(),
         )  # fmt: skip
+        enrollment_debt_cancel(enrollment=row, reason="iscrizione respinta", by=by, request=request)
         notify_outcome(row, "enrollment_rejected")
     return row
 
@@ -640,7 +644,10 @@ def enrollment_reopen(*, enrollment: Enrollment, by: Any, request: HttpRequest |
 def enrollment_withdraw(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:
     """The parent withdraws a draft or a submission before staff confirm it."""
     with transaction.atomic():
-        return _transition(
+        row = _transition(
             enrollment=enrollment, allowed_from=(Status.BOZZA, Status.INVIATA), to=Status.ANNULLATA,
             by=by, action="enrollment.withdrawn", request=request,
         )  # fmt: skip
+        # A confirmation taken back (reopened) keeps its position until now.
+        enrollment_debt_cancel(enrollment=row, reason="iscrizione annullata", by=by, request=request)
+        return row

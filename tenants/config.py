@@ -127,6 +127,48 @@ class Identity(_Strict):
         return value
 
 
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,80}$")]
+
+
+class AppIo(_Strict):
+    """The comune's App IO service; its API key is read from the environment, never from here."""
+
+    service_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{6,40}$")]
+    api_key_env: EnvName
+    base_url: str = "https://api.io.pagopa.it/api/v1"
+
+
+class Payments(_Strict):
+    """How the comune is paid (payments app): pagoPA identity, adapter, secrets' names.
+
+    Secrets (the GPD subscription key, the receipts' shared secret, the App IO
+    key) are named here and read from the environment.
+    """
+
+    adapter: Literal["gpd", "local"] = "local"
+    ente_codice_fiscale: str
+    # Assigned by PagoPA to the comune's intermediary (SACI: 00-49).
+    segregation_code: Annotated[str, StringConstraints(pattern=r"^[0-4]\d$")]
+    aux_digit: Literal[3] = 3
+    tassonomia: Annotated[str, StringConstraints(pattern=r"^\d/[0-9A-Z]{9,}/$")]
+    iban: Annotated[str, StringConstraints(pattern=r"^IT\d{2}[A-Z]\d{10}[0-9A-Z]{12}$")] | None = None
+    postal_account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    gpd_base_url: str = "https://api.platform.pagopa.it/gpd/debt-positions-service/v1"
+    gpd_subscription_key_env: EnvName = "GPD_SUBSCRIPTION_KEY"
+    callback_secret_env: EnvName = "PAGOPA_CALLBACK_SECRET"  # noqa: S105 (a variable name, not a secret)
+    checkout_url: str = "https://checkout.pagopa.it"
+    # Automatic reminder e-mail this many days after an unpaid due date (none: manual only).
+    reminder_days_after_due: int | None = Field(default=None, ge=1, le=365)
+    app_io: AppIo | None = None
+
+    @field_validator("ente_codice_fiscale")
+    @classmethod
+    def _ente(cls, value: str) -> str:
+        if not iva.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid 11-digit codice fiscale of an ente")
+        return value
+
+
 class ServiceConfig(_Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
     name: str = Field(min_length=2, max_length=120)
@@ -233,6 +275,8 @@ class ComuneConfig(_Strict):
     # Largest file a parent may upload for a file question, in megabytes.
     upload_max_mb: int = Field(default=10, ge=1, le=100)
     waiting_room: WaitingRoom = WaitingRoom()
+    # pagoPA debt positions for confirmed enrollments with a fee (payments).
+    payments: Payments | None = None
 
     @property
     def schema_name(self) -> str:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -235,12 +236,24 @@ class FeeBand(_Strict):
     amount: Amount | None = None
 
 
+class FeeInstalment(_Strict):
+    """One rata of the annual fee: its due date and its share of the fee, in percent."""
+
+    due_date: date
+    share_percent: Decimal = Field(gt=0, le=100)
+
+
 class Fees(_Strict):
     kind: Literal["flat", "isee_bands"]
     amount: Amount | None = None
     isee_question: str | None = None
     bands: list[FeeBand] = []
     sibling_discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    # How the fee is paid (payments): rate with due dates, and whether a family
+    # with expired unpaid debts may enrol again. No rate: one payment due a
+    # month after confirmation.
+    instalments: list[FeeInstalment] = []
+    block_if_unpaid: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Fees:
@@ -268,6 +281,11 @@ class Fees(_Strict):
             if not self.bands:
                 problems.append((("bands",), "isee_bands fees need at least one band", None))
             problems.extend(self._band_problems())
+        if self.instalments and sum(i.share_percent for i in self.instalments) != 100:
+            problems.append((("instalments",), "the instalments' share_percent must add up to 100", None))
+        dates = [i.due_date for i in self.instalments]
+        if dates != sorted(set(dates)):
+            problems.append((("instalments",), "instalment due dates must be distinct and in order", None))
         _refuse(problems)
         return self
 

@@ -94,7 +94,7 @@ def public_client(db) -> Client:  # type: ignore[no-untyped-def]
     return Client(HTTP_HOST=PUBLIC_HOST)
 
 
-pytest_plugins = ["tests.smtp", "tests.committed"]
+pytest_plugins = ["tests.smtp", "tests.committed", "tests.payments.gpd_server", "tests.payments.io_server"]
 
 
 @pytest.fixture(autouse=True)

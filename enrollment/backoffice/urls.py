@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from enrollment.backoffice import views
+from enrollment.backoffice import payments, views
 
 urlpatterns = [
     path("iscrizioni/", views.enrollment_list, name="bo_list"),
@@ -42,6 +42,11 @@ urlpatterns = [
     path("personale/<int:pk>/disattiva/", views.staff_deactivate, name="bo_staff_deactivate"),
     path("registro/", views.audit_log, name="bo_audit"),
     path("valutazioni/", views.feedback_list, name="bo_feedback"),
+    path("pagamenti/", payments.payments_overview, name="bo_payments"),
+    path("pagamenti/esporta.<str:fmt>", payments.payments_export, name="bo_payments_export"),
+    path("pagamenti/importa/<str:kind>/", payments.payments_import, name="bo_payments_import"),
+    path("pagamenti/eccezione/", payments.payments_exception, name="bo_payments_exception"),
+    path("pagamenti/solleciti/", payments.payments_reminders, name="bo_payments_reminders"),
     path("dati-personali/", views.personal_data, name="bo_personal_data"),
     path("dati-personali/<int:pk>/esporta.<str:fmt>", views.personal_data_export, name="bo_personal_export"),
     path("dati-personali/<int:pk>/cancella/", views.personal_data_erase, name="bo_personal_erase"),

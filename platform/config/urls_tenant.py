@@ -16,6 +16,7 @@ urlpatterns = [
     path("servizi/<str:code>/<str:year>/", service_page, name="service_page"),
     path("admin/", staff_site.urls),
     path("iscrizioni/", include("enrollment.urls")),
+    path("pagamenti/", include("payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("aspetto.css", comune_stylesheet, name="comune_stylesheet"),
     path("api/v1/", include("api.urls")),

@@ -12,7 +12,7 @@ from api import urls as api_urls
 from api.models import AppLoginCode
 from tests.api.conftest import api_client, parent_create, token_for
 
-SAMPLE_KWARGS = {"pk": "1", "domanda": str(uuid.uuid4())}
+SAMPLE_KWARGS = {"pk": "1", "domanda": str(uuid.uuid4()), "codice_avviso": "301000000000000144"}
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -25,7 +25,8 @@ def _cases() -> list[tuple[str, str, str]]:
         else:
             path = route
             for name, value in SAMPLE_KWARGS.items():
-                path = path.replace(f"<int:{name}>", value).replace(f"<uuid:{name}>", value)
+                for kind in ("int", "uuid", "str"):
+                    path = path.replace(f"<{kind}:{name}>", value)
         view_class = getattr(pattern.callback, "cls", None)
         if view_class is None:
             methods = ["get"]
@@ -39,7 +40,7 @@ CASES = _cases()
 
 
 def test_every_pattern_is_covered() -> None:
-    assert len(api_urls.urlpatterns) == 29 and len(CASES) >= 30
+    assert len(api_urls.urlpatterns) == 29 and len(CASES) >= 32
 
 
 @pytest.mark.parametrize(("name", "url", "method"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES])

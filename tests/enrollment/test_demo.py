@@ -34,3 +34,17 @@ def test_romano_demo_attaches_to_an_existing_account(in_romano) -> None:
     assert not existing.has_usable_password()  # identity's account is left as it is
     verdi = Account.objects.get(username="ROM-000002")
     assert [t.code for _, t in renewals_available(guardian=verdi.guardian)] == ["MENSA"]
+
+
+def test_romano_demo_has_one_rata_paid_and_one_to_pay(in_romano) -> None:
+    from payments.selectors import instalment_label, instalments_for_account
+
+    demo.load_comune(in_romano)
+    demo.load_comune(in_romano)
+    account = Account.objects.get(username="ROM-000001")
+    anna = Enrollment.objects.get(
+        pupil__first_name="Anna", service__code="TRASPORTO", school_year="2025/2026"
+    )
+    assert anna.status == Enrollment.Status.CONFERMATA
+    rate = list(instalments_for_account(account=account))
+    assert [(i.amount_cents, instalment_label(i)) for i in rate] == [(9000, "Pagato"), (9000, "Da pagare")]

@@ -23,7 +23,7 @@ from tests.enrollment.conftest import form_data, logged_in, parent_create, servi
 from tests.factories import GUARDIAN_BIRTH, PUPIL_BIRTH, StaffFactory, last_year_confirmed, make_cf
 
 # As the YAML writes them, with en dashes.
-WEEKS = ["1ª settimana (29/6–3/7)", "2ª settimana (6/7–10/7)", "3ª settimana (13/7–17/7)"]  # noqa: RUF001
+WEEKS = ["1ª settimana (29/6–3/7)", "2ª settimana (6/7–10/7)", "3ª settimana (13/7–17/7)"]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -56,6 +56,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "core",
     "identity",
+    "payments",
     "enrollment",
     "api",
 ]

@@ -188,6 +188,11 @@ URL_ACTIONS = {
     "bo_personal_data": Action.PERSONAL_DATA,
     "bo_personal_export": Action.PERSONAL_DATA,
     "bo_personal_erase": Action.PERSONAL_DATA,
+    "bo_payments": Action.VIEW,
+    "bo_payments_export": Action.EXPORT,
+    "bo_payments_import": Action.DECIDE,
+    "bo_payments_exception": Action.DECIDE,
+    "bo_payments_reminders": Action.VIEW,
 }
 
 
@@ -206,7 +211,7 @@ def test_every_url_refuses_roles_without_its_action(palosco, staff, role) -> Non
     with tenant_context(palosco):
         e = submitted(service("PRE"))
     client = client_for(palosco, staff[role])
-    ids = {"pk": e.pk, "service_id": e.service_id, "fmt": "json"}
+    ids = {"pk": e.pk, "service_id": e.service_id, "fmt": "json", "kind": "tesoreria"}
     for pattern in urlpatterns:
         action = URL_ACTIONS[pattern.name]
         args = {k: ids[k] if k != "pk" or "staff" not in pattern.name else staff[role].pk

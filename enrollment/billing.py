@@ -1,0 +1,106 @@
+"""What an enrollment owes: the payments app called with plain data.
+
+On confirmation an enrollment with a fee becomes a debt position of the
+comune (payments.services.position_create), in the rate of the service's
+`fees.instalments`; a rejection or a withdrawal cancels the position if
+nothing was paid. Reopening a decision keeps the position, so confirming
+again does not print new avvisi. Comuni without a `payments:` block in their
+YAML, and free services, get no position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest
+
+from enrollment.definitions import service_definition
+from enrollment.errors import EnrollmentError
+from enrollment.models import Enrollment
+from enrollment.selectors import comune_current, enrollment_fee
+from payments.models import DebtPosition
+from payments.money import euro_text
+from payments.selectors import debts_blocking
+from payments.services import position_create, position_invalidate
+
+
+def enrollment_source(enrollment: Enrollment) -> str:
+    """The payments' `source` of the enrollment's position."""
+    return f"enrollment:{enrollment.reference}"
+
+
+def enrollment_debt_open(
+    *, enrollment: Enrollment, by: Any, request: HttpRequest | None = None
+) -> DebtPosition | None:
+    """The debt position of a confirmed enrollment, created once; None when nothing is owed."""
+    if comune_current().settings.payments is None:
+        return None
+    fee = enrollment_fee(enrollment=enrollment)
+    if not fee:
+        return None
+    guardian = enrollment.guardian_shown
+    definition = service_definition(enrollment.service)
+    account = enrollment.guardian.account
+    return position_create(
+        source=enrollment_source(enrollment),
+        payer_account=account,
+        payer_codice_fiscale=guardian.codice_fiscale,
+        payer_name=guardian.full_name,
+        payer_email=guardian.email or (account.email if account else ""),
+        description=f"{enrollment.service.name} {enrollment.school_year} – {enrollment.pupil.full_name}",
+        amount=fee,
+        instalments=definition.fees.instalments if definition.fees else (),
+        service_code=enrollment.service.code,
+        school_year=enrollment.school_year,
+        by=by,
+        request=request,
+    )
+
+
+def enrollment_debt_cancel(
+    *, enrollment: Enrollment, reason: str, by: Any, request: HttpRequest | None = None
+) -> None:
+    position_invalidate(source=enrollment_source(enrollment), reason=reason, by=by, request=request)
+
+
+def debts_gate_check(*, enrollments: Sequence[Enrollment]) -> None:
+    """Refuse to submit when a service says `block_if_unpaid` and the family owes expired rate.
+
+    The message names each debt and how to pay it; staff may grant an
+    exception (payments.services.gate_exception_grant).
+    """
+    comune = comune_current()
+    if comune.settings.payments is None:
+        return
+    for enrollment in enrollments:
+        definition = service_definition(enrollment.service)
+        if definition.fees is None or not definition.fees.block_if_unpaid:
+            continue
+        owed = debts_blocking(
+            codice_fiscale=enrollment.guardian.codice_fiscale,
+            service_code=enrollment.service.code,
+            school_year=enrollment.school_year,
+        )
+        if not owed:
+            continue
+        total = sum(i.amount_cents for i in owed)
+        items = "; ".join(
+            f"{i.position.description} (rata {i.number}, {euro_text(i.amount_cents)}, scaduta il "
+            f"{i.due_date:%d/%m/%Y}, codice avviso {i.codice_avviso})"
+            for i in owed
+        )
+        contacts = comune.settings.contacts
+        office = (
+            f" ({contacts.office}{', tel. ' + contacts.phone if contacts.phone else ''})"
+            if contacts.office
+            else ""
+        )
+        raise EnrollmentError(
+            f"Non è possibile inviare l'iscrizione a {enrollment.service.name} {enrollment.school_year}: "
+            f"risultano pagamenti scaduti per {euro_text(total)}: {items}. "
+            "Puoi pagarli online dalla pagina Pagamenti dell'area personale o con l'avviso pagoPA "
+            "in banca, in ricevitoria o dal tabaccaio; poi invia di nuovo l'iscrizione. "
+            f"Se hai già pagato o hai bisogno di un'eccezione, contatta l'ufficio{office}.",
+            code="unpaid_debts",
+        )

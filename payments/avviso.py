@@ -1,0 +1,82 @@
+"""The avviso di pagamento PDF, in the layout of pagoPA's paper notice.
+
+One page per rata: ente creditore, destinatario, what and how much to pay by
+when, where to pay, and the payment strip with the QR code every PSP reads,
+whose payload is `PAGOPA|002|<codice avviso>|<CF ente>|<importo in centesimi>`.
+
+The Poste Data Matrix (for comuni with a postal account) is not printed:
+no Data Matrix encoder library is installed here (pylibdmtx needs Debian's
+libdmtx, absent on this image); the strip says to pay at the post office
+with the codice avviso instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from core import attachments
+from payments.codes import codice_avviso_display
+from payments.models import DebtPosition, Instalment
+from payments.money import euro_text
+from tenants.config import Payments
+from tenants.selectors import comune_current
+
+
+def qr_payload(*, instalment: Instalment, config: Payments) -> str:
+    """The QR code's text, per the pagoPA avviso specification (version 002)."""
+    return f"PAGOPA|002|{instalment.codice_avviso}|{config.ente_codice_fiscale}|{instalment.amount_cents}"
+
+
+def avviso_pdf(*, position: DebtPosition) -> bytes:
+    comune = comune_current()
+    cfg = comune.settings
+    config = cfg.payments
+    if config is None:
+        raise LookupError("the comune has no payments configuration")
+    emblem = None
+    if cfg.branding.emblem:
+        emblem = (Path(settings.TENANT_CONFIG_DIR) / "assets" / cfg.branding.emblem).as_uri()
+    pages = []
+    instalments = list(position.instalments.order_by("number"))
+    for instalment in instalments:
+        payload = qr_payload(instalment=instalment, config=config)
+        pages.append(
+            {
+                "instalment": instalment,
+                "amount": euro_text(instalment.amount_cents),
+                "codice_avviso": codice_avviso_display(instalment.codice_avviso),
+                "qr": segno.make(payload, error="m").png_data_uri(scale=8, border=4),
+                "payload": payload,
+            }
+        )
+    html = render_to_string(
+        "payments/pdf/avviso.html",
+        {
+            "comune": comune,
+            "cfg": cfg,
+            "config": config,
+            "emblem_url": emblem,
+            "position": position,
+            "pages": pages,
+            "several": len(instalments) > 1,
+            "generated_at": timezone.localtime(),
+        },
+    )
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_tags=True)
+
+
+def avviso_filename(position: DebtPosition) -> str:
+    first = position.instalments.order_by("number").values_list("codice_avviso", flat=True).first()
+    return f"avviso-pagamento-{first}.pdf"
+
+
+@attachments.register("payments.avviso")
+def _avviso_attachment(*, position_id: int) -> tuple[str, bytes, str]:
+    position = DebtPosition.objects.get(pk=position_id)
+    return avviso_filename(position), avviso_pdf(position=position), "application/pdf"

@@ -1,0 +1,401 @@
+"""Writes of the payments app: debt positions, their invalidation, receipts.
+
+Callers above (enrollment, its back office, the API) pass plain data: who
+pays, what for, how much (Decimal euro) and in which rate; this module knows
+nothing of enrollments. Every call to pagoPA goes through the job queue
+(payments.tasks): the position is written here first and its job in the same
+transaction, so a rollback drops both and an outage only delays it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from core.services import audit_record
+from core.tenancy import current_schema
+from payments.adapters import (
+    AdapterConflict,
+    AdapterRejected,
+    AdapterUnavailable,
+    PositionData,
+    adapter_for,
+)
+from payments.adapters.base import InstalmentData
+from payments.codes import codice_avviso, iuv_compose
+from payments.errors import PaymentError
+from payments.models import DebtPosition, GateException, Instalment
+from payments.money import euro_text, split_cents, to_cents
+from tenants.config import Payments
+from tenants.selectors import comune_current
+from tenants.service_definition import FeeInstalment
+
+logger = logging.getLogger(__name__)
+
+# With no rate in the definition, one payment due this long after confirmation;
+# a rate whose date has passed when staff confirm late gets at least this much.
+DEFAULT_DUE = timedelta(days=30)
+MIN_NOTICE = timedelta(days=15)
+
+
+def payments_config() -> Payments:
+    config = comune_current().settings.payments
+    if config is None:
+        raise PaymentError("Il comune non ha configurato i pagamenti pagoPA.", code="not_configured")
+    return config
+
+
+def _ids_allocate(n: int) -> list[int]:
+    """`n` instalment ids drawn from the table's own sequence (never reused: IUV bases)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('payments_instalment', 'id')) FROM generate_series(1, %s)",
+            [n],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _due_dates(instalments: Sequence[FeeInstalment], today: date) -> list[tuple[date, Decimal]]:
+    if not instalments:
+        return [(today + DEFAULT_DUE, Decimal(100))]
+    earliest = today + MIN_NOTICE
+    return [(max(i.due_date, earliest), i.share_percent) for i in instalments]
+
+
+def position_create(
+    *,
+    source: str,
+    payer_codice_fiscale: str,
+    payer_name: str,
+    description: str,
+    amount: Decimal,
+    instalments: Sequence[FeeInstalment] = (),
+    payer_account: Any = None,
+    payer_email: str = "",
+    service_code: str = "",
+    school_year: str = "",
+    origin: str = DebtPosition.Origin.ISCRIZIONE,
+    by: Any = None,
+    request: HttpRequest | None = None,
+    today: date | None = None,
+) -> DebtPosition:
+    """The debt position for `source`, created once: a second call returns the live one.
+
+    With the `gpd` adapter the position starts `in_preparazione` and a job
+    sends it; with `local` it is open at once.
+    """
+    config = payments_config()
+    cents = to_cents(amount)
+    if cents <= 0:
+        raise PaymentError("L'importo da pagare deve essere maggiore di zero.", code="amount")
+    if not payer_codice_fiscale:
+        raise PaymentError("Manca il codice fiscale di chi paga.", code="payer")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        existing = (
+            DebtPosition.objects.filter(source=source).exclude(status=DebtPosition.Status.ANNULLATA).first()
+        )
+        if existing is not None:
+            return existing
+        schedule = _due_dates(instalments, today)
+        parts = split_cents(cents, [share for _, share in schedule])
+        local = config.adapter == "local"
+        position = DebtPosition.objects.create(
+            iupd=f"{config.ente_codice_fiscale}-{uuid.uuid4().hex}",
+            source=source,
+            origin=origin,
+            adapter=config.adapter,
+            payer_account=payer_account,
+            payer_codice_fiscale=payer_codice_fiscale.upper(),
+            payer_name=payer_name[:140],
+            payer_email=payer_email,
+            description=description[:140],
+            service_code=service_code,
+            school_year=school_year,
+            amount_cents=cents,
+            status=DebtPosition.Status.APERTA if local else DebtPosition.Status.IN_PREPARAZIONE,
+            sync=DebtPosition.Sync.ALLINEATA if local else DebtPosition.Sync.DA_INVIARE,
+        )
+        rows = []
+        for number, (pk, (due, _), part) in enumerate(
+            zip(_ids_allocate(len(parts)), schedule, parts, strict=True), 1
+        ):
+            iuv = iuv_compose(
+                aux_digit=config.aux_digit, segregation_code=config.segregation_code, iuv_base=f"{pk:013d}"
+            )
+            rows.append(
+                Instalment(
+                    id=pk,
+                    position=position,
+                    number=number,
+                    iuv=iuv,
+                    codice_avviso=codice_avviso(aux_digit=config.aux_digit, iuv=iuv),
+                    amount_cents=part,
+                    due_date=due,
+                )
+            )
+        Instalment.objects.bulk_create(rows)
+        audit_record(
+            action="payments.position_created",
+            actor=by,
+            obj=position,
+            message=f"{description[:120]}: {euro_text(cents)} in {len(rows)} rate",
+            data={"source": source, "iupd": position.iupd, "avvisi": [r.codice_avviso for r in rows]},
+            request=request,
+        )
+        if not local:
+            _send_later(position)
+    return position
+
+
+def _send_later(position: DebtPosition) -> None:
+    from payments.tasks import position_send
+
+    position_send.defer(schema_name=current_schema(), position_id=position.pk)
+
+
+def position_invalidate(
+    *, source: str, reason: str, by: Any = None, request: HttpRequest | None = None
+) -> DebtPosition | None:
+    """Cancel the live, unpaid position of `source` (withdrawal, rejection, reopening).
+
+    A position with a rata already paid is kept (the money is real: a refund is
+    the comune's decision) and the audit log says so. Nothing to cancel → None.
+    """
+    with transaction.atomic():
+        position = (
+            DebtPosition.objects.select_for_update()
+            .filter(source=source)
+            .exclude(status=DebtPosition.Status.ANNULLATA)
+            .first()
+        )
+        if position is None:
+            return None
+        if position.instalments.filter(status=Instalment.Status.PAGATA).exists():
+            audit_record(
+                action="payments.position_kept",
+                actor=by,
+                obj=position,
+                message=f"{position.description}: non annullata, ha rate già pagate ({reason})",
+                data={"source": source, "reason": reason},
+                request=request,
+            )
+            return position
+        position.status = DebtPosition.Status.ANNULLATA
+        position.instalments.update(status=Instalment.Status.ANNULLATA)
+        if position.adapter == "gpd":
+            # Also when the create never got through: its job may still be
+            # running, and pagoPA answers 404 to an unknown IUPD.
+            position.sync = DebtPosition.Sync.DA_INVIARE
+            _send_later(position)
+        position.save(update_fields=["status", "sync", "updated_at"])
+        audit_record(
+            action="payments.position_invalidated",
+            actor=by,
+            obj=position,
+            message=f"{position.description}: posizione annullata ({reason})",
+            data={"source": source, "reason": reason, "iupd": position.iupd},
+            request=request,
+        )
+    return position
+
+
+def _position_data(position: DebtPosition) -> PositionData:
+    return PositionData(
+        iupd=position.iupd,
+        payer_codice_fiscale=position.payer_codice_fiscale,
+        payer_name=position.payer_name,
+        payer_email=position.payer_email,
+        description=position.description,
+        instalments=tuple(
+            InstalmentData(
+                iuv=i.iuv,
+                amount_cents=i.amount_cents,
+                due_date=i.due_date,
+                description=position.description
+                if position.instalments.count() == 1
+                else f"{position.description} – rata {i.number}"[:140],
+            )
+            for i in position.instalments.order_by("number")
+        ),
+    )
+
+
+def position_sync(*, position_id: int) -> None:
+    """Bring pagoPA in line with the position (create or invalidate). Run by the job.
+
+    Idempotent: the IUPD is the idempotency key, and pagoPA's 409 means an
+    earlier attempt already got through. An outage is recorded on the row and
+    raised, so the queue retries with backoff; a refusal is recorded for staff
+    and not retried.
+    """
+    failure: Exception | None = None
+    with transaction.atomic():
+        position = DebtPosition.objects.select_for_update().get(pk=position_id)
+        if position.sync != DebtPosition.Sync.DA_INVIARE:
+            return
+        adapter = adapter_for(payments_config())
+        position.attempts += 1
+        try:
+            if position.status == DebtPosition.Status.ANNULLATA:
+                with contextlib.suppress(AdapterConflict):  # already invalid there
+                    adapter.invalidate(position.iupd)
+            else:
+                try:
+                    adapter.create(_position_data(position))
+                except AdapterConflict as exc:
+                    remote = adapter.read(position.iupd)
+                    if remote is None:
+                        raise AdapterRejected(f"IUV già usato da un'altra posizione: {exc}") from exc
+                position.remote_created = True
+                if position.status == DebtPosition.Status.IN_PREPARAZIONE:
+                    position.status = DebtPosition.Status.APERTA
+        except AdapterUnavailable as exc:
+            failure = exc
+            position.last_error = str(exc)[:500]
+            logger.warning(
+                "position %s: pagoPA unavailable (attempt %s): %s", position.iupd, position.attempts, exc
+            )
+        except AdapterRejected as exc:
+            position.sync = DebtPosition.Sync.ERRORE
+            position.last_error = str(exc)[:500]
+            logger.error("position %s refused by pagoPA: %s", position.iupd, exc)
+        else:
+            position.sync = DebtPosition.Sync.ALLINEATA
+            position.last_error = ""
+        position.save()
+    if failure is not None:
+        raise failure
+
+
+@dataclass(frozen=True)
+class ReceiptOutcome:
+    instalment: Instalment
+    changed: bool
+
+
+def receipt_record(
+    *,
+    iuv: str,
+    receipt_id: str,
+    amount_cents: int,
+    paid_at: datetime,
+    channel: str,
+    by: Any = None,
+    request: HttpRequest | None = None,
+) -> ReceiptOutcome:
+    """Mark the rata of `iuv` paid. The same receipt twice, or a rata already paid, changes nothing."""
+    with transaction.atomic():
+        instalment = (
+            Instalment.objects.select_for_update(of=("self",))
+            .select_related("position")
+            .filter(iuv=iuv)
+            .first()
+        )
+        if instalment is None:
+            raise PaymentError(f"Nessuna rata con IUV {iuv} in questo comune.", code="unknown_iuv")
+        if instalment.status == Instalment.Status.PAGATA:
+            return ReceiptOutcome(instalment, changed=False)
+        if amount_cents != instalment.amount_cents:
+            raise PaymentError(
+                f"Importo pagato {euro_text(amount_cents)} diverso "
+                f"dalla rata ({euro_text(instalment.amount_cents)}).",
+                code="amount_mismatch",
+            )
+        if Instalment.objects.filter(receipt_id=receipt_id).exists():
+            raise PaymentError(
+                f"La ricevuta {receipt_id} è già registrata per un'altra rata.", code="receipt_reused"
+            )
+        instalment.status = Instalment.Status.PAGATA
+        instalment.paid_at = paid_at
+        instalment.paid_amount_cents = amount_cents
+        instalment.receipt_id = receipt_id
+        instalment.channel = channel[:20]
+        instalment.save(update_fields=["status", "paid_at", "paid_amount_cents", "receipt_id", "channel"])
+        position = instalment.position
+        if not position.instalments.exclude(status=Instalment.Status.PAGATA).exists():
+            position.status = DebtPosition.Status.PAGATA
+            position.save(update_fields=["status", "updated_at"])
+        audit_record(
+            action="payments.paid",
+            actor=by,
+            obj=instalment,
+            message=f"Rata {instalment.number} di {position.description}: "
+            f"pagata {euro_text(amount_cents)} ({channel})",
+            data={"iuv": iuv, "receipt_id": receipt_id, "channel": channel},
+            request=request,
+        )
+    return ReceiptOutcome(instalment, changed=True)
+
+
+def positions_reconcile() -> int:
+    """Ask pagoPA the status of each open GPD position; record what was paid. Returns the rate newly paid."""
+    config = payments_config()
+    if config.adapter != "gpd":
+        return 0
+    adapter = adapter_for(config)
+    paid = 0
+    open_positions = DebtPosition.objects.filter(
+        adapter="gpd", status=DebtPosition.Status.APERTA, sync=DebtPosition.Sync.ALLINEATA
+    ).values_list("iupd", flat=True)
+    for iupd in list(open_positions):
+        remote = adapter.read(iupd)
+        if remote is None:
+            continue
+        for option in remote.instalments:
+            if not option.paid:
+                continue
+            try:
+                outcome = receipt_record(
+                    iuv=option.iuv,
+                    receipt_id=option.receipt_id or f"gpd-{option.iuv}",
+                    amount_cents=option.amount_cents,
+                    paid_at=option.paid_at or timezone.now(),
+                    channel="pagoPA",
+                )
+            except PaymentError as exc:
+                logger.error("reconcile %s/%s: %s", iupd, option.iuv, exc.message)
+                continue
+            paid += outcome.changed
+    return paid
+
+
+def gate_exception_grant(
+    *,
+    codice_fiscale: str,
+    service_code: str,
+    school_year: str,
+    reason: str,
+    by: Any,
+    request: HttpRequest | None = None,
+) -> GateException:
+    """Let the family of `codice_fiscale` enrol in the service despite expired debts. Audited."""
+    if not reason.strip():
+        raise PaymentError("Indica il motivo dell'eccezione: resta nel registro.", code="reason_required")
+    with transaction.atomic():
+        exception, _ = GateException.objects.update_or_create(
+            codice_fiscale=codice_fiscale.upper(),
+            service_code=service_code,
+            school_year=school_year,
+            defaults={"reason": reason.strip()[:500], "granted_by": by},
+        )
+        audit_record(
+            action="payments.gate_exception",
+            actor=by,
+            obj=exception,
+            message=f"Eccezione debiti per {codice_fiscale.upper()} su {service_code} {school_year}: "
+            f"{reason}"[:500],
+            data={"codice_fiscale": codice_fiscale.upper(), "service": service_code, "reason": reason},
+            request=request,
+        )
+    return exception
