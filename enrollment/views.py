@@ -18,6 +18,7 @@ from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
     DomandaState,
+    catalogue_on_offer,
     comune_current,
     domanda_state,
     enrollment_for_account,
@@ -26,7 +27,6 @@ from enrollment.selectors import (
     pupil_cf_locked,
     pupils_for_guardian,
     renewals_available,
-    services_on_offer,
     services_open_for_new,
 )
 from enrollment.services import (
@@ -48,10 +48,11 @@ TEMPORARY_PASSWORD_SENT = (
 
 
 def portal_home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "enrollment/home.html",
-        {"services": services_on_offer(), "now": timezone.now()},
+        {"catalogue": catalogue_on_offer(comune=comune_current(), at=now), "now": now},
     )
 
 

@@ -25,6 +25,7 @@ from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, ReferenceCounter, Service
 from identity.models import Account
 from tenants.models import Comune
+from tenants.services import comune_catalogue_changed
 
 
 def shared_state_clear() -> None:
@@ -72,6 +73,8 @@ def committed_comuni(django_db_setup, django_db_blocker) -> Iterator[dict[str, C
                         model.objects.all().delete()
                     for row in before[slug]["catalogue"]:
                         Service.objects.filter(pk=row["id"]).update(**row)
+                    # update() sends no signal: the portal's cached catalogue must not outlive the test.
+                    comune_catalogue_changed(schema_name=comune.schema_name)
                     AuditEntry.objects.filter(id__gt=before[slug]["audit"]).delete()
                     OutgoingEmail.objects.filter(id__gt=before[slug]["mail"]).delete()
                     Session.objects.all().delete()

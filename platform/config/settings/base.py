@@ -193,6 +193,17 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
 # read for another.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
+# Per process, and only for values that are a pure function of a version read
+# from the database with the request (a comune's catalogue version, the digest
+# of its config): a stale entry cannot be served, only evicted. Bounded: about
+# three entries per comune (header, footer, catalogue) in each language.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "iscrizioni-local",
+    "KEY_FUNCTION": "django_tenants.cache.make_key",
+    "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=8000)},
+}
 
 SESSION_COOKIE_NAME = "iscrizioni_session"
 SESSION_COOKIE_HTTPONLY = True
