@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 import environ
@@ -66,6 +67,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # New comuni are cloned from this migrated template schema (seconds) rather
 # than migrated one by one (see tenants/provisioning.py).
 TENANT_BASE_SCHEMA = "comune_template"
+# `migrate_platform` migrates the comuni that are behind in this many processes.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=os.cpu_count() or 2)
+TENANT_MULTIPROCESSING_CHUNKS = 2
 TENANT_CREATION_FAKES_MIGRATIONS = True
 
 MIDDLEWARE = [
