@@ -40,7 +40,10 @@ def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
 
 @dataclass(frozen=True)
 class CatalogueOnOffer:
-    """The services the portal home lists, and until when that list and its badges hold."""
+    """The services the portal home lists, and until when that list and its badges hold.
+
+    For display only: the cache follows the fields in enrollment.signals.SHOWN_FIELDS.
+    """
 
     services: list[Service]
     valid_from: datetime

@@ -80,6 +80,18 @@ def test_a_service_changed_by_the_office_shows_on_the_next_request(in_palosco, p
     assert "MERENDA POMERIDIANA" not in _home(palosco_client)
 
 
+def test_a_save_of_fields_the_home_does_not_show_leaves_the_comune_row_alone(in_palosco) -> None:  # type: ignore[no-untyped-def]
+    service = Service.objects.order_by("pk").first()
+    assert service is not None
+    version = _fresh(in_palosco).catalogue_version
+    service.capacity = (service.capacity or 0) + 1
+    service.save(update_fields=["capacity"])
+    assert _fresh(in_palosco).catalogue_version == version
+    service.fee_note = "Tariffa ridotta per il secondo figlio"
+    service.save(update_fields=["fee_note", "updated_at"])
+    assert _fresh(in_palosco).catalogue_version != version
+
+
 def test_a_restored_or_bulk_written_catalogue_needs_the_version_bumped(in_palosco, palosco_client) -> None:  # type: ignore[no-untyped-def]
     """Writes that send no signal (update(), a restore) must call comune_catalogue_changed:
     this is what would be shown without it, and what is shown with it."""
