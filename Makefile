@@ -11,7 +11,7 @@ PORT ?= 8000
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint setup deps sys-deps static db demo worker clean-data e2e-deps spid-test serve-prod nginx-deps
+.PHONY: run test lint setup deps sys-deps static db demo worker clean-data e2e-deps spid-test serve-prod nginx-deps bench-deps
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ docs: $(BIN)/.installed
 # process with its files under .data/nginx/, never as the system service.
 nginx-deps:
 	@test -x /usr/sbin/nginx || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx; }
+
+# Debian's wrk, the HTTP load generator of bench/scale.py.
+bench-deps:
+	@test -x /usr/bin/wrk || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 
 # nginx on https://*.localhost:8443 (certificate from a local CA in .data/tls/),
 # gunicorn with the production profile, the worker: see deploy/serve_prod.py.

@@ -6,5 +6,6 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Iscrizioni"
 
     def ready(self) -> None:
-        # Registers the PDF attachment renderers used by the e-mail job.
-        from enrollment import documents  # noqa: F401
+        # Registers the PDF attachment renderers used by the e-mail job, and
+        # the receivers that version the catalogue.
+        from enrollment import documents, signals  # noqa: F401

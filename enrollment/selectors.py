@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import caches
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
@@ -19,7 +20,13 @@ from enrollment.models import Enrollment, Guardian, Pupil, Service, Upload
 from enrollment.rules import is_cf_account
 from enrollment.uploads import uploads_by_id
 from identity.models import Account
+from tenants.models import Comune
 from tenants.selectors import comune_current as comune_current
+
+# The per-process cache (settings.CACHES) for what is a pure function of a
+# version stored in the database: never for state that must be shared.
+LOCAL_CACHE = "local"
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 # Statuses of an item that has been sent to the office.
 SENT = (Enrollment.Status.INVIATA, Enrollment.Status.CONFERMATA, Enrollment.Status.RESPINTA)
@@ -34,6 +41,50 @@ def services_on_offer(*, at: datetime | None = None) -> QuerySet[Service]:
     return Service.objects.filter(closes_at__gt=at or timezone.now()).order_by(
         "-school_year", "opens_at", "name"
     )
+
+
+@dataclass(frozen=True)
+class CatalogueOnOffer:
+    """The services the portal home lists, and until when that list and its badges hold.
+
+    For display only: the cache follows the fields in enrollment.signals.SHOWN_FIELDS.
+    """
+
+    services: list[Service]
+    valid_from: datetime
+    valid_until: datetime | None
+    catalogue_version: str
+
+    @property
+    def key(self) -> str:
+        """Names this content for a fragment cache (the schema is added by the cache's key function)."""
+        until = self.valid_until.timestamp() if self.valid_until else "-"
+        return f"{self.catalogue_version}:{until}"
+
+
+def catalogue_on_offer(*, comune: Comune, at: datetime) -> CatalogueOnOffer:
+    """`services_on_offer` for the home, from this process's cache while it holds.
+
+    Cached under the comune's catalogue version (a new one with every change of
+    a service, committed in the database: enrollment.signals) and only until the
+    next opening or closing of a listed window, after which the list or a badge
+    changes. The cache key function prefixes the schema name.
+    """
+    key = f"catalogue-on-offer:{comune.catalogue_version}"
+    local = caches[LOCAL_CACHE]
+    cached: CatalogueOnOffer | None = local.get(key)
+    if cached is not None and cached.valid_from <= at and at < (cached.valid_until or _END_OF_TIME):
+        return cached
+    services = list(services_on_offer(at=at))
+    boundaries = [t for s in services for t in (s.opens_at, s.closes_at) if t > at]
+    fresh = CatalogueOnOffer(
+        services=services,
+        valid_from=at,
+        valid_until=min(boundaries, default=None),
+        catalogue_version=comune.catalogue_version,
+    )
+    local.set(key, fresh, timeout=None)
+    return fresh
 
 
 def services_open_for_new() -> QuerySet[Service]:

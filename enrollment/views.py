@@ -22,6 +22,7 @@ from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
 from enrollment.selectors import (
     DomandaState,
+    catalogue_on_offer,
     comune_current,
     domanda_state,
     enrollment_for_account,
@@ -33,7 +34,6 @@ from enrollment.selectors import (
     renewals_available,
     service_by_code,
     service_card,
-    services_on_offer,
     services_open_for_new,
 )
 from enrollment.services import (
@@ -57,10 +57,11 @@ TEMPORARY_PASSWORD_SENT = (
 
 
 def portal_home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "enrollment/home.html",
-        {"services": services_on_offer(), "now": timezone.now()},
+        {"catalogue": catalogue_on_offer(comune=comune_current(), at=now), "now": now},
     )
 
 

@@ -8,7 +8,11 @@ on `Comune.config`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -426,3 +430,37 @@ def config_load_files(paths: list[Path]) -> list[tuple[Path, ComuneConfig]]:
 def config_dump(cfg: ComuneConfig) -> str:
     """The YAML text of a config (operators export a comune back to a file)."""
     return yaml.safe_dump(cfg.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False)
+
+
+# Validated stored configs of this process, keyed by schema and a digest of
+# the stored JSON. The entry is a pure function of what the row holds, so it
+# can never be stale: a config changed by any process has another digest and
+# is validated again on first use. LRU-bounded, so a worker that serves every
+# one of 1,000 comuni keeps at most this many.
+STORED_CACHE_SIZE = 1024
+_stored: OrderedDict[tuple[str, str], ComuneConfig] = OrderedDict()
+_stored_lock = threading.Lock()
+
+
+def config_digest(stored: dict[str, Any]) -> str:
+    """A digest of a stored config: equal digests, equal configs."""
+    return hashlib.sha256(json.dumps(stored, separators=(",", ":")).encode()).hexdigest()
+
+
+def config_from_stored(stored: dict[str, Any], *, schema_name: str) -> ComuneConfig:
+    """The validated model of a config stored on `Comune.config`, validated once per process.
+
+    Shared between the requests of one comune: read it, never change it.
+    """
+    key = (schema_name, config_digest(stored))
+    with _stored_lock:
+        cached = _stored.get(key)
+        if cached is not None:
+            _stored.move_to_end(key)
+            return cached
+    cfg = ComuneConfig.model_validate(stored)
+    with _stored_lock:
+        _stored[key] = cfg
+        while len(_stored) > STORED_CACHE_SIZE:
+            _stored.popitem(last=False)
+    return cfg

@@ -12,5 +12,10 @@ from tenants.models import Comune
 def comune(request: HttpRequest) -> dict[str, Any]:
     tenant = getattr(request, "tenant", None)
     if not isinstance(tenant, Comune) or tenant.schema_name == "public":
-        return {"comune": None, "comune_settings": None}
-    return {"comune": tenant, "comune_settings": tenant.settings}
+        return {"comune": None, "comune_settings": None, "comune_shell_version": "public"}
+    # Names the shell's cached fragments (base.html); the cache key adds the schema.
+    return {
+        "comune": tenant,
+        "comune_settings": tenant.settings,
+        "comune_shell_version": tenant.shell_version,
+    }

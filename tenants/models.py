@@ -39,6 +39,11 @@ class Comune(TenantMixin):
     # branding, contacts and login methods are read from one typed object.
     config = models.JSONField(default=dict)
     config_hash = models.CharField(max_length=64, blank=True)
+    # A new random value whenever a service of the comune's catalogue changes
+    # (tenants.services.comune_catalogue_changed): the portal caches what it shows
+    # of the catalogue under it. Random, not a counter, so that a rolled-back
+    # change can never leave a cached catalogue under a version reused later.
+    catalogue_version = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,14 +124,24 @@ class Comune(TenantMixin):
 
     @property
     def settings(self) -> ComuneConfig:
-        """The typed configuration; parsed once per instance."""
+        """The typed configuration: validated once per process for each stored
+        version (tenants.config.config_from_stored), looked up once per instance."""
         cached = getattr(self, "_settings_cache", None)
         if cached is None:
-            from tenants.config import ComuneConfig
+            from tenants.config import config_from_stored
 
-            cached = ComuneConfig.model_validate(self.config)
+            cached = config_from_stored(self.config, schema_name=self.schema_name)
             self._settings_cache = cached
         return cached
+
+    @property
+    def shell_version(self) -> str:
+        """Changes whenever anything the page shell shows of the comune changes
+        (its config, name, province, codes): the key of its cached fragments."""
+        from tenants.config import config_digest
+
+        fields = (self.kind, self.name, self.province, self.cap, self.codice_fiscale)
+        return config_digest(self.config) + ":" + "|".join(fields)
 
 
 class Domain(DomainMixin):

@@ -8,7 +8,9 @@ comune as for the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +31,8 @@ def template_schema_migrate(*, verbosity: int = 0) -> None:
     if not schema_exists(name):
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{name}"')
-    call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
+    if migrations_missing([name])[name]:
+        call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
     to_public()
 
 
@@ -44,13 +47,140 @@ def public_tenant_ensure() -> None:
     Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
 
 
-def platform_migrate(*, verbosity: int = 0) -> None:
-    """Public schema, then template, then every comune's schema."""
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
-    public_tenant_ensure()
-    template_schema_migrate(verbosity=verbosity)
-    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+# --- migrating many schemas ---------------------------------------------------
+#
+# django-tenants' `migrate_schemas` runs Django's whole migrate command in every
+# schema, about 0.75 s each even when there is nothing to do: 12 minutes for
+# 1,000 comuni. Every schema records every app's migrations (the router skips
+# the operations, not the record), so comparing each schema's django_migrations
+# with the migrations on disk, in one query per few hundred schemas, tells
+# which schemas are behind; only those are migrated, in parallel.
+
+# Schemas per UNION ALL statement: one statement plans in a few milliseconds
+# per schema, and a few hundred keep it well under PostgreSQL's limits.
+MIGRATIONS_CHUNK = 400
+
+
+def migrations_on_disk() -> set[tuple[str, str]]:
+    from django.db.migrations.loader import MigrationLoader
+
+    return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def migrations_missing(schemas: list[str], *, expected: set[tuple[str, str]] | None = None) -> dict[str, int]:
+    """How many migrations on disk each schema has not recorded (0: up to date).
+
+    A schema without a django_migrations table (or without the schema itself)
+    misses all of them.
+    """
+    expected = migrations_on_disk() if expected is None else expected
+    names = sorted(f"{app}.{name}" for app, name in expected)
+    missing = dict.fromkeys(schemas, len(names))
+    if not schemas:
+        return missing
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'django_migrations' AND c.relkind = 'r' AND n.nspname = ANY(%s)",
+            [list(schemas)],
+        )
+        recorded = [row[0] for row in cursor.fetchall()]
+        for i in range(0, len(recorded), MIGRATIONS_CHUNK):
+            chunk = recorded[i : i + MIGRATIONS_CHUNK]
+            arms = " UNION ALL ".join(
+                f"(SELECT %s, count(*) FROM {quote_name(schema)}.django_migrations m "  # noqa: S608
+                "WHERE m.app || '.' || m.name = ANY(%s))"
+                for schema in chunk
+            )
+            cursor.execute(arms, [p for schema in chunk for p in (schema, names)])
+            for schema, applied in cursor.fetchall():
+                missing[schema] = len(names) - int(applied)
+    return missing
+
+
+@dataclass
+class MigrateReport:
+    """What `platform_migrate` did: the schemas it migrated, and how many were already up to date."""
+
+    migrated: list[str] = field(default_factory=list)
+    up_to_date: int = 0
+    seconds: float = 0.0
+
+
+def _migrate_options(verbosity: int) -> dict[str, Any]:
+    # The options `manage.py migrate_schemas --tenant` would parse: django-tenants'
+    # executors hand them to Django's migrate command in every schema.
+    from django_tenants.management.commands.migrate_schemas import Command as MigrateSchemas
+
+    parser = MigrateSchemas().create_parser("manage.py", "migrate_schemas")
+    options = vars(parser.parse_args(["--tenant", "--noinput", f"--verbosity={verbosity}"]))
+    options["skip_checks"] = True
+    return options
+
+
+def schemas_migrate(schemas: list[str], *, verbosity: int = 0) -> None:
+    """Run the migrations of `schemas` (comuni), in parallel processes when several
+    (TENANT_MULTIPROCESSING_MAX_PROCESSES, one per CPU by default).
+
+    django-tenants' own multiprocessing executor, except that its pool is
+    closed and joined here (it leaves it running).
+    """
+    from django.db import connections
+    from django_tenants.migration_executors.base import run_migrations
+    from django_tenants.migration_executors.multiproc import get_pool, run_migrations_percent
+
+    options = _migrate_options(verbosity)
+    if len(schemas) == 1:
+        run_migrations([], options, "standard", schemas[0])
+    elif schemas:
+        # Forked children must not share the parent's database socket.
+        connections.close_all()
+        pool = get_pool()
+        try:
+            pool.map(
+                functools.partial(run_migrations_percent, [], options, "multiprocessing", len(schemas)),
+                enumerate(schemas),
+                settings.TENANT_MULTIPROCESSING_CHUNKS,
+            )
+        finally:
+            pool.close()
+            pool.join()
     to_public()
+
+
+def platform_migrate(*, verbosity: int = 0) -> MigrateReport:
+    """Public schema, then template, then the comuni's schemas that are behind.
+
+    Schemas already at the migrations on disk are not touched, so a release
+    with nothing to migrate takes seconds whatever the number of comuni.
+    """
+    from tenants.models import Comune
+
+    started = time.perf_counter()
+    report = MigrateReport()
+    public = get_public_schema_name()
+    expected = migrations_on_disk()
+    if migrations_missing([public], expected=expected)[public]:
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+        report.migrated.append(public)
+    else:
+        report.up_to_date += 1
+    public_tenant_ensure()
+    template = template_schema_name()
+    if migrations_missing([template], expected=expected)[template]:
+        template_schema_migrate(verbosity=verbosity)
+        report.migrated.append(template)
+    else:
+        report.up_to_date += 1
+    comuni = list(Comune.objects.exclude(schema_name=public).values_list("schema_name", flat=True))
+    comuni.sort()
+    missing = migrations_missing(comuni, expected=expected)
+    behind = [schema for schema in comuni if missing[schema]]
+    schemas_migrate(behind, verbosity=verbosity)
+    report.migrated.extend(behind)
+    report.up_to_date += len(comuni) - len(behind)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 # --- fast clone ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,22 @@ def _forget_hosts(hosts: list[str]) -> None:
     # The middleware caches host -> comune; keys are made in the public schema.
     with schema_context(get_public_schema_name()):
         cache.delete_many([host_cache_key(h) for h in hosts])
+
+
+def comune_catalogue_changed(*, schema_name: str) -> None:
+    """Give the comune of `schema_name` a new catalogue version, in the caller's transaction.
+
+    Called for every change of a service (enrollment.signals); what the portal
+    caches of the catalogue is keyed by this version. The host cache holds the
+    comune row with its version, so it is forgotten now (a cache in the
+    database rolls back with the change) and again after the commit (a request
+    in between may have cached the row as it was before).
+    """
+    with schema_context(get_public_schema_name()):
+        Comune.objects.filter(schema_name=schema_name).update(catalogue_version=uuid.uuid4().hex)
+        hosts = list(Domain.objects.filter(tenant__schema_name=schema_name).values_list("domain", flat=True))
+    _forget_hosts(hosts)
+    transaction.on_commit(lambda: _forget_hosts(hosts))
 
 
 def _hosts_taken(cfg: ComuneConfig) -> list[str]:

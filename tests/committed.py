@@ -34,6 +34,7 @@ from enrollment.models import (
 )
 from identity.models import Account
 from tenants.models import Comune
+from tenants.services import comune_catalogue_changed
 
 
 def shared_state_clear() -> None:
@@ -89,6 +90,8 @@ def committed_comuni(django_db_setup, django_db_blocker) -> Iterator[dict[str, C
                         model.objects.all().delete()
                     for row in before[slug]["catalogue"]:
                         Service.objects.filter(pk=row["id"]).update(**row)
+                    # update() sends no signal: the portal's cached catalogue must not outlive the test.
+                    comune_catalogue_changed(schema_name=comune.schema_name)
                     AuditEntry.objects.filter(id__gt=before[slug]["audit"]).delete()
                     OutgoingEmail.objects.filter(id__gt=before[slug]["mail"]).delete()
                     Session.objects.all().delete()

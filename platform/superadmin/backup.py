@@ -31,6 +31,7 @@ from psycopg.conninfo import make_conninfo
 
 from core.services import audit_record
 from tenants.models import Comune
+from tenants.services import comune_catalogue_changed
 
 TOOL_TIMEOUT = 3600
 VERSION_RE = re.compile(r"\(PostgreSQL\)\s+(\d+)")
@@ -243,4 +244,7 @@ def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = 
             f"non «{comune.schema_name}»."
         )
     schema_restore(schema_name=comune.schema_name, archive=archive)
+    # The restored services bypassed the catalogue's signals: what the portal
+    # cached of the catalogue before must not be shown again.
+    comune_catalogue_changed(schema_name=comune.schema_name)
     _audit_public(action="comune.restored", comune=comune, path=archive, by=by)

@@ -7,21 +7,19 @@ is built only from quoted schema names and model table names (S608).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
 from django.db import DatabaseError, connection, models
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Service
 from tenants.models import Comune
-from tenants.provisioning import template_schema_name
+from tenants.provisioning import migrations_missing, template_schema_name
 from tenants.selectors import comuni_list
 from tenants.waiting_room import inflight_counts, queue_lengths
 
@@ -138,23 +136,11 @@ class Health:
         return self.database_ok and not self.schemas_behind and not self.jobs_by_status.get("failed")
 
 
-def migrations_on_disk() -> set[tuple[str, str]]:
-    return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
-
-
 def schemas_behind(schemas: list[str]) -> tuple[list[str], int]:
-    """Schemas missing at least one migration that exists on disk, and how many are missing.
-
-    Every schema records every app's migrations (django-tenants' router skips
-    the operations, not the record), so each must list all of them.
-    """
-    expected = migrations_on_disk()
-    applied: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for schema, app, name in _union_rows(schemas, "SELECT %s, app, name FROM {schema}.django_migrations"):
-        applied[schema].add((app, name))
-    behind = {s: len(expected - applied[s]) for s in schemas}
-    names = sorted(s for s, missing in behind.items() if missing)
-    return names, sum(behind.values())
+    """Schemas missing at least one migration that exists on disk, and how many are missing
+    (tenants.provisioning.migrations_missing: the same comparison `migrate_platform` makes)."""
+    missing = migrations_missing(schemas)
+    return sorted(s for s, n in missing.items() if n), sum(missing.values())
 
 
 def email_failures(schemas: list[str], *, limit: int = 20) -> list[dict[str, Any]]:

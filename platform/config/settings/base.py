@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 import environ
@@ -68,6 +69,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # New comuni are cloned from this migrated template schema (seconds) rather
 # than migrated one by one (see tenants/provisioning.py).
 TENANT_BASE_SCHEMA = "comune_template"
+# `migrate_platform` migrates the comuni that are behind in this many processes.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=os.cpu_count() or 2)
+TENANT_MULTIPROCESSING_CHUNKS = 2
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # Without it django-tenants sends `SET search_path` before every query, one
 # more round trip each: py-spy put 39 % of the web workers' time there during
@@ -206,6 +210,17 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
 # read for another.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
+# Per process, and only for values that are a pure function of a version read
+# from the database with the request (a comune's catalogue version, the digest
+# of its config): a stale entry cannot be served, only evicted. Bounded: about
+# three entries per comune (header, footer, catalogue) in each language.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "iscrizioni-local",
+    "KEY_FUNCTION": "django_tenants.cache.make_key",
+    "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=8000)},
+}
 
 # Bearer token of the Prometheus scraper for /metrics on the platform host
 # (superadmin.metrics); without it only a signed-in operator may read them.
