@@ -28,6 +28,8 @@ def _cre_with_rate() -> Service:
     path = settings.BASE_DIR / "tenant_configs" / "palosco.yaml"
     config = config_parse(path.read_text(encoding="utf-8"), source=path.name)
     cre = next(s for s in config.services if s.code == "CRE").model_dump(mode="json")
+    # Confirmed one by one here: a ranked service is confirmed only by publishing its graduatoria.
+    cre["ranking"] = None
     cre["fees"]["instalments"] = [
         {"due_date": "2099-10-31", "share_percent": 40},
         {"due_date": "2100-01-31", "share_percent": 60},
