@@ -40,7 +40,7 @@ CASES = _cases()
 
 
 def test_every_pattern_is_covered() -> None:
-    assert len(api_urls.urlpatterns) == 29 and len(CASES) >= 32
+    assert len(api_urls.urlpatterns) == 31 and len(CASES) >= 34
 
 
 @pytest.mark.parametrize(("name", "url", "method"), CASES, ids=[f"{c[2]} {c[1]}" for c in CASES])

@@ -99,7 +99,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(fuzz_target)
 def _fuzz(account, known: dict[str, dict[str, object]]) -> None:  # type: ignore[no-untyped-def]
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler(), base_url=BASE_URL)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 28
+    assert len(operations) == 30
     for operation in operations:
         path_parameters = next((v for k, v in known.items() if operation.path.startswith(k)), None)
 
