@@ -76,6 +76,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=60,
+        help="seconds over every comune first, so the rounds are not first visits",
+    )
     parser.add_argument("--sweeps", type=int, default=2, help="in-process passes over every home")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic comuni")
     args = parser.parse_args()
@@ -137,7 +143,8 @@ def main() -> None:
             "no tenant resolution": (8762, "fixed.txt"),
         }
         for port, hosts_file in scenarios.values():  # warm up: every worker, every fragment
-            wrk(work, port, hosts_file, seconds=3, connections=args.connections)
+            seconds = args.warmup if hosts_file == "all.txt" else 3
+            wrk(work, port, hosts_file, seconds=seconds, connections=args.connections)
         before = memory(real)
         results: dict[str, list[tuple[float, ...]]] = {name: [] for name in scenarios}
         for _ in range(args.rounds):
