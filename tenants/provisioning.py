@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_exists
 
-from core.tenancy import to_public
+from core.tenancy import tenant_connection, to_public
 
 
 def template_schema_name() -> str:
@@ -315,6 +315,10 @@ def schema_clone(*, template: str, new: str) -> bool:
     Returns False, having done nothing, when the template holds objects this
     clone does not copy; the caller then uses django-tenants' clone.
     """
+    # The raw `SET search_path` below bypasses django-tenants, which sets the
+    # path once per switch (TENANT_LIMIT_SET_CALLS): give the connection its
+    # tenant back, which also makes the next cursor set the path again.
+    previous = tenant_connection().tenant
     try:
         with connection.cursor() as cursor:
             version = _template_version(cursor, template)
@@ -349,8 +353,7 @@ def schema_clone(*, template: str, new: str) -> bool:
             for statement in (*plan.constraints, *plan.indexes, *plan.foreign_keys):
                 cursor.execute(statement)
     finally:
-        # The next cursor sets the search_path of the connection's schema again.
-        to_public()
+        tenant_connection().set_tenant(previous)
     return True
 
 

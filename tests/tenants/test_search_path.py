@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from enrollment.models import Service
+from tenants.provisioning import schema_clone, template_schema_name
 
 
 def _current_schema() -> str:
@@ -51,3 +52,14 @@ def test_after_a_rollback_queries_still_run_in_the_comune_schema(palosco, romano
             raise RuntimeError
         assert _current_schema() == "palosco"
         assert set(Service.objects.values_list("pk", "code")) == palosco_ids
+
+
+def test_the_fast_clone_leaves_the_connection_in_its_comune(palosco, romano) -> None:
+    # The clone runs raw `SET search_path` statements django-tenants does not see.
+    with schema_context("palosco"):
+        palosco_ids = set(Service.objects.values_list("pk", "code"))
+        assert schema_clone(template=template_schema_name(), new="clonepath") is True
+        assert _current_schema() == "palosco"
+        assert set(Service.objects.values_list("pk", "code")) == palosco_ids
+    with connection.cursor() as cursor:
+        cursor.execute('DROP SCHEMA "clonepath" CASCADE')
