@@ -19,6 +19,7 @@ from enrollment.backoffice.roles import Action, role_require
 from enrollment.errors import EnrollmentError
 from enrollment.graduatorie import graduatoria_rank
 from enrollment.models import HOLDS_PLACE, Enrollment, Graduatoria, GraduatoriaEntry, Service
+from enrollment.notifications import mail_parent
 from identity.models import Account
 
 Status = Enrollment.Status
@@ -138,6 +139,17 @@ def graduatoria_publish(*, service: Service, by: Account, request: HttpRequest |
         for enrollment in changed:
             enrollment.updated_at = now
         Enrollment.objects.bulk_update(changed, ["waiting_position", "updated_at"])
+        # Each family learns its points and place with the publication, in
+        # the same transaction: a rolled-back publication mails nobody.
+        by_enrollment = {e.enrollment_id: e for e in entries}
+        for enrollment in changed:
+            mail_parent(
+                enrollment,
+                template="enrollment/email/graduatoria.txt",
+                subject=f"Graduatoria pubblicata: iscrizione n. {enrollment.reference}",
+                purpose="graduatoria_published",
+                context={"entry": by_enrollment[enrollment.pk]},
+            )
         grad.status, grad.published_at, grad.published_by = Graduatoria.Status.PUBBLICATA, now, by
         grad.save(update_fields=["status", "published_at", "published_by"])
         admitted = sum(1 for e in changed if e.waiting_position is None)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from pypdf import PdfReader
 
-from core.models import AuditEntry
+from core.models import AuditEntry, OutgoingEmail
 from enrollment.backoffice.graduatoria import graduatoria_adjust, graduatoria_compute, graduatoria_publish
 from enrollment.backoffice.services import waiting_list_promote
 from enrollment.documents import GraduatoriaAlbo
@@ -157,6 +157,22 @@ def test_publication_admits_in_rank_order_up_to_capacity(cre, four, operatore) -
     assert status is not None and status.published and not status.admitted and status.waiting_position == 1
 
 
+def test_each_family_is_mailed_its_points_and_place_on_publication(cre, four, operatore) -> None:  # type: ignore[no-untyped-def]
+    graduatoria_compute(service=cre, by=operatore)
+    assert not OutgoingEmail.objects.filter(purpose="graduatoria_published").exists()
+    graduatoria_publish(service=cre, by=operatore)
+    mails = {
+        m.subject.split("n. ")[1].split(" ")[0]: m
+        for m in OutgoingEmail.objects.filter(purpose="graduatoria_published")
+    }
+    assert set(mails) == {e.reference for e in four.values()}
+    tre, uno = mails[four["tre"].reference], mails[four["uno"].reference]
+    assert tre.to == [four["tre"].guardian.email]
+    assert "ha 15 punti ed è al 1° posto" in tre.body and "rientra tra i posti disponibili" in tre.body
+    assert "ha 0 punti ed è al 4° posto" in uno.body and "in lista d'attesa, al 2° posto" in uno.body
+    assert four["due"].pupil.last_name not in uno.body  # each mail speaks of its own request only
+
+
 def test_a_withdrawal_frees_the_place_for_the_next_in_rank(cre, four, operatore) -> None:  # type: ignore[no-untyped-def]
     graduatoria_compute(service=cre, by=operatore)
     graduatoria_publish(service=cre, by=operatore)
@@ -196,6 +212,7 @@ def test_two_staff_publishing_at_once_publish_once(committed_palosco) -> None:  
     assert sorted(together([publish, publish])) == ["graduatoria_published", "published"]
     with tenant_context(committed_palosco):
         assert AuditEntry.objects.filter(action="graduatoria.published").count() == 1
+        assert OutgoingEmail.objects.filter(purpose="graduatoria_published").count() == len(rows)
         positions = [Enrollment.objects.get(pk=r.pk).waiting_position for r in rows]
         assert sorted(positions, key=lambda p: p or 0) == [None, 1, 2]
 
