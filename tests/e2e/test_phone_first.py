@@ -84,11 +84,24 @@ def _family(comune: Comune) -> tuple[Account, dict[str, str]]:
         "inviata": f"/iscrizioni/domanda/{sent.domanda}/",
         "confermata": f"/iscrizioni/domanda/{confirmed.domanda}/",
         "respinta": f"/iscrizioni/domanda/{rejected.domanda}/",
+        "Pagamenti": "/pagamenti/",
         "informativa privacy": "/informativa-privacy/",
         "note legali": "/note-legali/",
         "dichiarazione di accessibilità": "/dichiarazione-accessibilita/",
     }
     return parent, pages
+
+
+def _service_pages(comune: Comune) -> dict[str, str]:
+    """The public page of each of the comune's services (scheda servizio)."""
+    from enrollment.models import Service
+
+    with schema_context(comune.schema_name):
+        services = list(Service.objects.order_by("pk"))
+    return {
+        f"scheda {s.code} {s.school_year}": f"/servizi/{s.code}/{s.school_year.replace('/', '-')}/"
+        for s in services
+    }
 
 
 def _problems(page: Page, label: str) -> list[str]:
@@ -124,7 +137,7 @@ def test_parents_pages_fit_a_phone_and_pass_axe(
         page.close()
         public = anonymous.new_page()
         public.set_viewport_size({"width": width, "height": height})
-        for name, path in {"home": "/", "accesso": "/accesso/"}.items():
+        for name, path in {"home": "/", "accesso": "/accesso/", **_service_pages(comune)}.items():
             public.goto(path)
             problems += _problems(public, f"{slug} {size} {name}")
         public.close()
@@ -192,3 +205,39 @@ def test_rating_with_scripts_stays_on_the_page(
 def test_static_assets_for_the_phone_checks_exist(palosco_client) -> None:  # type: ignore[no-untyped-def]
     """Uses `db`, so pytest-django creates the test database for this module's committed tests."""
     assert palosco_client.get("/").status_code == 200
+
+
+def test_the_graduatoria_in_the_status_box_fits_a_phone_and_passes_axe(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune]
+) -> None:
+    """A CRE request's points, provisional and then published, in the status box."""
+    from enrollment.backoffice.graduatoria import graduatoria_compute, graduatoria_publish
+    from enrollment.models import Graduatoria, Service
+
+    palosco = committed_comuni["palosco"]
+    with schema_context("palosco"):
+        parent = ParentFactory.create(username="PAL-000655")
+        staff = StaffFactory.create(role=OPERATORE)
+        cre = Service.objects.get(code="CRE", school_year="2025/2026")
+        pupil = pupil_data(codice_fiscale=make_cf(surname=letters(760), birth=PUPIL_BIRTH))
+        answers = {"CRE": {"settimane": [cre.definition["questions"][0]["options"][0]], "lavoro": True}}
+        sent = domanda_create(parent, [cre], pupil=pupil, extra=answers, submit=True)[0]
+    context = logged_in_context(
+        browser, comune=palosco, account=parent, base_url=f"http://palosco.localhost:{live_comuni}"
+    )
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        for state, act in (("provvisoria", graduatoria_compute), ("pubblicata", graduatoria_publish)):
+            with schema_context("palosco"):
+                act(service=cre, by=staff)
+            for size, (width, height) in VIEWPORTS.items():
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(f"/iscrizioni/domanda/{sent.domanda}/")
+                expect(page.get_by_text("Entrambi i genitori lavoratori").first).to_be_visible()
+                problems += _problems(page, f"graduatoria {state} {size}")
+    finally:
+        context.close()
+        with schema_context("palosco"):  # other tests send CRE requests to this comune
+            Graduatoria.objects.filter(service=cre).delete()
+    assert problems == []
