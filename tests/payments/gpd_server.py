@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.payments.json_http import JsonHandler
+from tests.payments.json_http import JsonHandler, serving
 
 KEY = "test-gpd-subscription-key"
 _PATH = re.compile(
@@ -184,15 +182,6 @@ class GpdServer:
 def gpd_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[GpdServer]:
     state = GpdState()
     handler = type("Handler", (_Handler,), {"state": state})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("GPD_SUBSCRIPTION_KEY_TEST", KEY)
-    try:
+    with serving(handler) as port:
         yield GpdServer(url=f"http://127.0.0.1:{port}/gpd/debt-positions-service/v1", state=state)
-    finally:
-        server.shutdown()
-        server.server_close()

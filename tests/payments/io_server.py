@@ -10,17 +10,15 @@ answers the next N requests with 503.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tests.payments.json_http import JsonHandler
+from tests.payments.json_http import JsonHandler, serving
 
 KEY = "test-io-api-key"
 
@@ -88,14 +86,6 @@ class IoServer:
 def io_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoServer]:
     state = IoState()
     handler = type("Handler", (_Handler,), {"state": state})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("IO_API_KEY_TEST", KEY)
-    try:
+    with serving(handler) as port:
         yield IoServer(url=f"http://127.0.0.1:{port}/api/v1", state=state)
-    finally:
-        server.shutdown()
-        server.server_close()
