@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from enrollment import documents, feedback
@@ -87,11 +88,14 @@ def technical_cookies() -> list[tuple[str, str]]:
     return [
         (
             settings.SESSION_COOKIE_NAME,
-            f"mantiene l'accesso mentre usi il portale; scade dopo {minutes} minuti di inattività "
-            "o quando esci",
+            gettext(
+                "mantiene l'accesso mentre usi il portale; scade dopo %(minutes)s minuti di inattività "
+                "o quando esci"
+            )
+            % {"minutes": minutes},
         ),
-        (settings.CSRF_COOKIE_NAME, "protegge i moduli da invii fatti da altri siti"),
-        (settings.LANGUAGE_COOKIE_NAME, "ricorda la lingua che hai scelto, solo se la cambi"),
+        (settings.CSRF_COOKIE_NAME, gettext("protegge i moduli da invii fatti da altri siti")),
+        (settings.LANGUAGE_COOKIE_NAME, gettext("ricorda la lingua che hai scelto, solo se la cambi")),
     ]
 
 

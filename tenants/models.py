@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext
 from django_tenants.models import DomainMixin, TenantMixin
 
 from core.tenancy import to_public
@@ -111,6 +112,23 @@ class Comune(TenantMixin):
         """'il Comune di Palosco', 'la Città di Romano di Lombardia'."""
         article = "la" if self.kind == self.Kind.CITTA else "il"
         return f"{article} {self.display_name}"
+
+    # The same phrases in the reader's language, for the translated pages
+    # (footer, privacy, accessibility): English has no article to agree.
+    # Mails and PDFs stay Italian and use the properties above.
+    @property
+    def name_of_translated(self) -> str:
+        """'del Comune di Palosco' in Italian, 'of Comune di Palosco' in English."""
+        if self.kind == self.Kind.CITTA:
+            return pgettext("di + città", "della %(name)s") % {"name": self.display_name}
+        return pgettext("di + comune", "del %(name)s") % {"name": self.display_name}
+
+    @property
+    def name_the_translated(self) -> str:
+        """'il Comune di Palosco' in Italian, 'Comune di Palosco' in English."""
+        if self.kind == self.Kind.CITTA:
+            return pgettext("articolo + città", "la %(name)s") % {"name": self.display_name}
+        return pgettext("articolo + comune", "il %(name)s") % {"name": self.display_name}
 
     @property
     def display_name_to(self) -> str:

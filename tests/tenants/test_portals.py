@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
@@ -64,6 +65,28 @@ def test_english_is_available(palosco_client: Client) -> None:
     html = palosco_client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert "Online enrollment in school services" in html and "Skip to main content" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "english", "italian"),
+    [
+        ("/", "Accessibility statement of Comune di Palosco", "Dichiarazione di accessibilità"),
+        (
+            "/informativa-privacy/",
+            "Data protection officer (DPO)</h2>",
+            "Responsabile della protezione dei dati (DPO)</h2>",
+        ),
+        ("/informativa-privacy/", "keeps you signed in while you use the portal", "mantiene l'accesso"),
+        ("/informativa-privacy/", "This portal uses technical cookies only", "cookie tecnici"),
+        ("/dichiarazione-accessibilita/", "Compliance status", "Stato di conformità"),
+    ],
+)
+def test_the_translated_pages_read_in_english(
+    palosco_client: Client, path: str, english: str, italian: str
+) -> None:
+    palosco_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = " ".join(palosco_client.get(path).content.decode().split())
+    assert english in html and italian not in html
 
 
 def test_unknown_host_is_a_plain_404(db) -> None:  # type: ignore[no-untyped-def]
