@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from core.limits import column_max_length
 from identity.models import Account, EmailVerification
@@ -18,33 +19,33 @@ PASSWORD_HELP_ID = "password-requirements"  # noqa: S105 (an HTML id)
 
 class CredentialsLoginForm(forms.Form):
     codice_utente = forms.CharField(
-        label="Codice utente",
+        label=_("Codice utente"),
         max_length=column_max_length(Account, "codice_utente"),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
-        error_messages={"required": "Inserire il codice utente (per esempio PAL-000123)."},
+        error_messages={"required": _("Inserire il codice utente (per esempio PAL-000123).")},
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Inserire la password."},
+        error_messages={"required": _("Inserire la password.")},
     )
 
 
 class CodiceFiscaleLoginForm(forms.Form):
     codice_fiscale = forms.CharField(
-        label="Codice Fiscale Alunno",
+        label=_("Codice Fiscale Alunno"),
         max_length=24,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         required=False,
         max_length=128,
-        help_text="Solo se l'iscrizione è già stata salvata: la password ricevuta via email.",
+        help_text=_("Solo se l'iscrizione è già stata salvata: la password ricevuta via email."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -67,18 +68,18 @@ class _NewPasswordMixin(forms.Form):
     account: Account
 
     new_password1 = forms.CharField(
-        label="Nuova password",
+        label=_("Nuova password"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Inserire la nuova password."},
+        error_messages={"required": _("Inserire la nuova password.")},
     )
     new_password2 = forms.CharField(
-        label="Conferma nuova password",
+        label=_("Conferma nuova password"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Ripetere la nuova password."},
+        error_messages={"required": _("Ripetere la nuova password.")},
     )
 
     def clean_new_password1(self) -> str:
@@ -91,7 +92,7 @@ class _NewPasswordMixin(forms.Form):
         data = self.cleaned_data
         first, second = data.get("new_password1"), data.get("new_password2")
         if first and second and first != second:
-            self.add_error("new_password2", "Le due password non coincidono.")
+            self.add_error("new_password2", _("Le due password non coincidono."))
         return data
 
 
@@ -105,11 +106,11 @@ class PasswordChangeForm(_NewPasswordMixin):
     right after a login with an issued or temporary one."""
 
     old_password = forms.CharField(
-        label="Password attuale",
+        label=_("Password attuale"),
         strip=False,
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Inserire la password attuale."},
+        error_messages={"required": _("Inserire la password attuale.")},
     )
     field_order = ["old_password", "new_password1", "new_password2"]
 
@@ -122,13 +123,13 @@ class PasswordChangeForm(_NewPasswordMixin):
     def clean_old_password(self) -> str:
         password = self.cleaned_data["old_password"]
         if not self.account.check_password(password):
-            raise ValidationError("La password attuale non è corretta.")
+            raise ValidationError(_("La password attuale non è corretta."))
         return password
 
     def clean_new_password1(self) -> str:
         password = super().clean_new_password1()
         if self.account.check_password(password):
-            raise ValidationError("La nuova password deve essere diversa da quella attuale.")
+            raise ValidationError(_("La nuova password deve essere diversa da quella attuale."))
         return password
 
 
@@ -140,35 +141,35 @@ class PasswordResetSetForm(_NewPasswordMixin):
 
 class PasswordResetRequestForm(forms.Form):
     identifier = forms.CharField(
-        label="Codice utente o codice fiscale",
+        label=_("Codice utente o codice fiscale"),
         max_length=24,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
-        error_messages={"required": "Inserire il codice utente o il codice fiscale."},
+        error_messages={"required": _("Inserire il codice utente o il codice fiscale.")},
     )
 
 
 class EmailVerifyForm(forms.Form):
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=column_max_length(EmailVerification, "email"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
-            "required": "Inserire l'indirizzo email.",
-            "invalid": "Inserire un indirizzo email valido, per esempio nome@esempio.it.",
+            "required": _("Inserire l'indirizzo email."),
+            "invalid": _("Inserire un indirizzo email valido, per esempio nome@esempio.it."),
         },
     )
 
 
 class EmailCodeForm(forms.Form):
     code = forms.RegexField(
-        label="Codice sicurezza",
+        label=_("Codice sicurezza"),
         regex=r"^\s*\d{6}\s*$",
         max_length=12,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}
         ),
         error_messages={
-            "required": "Inserire il codice sicurezza ricevuto via email.",
-            "invalid": "Il codice sicurezza è formato da 6 cifre.",
+            "required": _("Inserire il codice sicurezza ricevuto via email."),
+            "invalid": _("Il codice sicurezza è formato da 6 cifre."),
         },
     )

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -194,7 +195,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         services.password_change(
             request=request, account=account, new_password=form.cleaned_data["new_password1"]
         )
-        messages.success(request, "Password modificata correttamente.")
+        messages.success(request, gettext("Password modificata correttamente."))
         return _after_access_step(request)
     return render(
         request,
@@ -305,7 +306,7 @@ def email_verify_code(request: HttpRequest) -> HttpResponse:
         except services.AccessError as error:
             _access_error_add(form, error)
         else:
-            messages.success(request, "Email verificata correttamente.")
+            messages.success(request, gettext("Email verificata correttamente."))
             return _after_access_step(request)
     next_value = _next_value(request)
     return render(
@@ -328,7 +329,7 @@ def email_verify_code(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     """ "Esci"."""
     services.logout_complete(request=request)
-    messages.info(request, "Sei uscito dal portale.")
+    messages.info(request, gettext("Sei uscito dal portale."))
     return HttpResponseRedirect("/")
 
 
@@ -366,7 +367,7 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
             request=request, account=account, new_password=form.cleaned_data["new_password1"]
         )
         PASSWORD_RESET_LINK.consume(request)
-        messages.success(request, "Password impostata correttamente: ora è possibile accedere.")
+        messages.success(request, gettext("Password impostata correttamente: ora è possibile accedere."))
         return HttpResponseRedirect(LOGIN_URL)
     return render(
         request,

@@ -79,6 +79,13 @@ def test_english_is_available(palosco_client: Client) -> None:
         ("/informativa-privacy/", "keeps you signed in while you use the portal", "mantiene l'accesso"),
         ("/informativa-privacy/", "This portal uses technical cookies only", "cookie tecnici"),
         ("/dichiarazione-accessibilita/", "Compliance status", "Stato di conformità"),
+        ("/accesso/", "Sign in with user code and password", "Accesso con codice utente e password"),
+        ("/accesso/", "Pupil&#x27;s codice fiscale", "Codice Fiscale Alunno"),
+        (
+            "/accesso/password-dimenticata/",
+            "Enter your user code (or the codice fiscale",
+            "Inserire il codice",
+        ),
     ],
 )
 def test_the_translated_pages_read_in_english(
