@@ -172,5 +172,5 @@ def uploads_of_family(*, guardian: Guardian) -> QuerySet[Upload]:
 def archive_name(upload: Upload) -> str:
     """Where an export puts the file: one folder per enrollment (its reference number),
     the question and the upload's id in the name so two files never collide."""
-    folder = upload.enrollment.reference if upload.enrollment_id is not None else "senza-iscrizione"
+    folder = upload.enrollment.reference if upload.enrollment is not None else "senza-iscrizione"
     return f"allegati/{folder}/{upload.question_id}-{upload.id}-{upload.name}"
