@@ -13,6 +13,7 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -396,7 +397,9 @@ class EnrollmentForm(forms.Form):
             name = group.names[q.id]
             value = self.cleaned_data.get(name)
             if q.type == "file":
-                if value:
+                # FileField.clean hands back the initial value (the stored upload's id)
+                # when no new file is sent: only a file received now is checked and stored.
+                if isinstance(value, UploadedFile):
                     try:
                         files[q.id] = upload_check(file=value, max_bytes=upload_max_bytes())
                     except UploadRefused as refused:

@@ -10,7 +10,9 @@ more name there.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +29,7 @@ from core.tenancy import current_schema
 from enrollment.documents import PdfDocument, Riepilogo
 from enrollment.models import Enrollment, Feedback, Guardian, Pupil
 from enrollment.selectors import comune_current, family_audit_query, guardian_personal_data
+from enrollment.uploads import archive_name, upload_read, uploads_of_family
 from identity.models import Account, EmailVerification
 
 # Applications the comune keeps (pseudonymised); drafts are deleted.
@@ -121,13 +124,31 @@ class DatiPersonali(PdfDocument):
 class FamilyExport:
     json: bytes
     pdf: bytes
+    # The family's uploaded files: (name in the archive, bytes), as `allegati` in the JSON lists them.
+    files: list[tuple[str, bytes]]
+
+    def archive(self) -> bytes:
+        """One ZIP with the JSON, the PDF and the files under allegati/<riferimento>/."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("dati-personali.json", self.json)
+            archive.writestr("dati-personali.pdf", self.pdf)
+            for name, content in self.files:
+                archive.writestr(name, content)
+        return buffer.getvalue()
 
 
 def family_export(*, guardian: Guardian, by: Any = None, actor_label: str = "") -> FamilyExport:
-    """The family's data as JSON and PDF; the export is audited (without the data)."""
+    """The family's data as JSON and PDF, with its uploaded files; the export is audited
+    (without the data)."""
     data = guardian_personal_data(guardian=guardian)
     payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     pdf = DatiPersonali(comune=comune_current(), data=data).render()
+    files = []
+    for upload in uploads_of_family(guardian=guardian):
+        content = upload_read(upload)
+        if content is not None:  # a row whose file is gone has nothing to hand over but its data
+            files.append((archive_name(upload), content))
     with transaction.atomic():
         audit_record(
             action="gdpr.exported",
@@ -136,7 +157,7 @@ def family_export(*, guardian: Guardian, by: Any = None, actor_label: str = "") 
             message="Esportazione dei dati personali",
             actor_label=actor_label,
         )
-    return FamilyExport(json=payload, pdf=pdf)
+    return FamilyExport(json=payload, pdf=pdf, files=files)
 
 
 def _stored_riepiloghi(domande: set[Any]) -> list[Path]:
@@ -172,7 +193,14 @@ def _family_erase(*, guardian: Guardian, keep: Q) -> dict[str, int]:
     domande = set(enrollments.values_list("domanda", flat=True))
     files = _stored_riepiloghi(domande)
     audit_query = family_audit_query(guardian=guardian)
-    counts = {"iscrizioni_cancellate": enrollments.exclude(keep).delete()[0]}
+    # Every file of the family goes, also those of the applications kept: they
+    # keep no answers (`extra` is emptied), so a certificate has nothing left to
+    # document. Each file is removed from disk after the commit (enrollment.signals).
+    uploads = list(uploads_of_family(guardian=guardian))
+    for upload in uploads:
+        upload.delete()
+    counts = {"allegati_cancellati": len(uploads)}
+    counts["iscrizioni_cancellate"] = enrollments.exclude(keep).delete()[0]
     kept = list(guardian.enrollments.all())
     for enrollment in kept:
         _pseudonymise(enrollment)

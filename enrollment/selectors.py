@@ -18,7 +18,7 @@ from enrollment.definitions import service_definition
 from enrollment.fees import euro, fee_for
 from enrollment.models import Enrollment, Guardian, Pupil, Service, Upload
 from enrollment.rules import is_cf_account
-from enrollment.uploads import uploads_by_id
+from enrollment.uploads import archive_name, uploads_by_id, uploads_of_family
 from identity.models import Account
 from tenants.models import Comune
 from tenants.selectors import comune_current as comune_current
@@ -300,6 +300,8 @@ def guardian_personal_data(*, guardian: Guardian) -> dict[str, Any]:
             for e in guardian.enrollments.select_related("service").order_by("pk")
         ],
         "consensi_privacy": [row(c) for c in guardian.consents.order_by("pk")],
+        # The files themselves travel beside the data (enrollment.gdpr.FamilyExport.archive).
+        "allegati": [row(u) | {"file": archive_name(u)} for u in uploads_of_family(guardian=guardian)],
         "registro": [row(a) for a in family_audit_entries(guardian=guardian).order_by("pk")],
     }
 

@@ -25,7 +25,7 @@ from enrollment.definitions import definition_json, service_definition
 from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
 from enrollment.graduatorie import placement_pending
-from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service
+from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service, Upload
 from enrollment.notifications import notify_credentials, notify_outcome, notify_submitted
 from enrollment.selectors import (
     DomandaState,
@@ -274,7 +274,16 @@ def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: A
                 upload.enrollment = enrollment
                 upload.save(update_fields=["enrollment"])
         out[qid] = value
-    return kept | out
+    stored = kept | out
+    # A file replaced by a new one, or no longer asked for (its condition now
+    # false), is no answer of this enrollment any more: the row goes, and its
+    # file after the commit (enrollment.signals), so no one keeps a
+    # certificate the family took back.
+    named = {str(v) for v in stored.values() if isinstance(v, str)}
+    for upload in Upload.objects.filter(enrollment=enrollment):
+        if str(upload.id) not in named:
+            upload.delete()
+    return stored
 
 
 def enrollment_create(

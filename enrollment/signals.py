@@ -6,6 +6,8 @@ transaction, so nothing cached under the old version is shown again. A save
 limited to fields the portal does not show from that cache (a counter, the
 capacity) changes nothing there, and so leaves the comune's row alone: a
 burst of submissions must not queue on it.
+
+Also removes an upload's file when its row is deleted, after the commit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name
 
 from core.tenancy import current_schema
-from enrollment.models import Service
+from enrollment.models import Service, Upload
+from enrollment.uploads import upload_file_forget
 from tenants.services import comune_catalogue_changed
 
 # What enrollment/home.html shows of each service of `catalogue_on_offer`.
@@ -36,3 +39,11 @@ def _catalogue_changed(
     schema = current_schema()
     if schema != get_public_schema_name():
         comune_catalogue_changed(schema_name=schema)
+
+
+@receiver(post_delete, sender=Upload, dispatch_uid="enrollment.upload_deleted")
+def _upload_deleted(sender: type[Upload], instance: Upload, **kwargs: Any) -> None:
+    # A receiver, not a call in each service: rows also go by cascade (an
+    # enrollment's retention, a draft removed, a family erased), and every
+    # such path must take the file with it.
+    upload_file_forget(upload_id=instance.id)

@@ -7,6 +7,13 @@ name and the browser's content type prove nothing). The bytes go to
 keeps the parent's file name out of the path. The answer to the question
 stores the upload's id; `enrollment.views.upload_download` serves the file
 to the parent who uploaded it and to the comune's staff only.
+
+The bytes go with their row: deleting an `Upload` (its enrollment's
+retention or erasure, a draft removed, a file replaced by a new one)
+removes the file once the transaction commits (`enrollment.signals`), never
+before, so a rollback keeps row and file together. Exports name each file
+by `archive_name`: the family's (enrollment.gdpr) and the comune's
+(superadmin.operations).
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils.text import get_valid_filename
 
 from core.tenancy import current_schema
-from enrollment.models import Enrollment, Upload
+from enrollment.models import Enrollment, Guardian, Upload
 from tenants.selectors import comune_current
 
 # Magic numbers of the accepted types: what the content is, whatever its name says.
@@ -139,3 +148,29 @@ def uploads_delete_files(*, ids: list[uuid.UUID], schema: str | None = None) -> 
     """Remove stored bytes of uploads whose rows are gone (erasure, retention)."""
     for upload_id in ids:
         upload_path(upload_id, schema=schema).unlink(missing_ok=True)
+
+
+def upload_file_forget(*, upload_id: uuid.UUID) -> None:
+    """Remove the upload's bytes when the transaction deleting its row commits.
+
+    The schema is read now: the callback may run after the caller has left
+    the comune's schema (a command, a job looping over comuni).
+    """
+    schema = current_schema()
+    transaction.on_commit(lambda: uploads_delete_files(ids=[upload_id], schema=schema))
+
+
+def uploads_of_family(*, guardian: Guardian) -> QuerySet[Upload]:
+    """The family's files: those on its enrollments, and those its account uploaded
+    through the API that no enrollment names yet."""
+    query = Q(enrollment__guardian=guardian)
+    if guardian.account_id is not None:
+        query |= Q(enrollment__isnull=True, account_id=guardian.account_id)
+    return Upload.objects.filter(query).select_related("enrollment").order_by("created_at", "id")
+
+
+def archive_name(upload: Upload) -> str:
+    """Where an export puts the file: one folder per enrollment (its reference number),
+    the question and the upload's id in the name so two files never collide."""
+    folder = upload.enrollment.reference if upload.enrollment is not None else "senza-iscrizione"
+    return f"allegati/{folder}/{upload.question_id}-{upload.id}-{upload.name}"

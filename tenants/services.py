@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -276,4 +278,19 @@ def comune_drop(
         audit_record(action=action, actor=by, obj=comune, message=message, data=data)
         comune.domains.all().delete()
         comune.delete(force_drop=True)
+        schema = comune.schema_name
+        transaction.on_commit(lambda: _files_drop(schema))
     _forget_hosts(hosts)
+
+
+def _files_drop(schema_name: str) -> None:
+    """The comune's files on disk (uploads, stored PDFs) go with its dropped schema.
+
+    After the commit only: a drop that fails keeps the schema, and so must keep
+    the files its rows name. Each folder is named by the schema alone, so no
+    other comune's files are reached.
+    """
+    if not schema_name or schema_name == get_public_schema_name():
+        return  # never the parent folder of every comune's files
+    for root in (settings.UPLOADS_DIR, settings.DOCUMENTS_DIR):
+        shutil.rmtree(Path(root) / schema_name, ignore_errors=True)

@@ -99,5 +99,7 @@ pytest_plugins = ["tests.smtp", "tests.committed", "tests.payments.gpd_server", 
 
 @pytest.fixture(autouse=True)
 def _documents_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Each test stores rendered PDFs in its own folder (files outlive a rolled-back transaction)."""
+    """Each test stores rendered PDFs and uploads in its own folders (files outlive a
+    rolled-back transaction)."""
     settings.DOCUMENTS_DIR = tmp_path / "documenti"
+    settings.UPLOADS_DIR = tmp_path / "allegati"

@@ -19,6 +19,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 from stdnum.it import codicefiscale
@@ -26,8 +27,9 @@ from stdnum.it import codicefiscale
 from api.models import ApiToken
 from api.services import token_issue
 from enrollment.backoffice.roles import staff_roles_ensure
-from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service
+from enrollment.models import Enrollment, Guardian, PrivacyConsent, Pupil, Service, Upload
 from enrollment.services import domanda_save, enrollments_submit
+from enrollment.uploads import upload_check, upload_store
 from identity.models import Account
 
 MONTHS = "ABCDEHLMPRST"
@@ -307,3 +309,18 @@ def last_year_confirmed(
     Enrollment.objects.filter(pk=e.pk).update(**changes)
     e.refresh_from_db()
     return e
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def upload_attach(
+    *, enrollment: Enrollment, content: bytes = PDF_BYTES, name: str = "certificato.pdf"
+) -> Upload:
+    """A file answering the enrollment's `certificato`, stored as the form stores it (current schema)."""
+    checked = upload_check(file=SimpleUploadedFile(name, content), max_bytes=10 * 1024 * 1024)
+    account = enrollment.guardian.account
+    upload = upload_store(checked=checked, account=account, enrollment=enrollment, question_id="certificato")
+    enrollment.extra = dict(enrollment.extra or {}) | {"certificato": str(upload.id)}
+    enrollment.save(update_fields=["extra"])
+    return upload

@@ -620,11 +620,15 @@ def personal_data(request: AuthenticatedRequest) -> HttpResponse:
 
 @allowed(Action.PERSONAL_DATA)
 def personal_data_export(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
-    if fmt not in ("json", "pdf"):
+    if fmt not in ("json", "pdf", "zip"):
         raise Http404
     guardian = get_object_or_404(Guardian, pk=pk)
     export = family_export(guardian=guardian, by=request.user)
-    content, kind = (export.json, "application/json") if fmt == "json" else (export.pdf, "application/pdf")
+    content, kind = {
+        "json": (export.json, "application/json"),
+        "pdf": (export.pdf, "application/pdf"),
+        "zip": (export.archive(), "application/zip"),
+    }[fmt]
     response = HttpResponse(content, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="dati-personali-{guardian.pk}.{fmt}"'
     return response

@@ -13,6 +13,7 @@ call these functions.
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from core.services import audit_record, email_enqueue
 from core.tenancy import to_public
 from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
+from enrollment.models import Upload
 from enrollment.services import service_catalogue_sync
+from enrollment.uploads import archive_name, upload_path
 from identity.models import Account
 from identity.token_links import validity_text
 from superadmin.backup import BackupError, schema_dump
@@ -154,12 +157,42 @@ def _csv_export(folder: Path) -> list[str]:
     return written
 
 
+UPLOADS_MANIFEST = (
+    "file", "id", "riferimento", "domanda", "nome", "tipo", "dimensione", "sha256", "presente",
+)  # fmt: skip
+
+
+def _uploads_export(folder: Path) -> list[str]:
+    """The comune's uploaded files, copied under allegati/<riferimento>/ (one folder per
+    enrollment, `senza-iscrizione` for API uploads no answer names), and `allegati.csv`,
+    the manifest that ties each file to its row; read in the current schema."""
+    written = ["allegati.csv"]
+    with (folder / "allegati.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(UPLOADS_MANIFEST)
+        for upload in Upload.objects.select_related("enrollment").order_by("created_at", "id").iterator():
+            name = archive_name(upload)
+            source = upload_path(upload.id)
+            present = source.is_file()
+            if present:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, folder / name)
+                written.append(name)
+            reference = upload.enrollment.reference if upload.enrollment is not None else ""
+            writer.writerow(
+                [name if present else "", upload.id, reference, upload.question_id, upload.name,
+                 upload.content_type, upload.size, upload.sha256, "sì" if present else "no"]
+            )  # fmt: skip
+    return written
+
+
 def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
     """Write the comune's data under DATA_DIR/offboard/<slug>-<timestamp>/.
 
     `schema.sql` is a pg_dump of the whole schema (restorable with psql);
     one CSV per enrollment table is for people; `configurazione.yaml` is the
-    comune's config as a tenant file.
+    comune's config as a tenant file; the uploaded files are under
+    `allegati/<riferimento>/`, listed with their checksum in `allegati.csv`.
     """
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(settings.DATA_DIR) / "offboard" / f"{comune.slug}-{stamp}"
@@ -172,6 +205,7 @@ def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
     files = ["configurazione.yaml", "schema.sql"]
     with schema_context(comune.schema_name):
         files += _csv_export(folder)
+        files += _uploads_export(folder)
     with schema_context(get_public_schema_name()):
         audit_record(
             action="comune.exported", actor=by, obj=comune, message=str(folder), data={"files": files}

@@ -118,6 +118,19 @@ def test_salva_bozza_needs_pupil_guardian_and_consent(palosco_api: Client) -> No
     assert saved.status_code == 201 and saved.json()["draft"] is True  # answers may wait for a draft
 
 
+def test_a_draft_keeps_partial_answers_and_the_completion_asks_for_the_rest(palosco_api: Client) -> None:
+    cre = service("CRE")
+    partial = {"CRE": {"isee": "9000", "lavoro": True}}
+    saved = post(palosco_api, "/api/v1/enrollments/", body(services=[cre], answers=partial, draft=True))
+    assert saved.status_code == 201, saved.json()
+    assert saved.json()["items"][0]["answers"] == {"isee": "9000", "lavoro": True, "dieta": False}
+    complete = post(palosco_api, "/api/v1/enrollments/", body(services=[cre], answers=partial))
+    assert complete.status_code == 400
+    assert complete.json()["error"]["fields"]["answers.CRE.settimane"] == [
+        "Scegli una risposta per «Settimane richieste»."
+    ]
+
+
 def test_first_draft_of_a_codice_fiscale_account_mails_the_temporary_password(in_palosco) -> None:
     account = Account.objects.create_user(
         username=PUPIL_CF, kind=Account.Kind.PARENT, codice_fiscale=PUPIL_CF,

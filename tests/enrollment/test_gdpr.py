@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import AuditEntry, OutgoingEmail
 from core.services import audit_record
-from enrollment.gdpr import retention_apply
-from enrollment.models import Enrollment, Guardian, PrivacyConsent, Service
+from enrollment.gdpr import family_erase, family_export, retention_apply
+from enrollment.models import Enrollment, Guardian, PrivacyConsent, Service, Upload
 from enrollment.tasks import retention_run
+from enrollment.uploads import upload_path
 from identity.models import Account, EmailVerification
 from tenants.models import Comune
 from tests.enrollment.conftest import make_cf
 from tests.factories import (
+    PDF_BYTES,
     EnrollmentFactory,
     GuardianFactory,
     ParentFactory,
     PrivacyConsentFactory,
     PupilFactory,
+    upload_attach,
 )
 
 # Distinctive values, so a match anywhere in the schema is this family's.
@@ -220,3 +225,105 @@ def test_backoffice_export_and_erase_for_the_amministratore(
     assert done.status_code == 302
     assert _matches(BIANCHI["codice_fiscale"]) == []
     assert AuditEntry.objects.filter(action="gdpr.erased", actor_label__contains="admin.gdpr").exists()
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+
+
+def test_the_family_export_holds_its_own_files_and_no_other_familys(
+    families: dict[str, Guardian], tmp_path: Path
+) -> None:
+    bianchi = families["bianchi"].enrollments.get(status="confermata")
+    mine = upload_attach(enrollment=bianchi, content=PDF_BYTES, name="dieta Bianchi.pdf")
+    rossi = families["rossi"].enrollments.get(status="confermata")
+    theirs = upload_attach(enrollment=rossi, content=PNG_BYTES, name="foto.png")
+    export = family_export(guardian=families["bianchi"])
+    data = json.loads(export.json)
+    assert [(u["id"], u["name"]) for u in data["allegati"]] == [(str(mine.id), "dieta_Bianchi.pdf")]
+    expected = f"allegati/{bianchi.reference}/certificato-{mine.id}-dieta_Bianchi.pdf"
+    assert data["allegati"][0]["file"] == expected and export.files == [(expected, PDF_BYTES)]
+    with zipfile.ZipFile(io.BytesIO(export.archive())) as archive:
+        assert sorted(archive.namelist()) == sorted(["dati-personali.json", "dati-personali.pdf", expected])
+        assert archive.read(expected) == PDF_BYTES
+        assert PNG_BYTES not in b"".join(archive.read(n) for n in archive.namelist())
+    assert str(theirs.id) not in export.json.decode()
+    # The other family's export has only its own file.
+    assert [name for name, _ in family_export(guardian=families["rossi"]).files] == [
+        f"allegati/{rossi.reference}/certificato-{theirs.id}-foto.png"
+    ]
+    # The command writes the same ZIP.
+    call_command("gdpr_export", "palosco", BIANCHI["codice_fiscale"], "--output", str(tmp_path))
+    (written,) = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(written) as archive:
+        assert archive.read(expected) == PDF_BYTES
+
+
+def test_the_backoffice_hands_over_the_zip_with_the_files(
+    families: dict[str, Guardian], palosco: Comune
+) -> None:
+    from enrollment.backoffice.roles import AMMINISTRATORE
+    from tests.enrollment.backoffice.conftest import client_for, staff_create
+
+    upload = upload_attach(enrollment=families["bianchi"].enrollments.get(status="bozza"))
+    admin = client_for(palosco, staff_create("admin.zip", AMMINISTRATORE))
+    pk = families["bianchi"].pk
+    assert "1 allegati" in admin.get("/admin/dati-personali/", {"codice": "PAL-000801"}).content.decode()
+    response = admin.get(f"/admin/dati-personali/{pk}/esporta.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert "no-store" in response["Cache-Control"]
+    name = f"allegati/{upload.enrollment.reference}/certificato-{upload.id}-certificato.pdf"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.read(name) == PDF_BYTES
+    assert admin.get(f"/admin/dati-personali/{pk}/esporta.tar").status_code == 404
+
+
+def test_retention_removes_the_files_after_the_commit_and_a_rollback_keeps_them(
+    families: dict[str, Guardian], django_capture_on_commit_callbacks
+) -> None:
+    bianchi = upload_attach(enrollment=families["bianchi"].enrollments.get(status="confermata"))
+    rossi = upload_attach(enrollment=families["rossi"].enrollments.get(status="confermata"))
+    paths = {name: upload_path(u.id) for name, u in (("bianchi", bianchi), ("rossi", rossi))}
+    Enrollment.objects.filter(guardian=families["bianchi"]).update(school_year="2010/2011")
+
+    class Stop(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Stop), transaction.atomic():
+        retention_apply(years=10)
+        assert not Upload.objects.filter(pk=bianchi.pk).exists()
+        assert paths["bianchi"].is_file()  # still there until the commit
+        raise Stop
+    assert Upload.objects.filter(pk=bianchi.pk).exists() and paths["bianchi"].is_file()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        retention_apply(years=10)
+        assert paths["bianchi"].is_file()  # the transaction has not committed yet
+    assert callbacks and not paths["bianchi"].exists()
+    assert not Upload.objects.filter(pk=bianchi.pk).exists()
+    assert paths["rossi"].read_bytes() == PDF_BYTES and Upload.objects.filter(pk=rossi.pk).exists()
+
+
+def test_retention_of_old_years_only_takes_their_files(
+    families: dict[str, Guardian], django_capture_on_commit_callbacks
+) -> None:
+    old, current = families["bianchi"].enrollments.order_by("pk")
+    Enrollment.objects.filter(pk=old.pk).update(school_year="2010/2011")
+    gone, kept = upload_attach(enrollment=old), upload_attach(enrollment=current)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention_apply(years=10)["iscrizioni_cancellate"] == 1
+    assert not upload_path(gone.id).exists() and upload_path(kept.id).read_bytes() == PDF_BYTES
+    assert list(Upload.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_erasure_removes_every_file_of_the_family(
+    families: dict[str, Guardian], django_capture_on_commit_callbacks
+) -> None:
+    uploads = [upload_attach(enrollment=e) for e in families["bianchi"].enrollments.all()]
+    other = upload_attach(enrollment=families["rossi"].enrollments.first())
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = family_erase(guardian=families["bianchi"], confirmation=BIANCHI["codice_fiscale"])
+    assert counts["allegati_cancellati"] == 2
+    # The kept (pseudonymised) application keeps no answers, and so no file.
+    assert Enrollment.objects.get(reference="2025-8010").extra == {}
+    assert not any(upload_path(u.id).exists() for u in uploads)
+    assert list(Upload.objects.values_list("pk", flat=True)) == [other.pk] and upload_path(other.id).is_file()

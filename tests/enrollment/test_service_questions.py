@@ -167,12 +167,9 @@ def test_eligibility_by_school(in_palosco, palosco_parent) -> None:
     assert not Enrollment.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Salva Bozza of a CRE form with partial answers answers 400: not yet diagnosed"
-)
 def test_a_draft_keeps_partial_answers_and_reopens_with_them(in_palosco, palosco_parent) -> None:
     client = logged_in(in_palosco, palosco_parent)
-    data = _cre_form(isee="9000", lavoro="true", azione="bozza")
+    data = _cre_form(isee="9000", lavoro="true") | {"azione": "bozza"}
     response = client.post("/iscrizioni/nuova/", data)
     assert response.status_code == 302
     e = Enrollment.objects.get()
@@ -310,3 +307,51 @@ def test_the_public_service_page(in_palosco, palosco, romano) -> None:
     )
     assert anonymous.get("/servizi/MENSA/2025-2026/").status_code == 404  # Romano's service
     assert Client(HTTP_HOST="romanodilombardia.localhost").get("/servizi/CRE/2025-2026/").status_code == 404
+
+
+def test_a_replaced_or_dropped_file_is_removed_after_the_commit(
+    in_palosco, palosco_parent, django_capture_on_commit_callbacks
+) -> None:
+    client = logged_in(in_palosco, palosco_parent)
+    first = _cre_form(settimane=[WEEKS[0]], dieta="true") | {"azione": "bozza"}
+    first["extra_CRE_certificato"] = SimpleUploadedFile("primo.pdf", PDF)
+    response = client.post("/iscrizioni/nuova/", first)
+    assert response.status_code == 302
+    old = Upload.objects.get()
+    old_path = upload_path(old.id)
+    assert old_path.read_bytes() == PDF
+    second = _cre_form(settimane=[WEEKS[0]], dieta="true") | {"azione": "bozza"}
+    second["extra_CRE_certificato"] = SimpleUploadedFile("secondo.png", PNG, "image/png")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(response["Location"], second).status_code == 302
+        assert old_path.is_file()  # not before the commit
+    new = Upload.objects.get()
+    assert new.pk != old.pk and Enrollment.objects.get().extra["certificato"] == str(new.id)
+    assert not old_path.exists() and upload_path(new.id).read_bytes() == PNG
+    # Saved again without sending the file: the one attached stays (this answered 500 before).
+    again = _cre_form(settimane=[WEEKS[1]], dieta="true") | {"azione": "bozza"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(response["Location"], again).status_code == 302
+    assert Enrollment.objects.get().extra["certificato"] == str(new.id) and upload_path(new.id).is_file()
+    # Saved again without the condition: the certificate is no longer an answer, nor kept.
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(response["Location"], _cre_form(settimane=[WEEKS[0]]) | {"azione": "bozza"})
+    assert saved.status_code == 302 and "certificato" not in Enrollment.objects.get().extra
+    assert not Upload.objects.exists() and not upload_path(new.id).exists()
+
+
+def test_a_draft_removed_from_the_form_takes_its_file(
+    in_palosco, palosco_parent, django_capture_on_commit_callbacks
+) -> None:
+    client = logged_in(in_palosco, palosco_parent)
+    data = _cre_form(settimane=[WEEKS[0]], dieta="true") | {"azione": "bozza"}
+    data["services"] = [service("CRE").pk, service("PRE").pk]
+    data["extra_CRE_certificato"] = SimpleUploadedFile("dieta.pdf", PDF)
+    response = client.post("/iscrizioni/nuova/", data)
+    assert response.status_code == 302 and Enrollment.objects.count() == 2
+    path = upload_path(Upload.objects.get().id)
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = client.post(response["Location"], form_data(services=[service("PRE")], azione="bozza"))
+    assert kept.status_code == 302
+    assert list(Enrollment.objects.values_list("service__code", flat=True)) == ["PRE"]
+    assert not Upload.objects.exists() and not path.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,15 @@ from django_tenants.utils import schema_context, schema_exists
 
 from core.models import AuditEntry
 from enrollment.models import Service
+from enrollment.uploads import upload_path
 from identity.models import Account
-from superadmin.operations import comune_apply_config, comune_offboard
+from superadmin.operations import comune_apply_config, comune_data_export, comune_offboard
 from tenants.config import config_parse
 from tenants.demo_comuni import demo_config
 from tenants.models import Comune, Domain
 from tenants.services import ComuneError
 from tests.conftest import PALOSCO_HOST
+from tests.factories import PDF_BYTES, EnrollmentFactory, upload_attach
 
 
 @pytest.fixture
@@ -94,3 +97,57 @@ def test_failed_dump_keeps_the_comune(db, data_dir: Path) -> None:  # type: igno
     with pytest.raises(ComuneError, match="pg_dump"):
         comune_offboard(comune=comune, confirmation=comune.slug)
     assert schema_exists(comune.schema_name) and Comune.objects.filter(slug=comune.slug).exists()
+
+
+def _attached(comune: Comune, content: bytes) -> tuple[str, str]:
+    """A file on an enrollment of `comune`: its upload id and the enrollment's reference."""
+    with schema_context(comune.schema_name):
+        enrollment = EnrollmentFactory(
+            service=Service.objects.order_by("pk").first(), reference=f"2025-7{len(content)}"
+        )
+        upload = upload_attach(enrollment=enrollment, content=content)
+        return str(upload.id), enrollment.reference
+
+
+def test_the_export_holds_the_comunes_files_and_no_other_comunes(
+    palosco: Comune, romano: Comune, data_dir: Path, settings
+) -> None:  # type: ignore[no-untyped-def]
+    ours, reference = _attached(palosco, PDF_BYTES)
+    theirs, _ = _attached(romano, PDF_BYTES + b"romano")
+    folder = comune_data_export(comune=palosco)
+    name = f"allegati/{reference}/certificato-{ours}-certificato.pdf"
+    assert (folder / name).read_bytes() == PDF_BYTES
+    copied = [p.relative_to(folder).as_posix() for p in (folder / "allegati").rglob("*") if p.is_file()]
+    assert copied == [name]
+    with (folder / "allegati.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["file"] == name and row["id"] == ours and row["riferimento"] == reference
+    assert row["sha256"] == hashlib.sha256(PDF_BYTES).hexdigest() and row["presente"] == "sì"
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    assert theirs.encode() not in everything and b"romano" not in everything
+    entry = AuditEntry.objects.get(action="comune.exported")
+    assert name in entry.data["files"] and "allegati.csv" in entry.data["files"]
+    # A row whose file is missing is listed, not invented.
+    with schema_context(palosco.schema_name):
+        upload_path(ours).unlink()
+    with (comune_data_export(comune=palosco) / "allegati.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["file"] == "" and row["presente"] == "no"
+
+
+def test_offboarding_removes_the_comunes_files_after_the_drop_only(
+    palosco: Comune, romano: Comune, data_dir: Path, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    ours, reference = _attached(palosco, PDF_BYTES)
+    theirs, _ = _attached(romano, PDF_BYTES + b"romano")
+    palosco_files = Path(settings.UPLOADS_DIR) / palosco.schema_name
+    romano_file = Path(settings.UPLOADS_DIR) / romano.schema_name / theirs
+    # The rows were written in this test's open transaction: their deferred foreign-key
+    # checks must run before DROP SCHEMA (committed rows, as in real use, have none pending).
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with django_capture_on_commit_callbacks(execute=True):
+        folder = comune_offboard(comune=palosco, confirmation="palosco")
+        assert (palosco_files / ours).is_file()  # the drop has not committed yet
+    assert (folder / f"allegati/{reference}/certificato-{ours}-certificato.pdf").read_bytes() == PDF_BYTES
+    assert not palosco_files.exists() and romano_file.read_bytes() == PDF_BYTES + b"romano"

@@ -1,4 +1,5 @@
-"""manage.py gdpr_export SLUG CODICE [--output DIR]: a family's data as JSON and PDF."""
+"""manage.py gdpr_export SLUG CODICE [--output DIR]: a family's data as JSON and PDF, and a ZIP
+with both and the family's uploaded files."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from enrollment.management.commands._family import comune_and_family
 
 
 class Command(BaseCommand):
-    help = "Esporta tutti i dati personali di un genitore e dei suoi alunni (JSON e PDF)."
+    help = (
+        "Esporta tutti i dati personali di un genitore e dei suoi alunni (JSON, PDF e ZIP con gli allegati)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
@@ -29,4 +32,7 @@ class Command(BaseCommand):
         stem = f"dati-personali-{comune.slug}-{guardian.pk}"
         (folder / f"{stem}.json").write_bytes(export.json)
         (folder / f"{stem}.pdf").write_bytes(export.pdf)
-        self.stdout.write(f"Dati scritti in {folder / stem}.json e .pdf")
+        # The same two files plus the family's uploads, as the back office hands them over.
+        (folder / f"{stem}.zip").write_bytes(export.archive())
+        count = len(export.files)
+        self.stdout.write(f"Dati scritti in {folder / stem}.json, .pdf e .zip (con {count} allegati)")
