@@ -23,7 +23,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from core.models import AuditEntry
 from enrollment.backoffice.roles import OPERATORE
@@ -196,7 +196,7 @@ def _login(page: Page, account: Account) -> None:
     expect(page).to_have_url(re.compile(r"/iscrizioni/$"))
 
 
-def _q(page: Page, label: str):  # type: ignore[no-untyped-def]
+def _q(page: Page, label: str) -> Locator:
     """A LUDOTECA question's control: its label carries the service's name for screen readers."""
     return field(page, f"{label} ({SERVICE})")
 
