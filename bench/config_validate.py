@@ -5,7 +5,9 @@ Writes N synthetic `tenant_configs`-like files (each with several services of
 `tenants.config.config_load_files` on them, the same call as
 `sync_tenants --check`. The baseline is the same files with the services'
 definitions left out (the catalogue as it was before the questions moved to
-the YAML), timed in the same run; the ratio is the definitions' cost.
+the YAML), timed in the same run; the ratio is the definitions' cost. A
+third figure validates copies of the two demo comuni's real files (Palosco,
+Romano: 4–5 services, a CRE of 5 questions), the size of a comune today.
 No database is needed.
 
     .venv/bin/python bench/config_validate.py [--count 1000] [--services 3] [--repeat 3]
@@ -114,6 +116,21 @@ def _write(folder: Path, *, count: int, services: int, defined: bool) -> list[Pa
     return paths
 
 
+def _write_real(folder: Path, *, count: int) -> list[Path]:
+    """`count` copies of the demo comuni's own files (tenant_configs/), each under its own slug and host."""
+    folder.mkdir()
+    sources = sorted((ROOT / "tenant_configs").glob("*.yaml"))
+    paths = []
+    for number in range(1, count + 1):
+        data = yaml.safe_load(sources[number % len(sources)].read_text(encoding="utf-8"))
+        slug = f"real{number:04d}"
+        data.update(slug=slug, hosts=[f"{slug}.localhost"])
+        path = folder / f"{slug}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def _time(paths: list[Path], repeat: int) -> tuple[float, float]:
     """Median wall-clock and CPU seconds (the CPU time shows a busy machine's share)."""
     walls, cpus = [], []
@@ -140,11 +157,14 @@ def main() -> None:
             f"{args.count} files, {args.services} services each, {QUESTIONS} questions per service "
             f"(~{size / 1024:.0f} KiB per file); median of {args.repeat} runs"
         )
+        real = _write_real(Path(tmp) / "real", count=args.count)
         baseline, baseline_cpu = _time(plain, args.repeat)
         full, full_cpu = _time(defined, args.repeat)
+        demo, demo_cpu = _time(real, args.repeat)
     for label, wall, cpu in (
         ("baseline (services without definitions)", baseline, baseline_cpu),
         ("with definitions", full, full_cpu),
+        ("the demo comuni's own files", demo, demo_cpu),
     ):
         print(f"{label:40} {wall:6.2f} s wall, {cpu:6.2f} s CPU ({wall / args.count * 1000:.2f} ms/file)")
     print(f"ratio: {full / baseline:.1f}x wall, {full_cpu / baseline_cpu:.1f}x CPU")
