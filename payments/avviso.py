@@ -4,10 +4,9 @@ One page per rata: ente creditore, destinatario, what and how much to pay by
 when, where to pay, and the payment strip with the QR code every PSP reads,
 whose payload is `PAGOPA|002|<codice avviso>|<CF ente>|<importo in centesimi>`.
 
-The Poste Data Matrix (for comuni with a postal account) is not printed:
-no Data Matrix encoder library is installed here (pylibdmtx needs Debian's
-libdmtx, absent on this image); the strip says to pay at the post office
-with the codice avviso instead.
+When the comune has a conto corrente postale (`payments.postal_account`),
+each page also carries the Bollettino Postale PA with Poste's Data Matrix
+(payments.poste); without one, no Poste section is printed.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from core import attachments
 from payments.codes import codice_avviso_display
 from payments.models import DebtPosition, Instalment
 from payments.money import euro_text
+from payments.poste import datamatrix_svg_uri, poste_datamatrix_payload
 from tenants.config import Payments
 from tenants.selectors import comune_current
 
@@ -46,15 +46,26 @@ def avviso_pdf(*, position: DebtPosition) -> bytes:
     instalments = list(position.instalments.order_by("number"))
     for instalment in instalments:
         payload = qr_payload(instalment=instalment, config=config)
-        pages.append(
-            {
-                "instalment": instalment,
-                "amount": euro_text(instalment.amount_cents),
-                "codice_avviso": codice_avviso_display(instalment.codice_avviso),
-                "qr": segno.make(payload, error="m").png_data_uri(scale=8, border=4),
-                "payload": payload,
-            }
-        )
+        page = {
+            "instalment": instalment,
+            "amount": euro_text(instalment.amount_cents),
+            "codice_avviso": codice_avviso_display(instalment.codice_avviso),
+            "qr": segno.make(payload, error="m").png_data_uri(scale=8, border=4),
+            "payload": payload,
+        }
+        if config.postal_account:
+            page["datamatrix"] = datamatrix_svg_uri(
+                poste_datamatrix_payload(
+                    codice_avviso=instalment.codice_avviso,
+                    postal_account=config.postal_account,
+                    amount_cents=instalment.amount_cents,
+                    ente_codice_fiscale=config.ente_codice_fiscale,
+                    payer_codice_fiscale=position.payer_codice_fiscale,
+                    payer_name=position.payer_name,
+                    causale=position.description,
+                )
+            )
+        pages.append(page)
     html = render_to_string(
         "payments/pdf/avviso.html",
         {
