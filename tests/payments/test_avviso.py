@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pypdfium2
 import pytest
 import zxingcpp
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core import attachments
 from payments.avviso import avviso_pdf
 from payments.models import DebtPosition
 from payments.poste import poste_datamatrix_payload
@@ -18,7 +22,9 @@ from payments.services import position_create
 from tenants.config import ConfigError, config_parse
 from tenants.models import Comune
 from tenants.service_definition import FeeInstalment
-from tests.payments.conftest import ROMANO_CF, payments_configure
+from tests.conftest import host_of
+from tests.factories import ParentFactory
+from tests.payments.conftest import PALOSCO_CF, ROMANO_CF, payments_configure
 
 POSTAL_ACCOUNT = "000012345678"
 
@@ -179,3 +185,72 @@ def test_a_twelve_digit_postal_account_is_accepted() -> None:
     )
     payments = config_parse(text, source="testville.yaml").payments
     assert payments is not None and payments.postal_account == "000012345678"
+
+
+def _download(comune: Comune, position: DebtPosition) -> bytes:
+    account = position.payer_account
+    assert account is not None
+    client = Client(HTTP_HOST=host_of(comune))
+    client.force_login(account)
+    first = position.instalments.get(number=1)
+    response = client.get(f"/pagamenti/avviso/{first.codice_avviso}.pdf")
+    assert response.status_code == 200
+    return response.content
+
+
+def _owned_position(username: str) -> DebtPosition:
+    position = _position()
+    position.payer_account = ParentFactory(username=username)
+    position.save(update_fields=["payer_account"])
+    return position
+
+
+def _stored(comune: Comune) -> list[Path]:
+    return sorted((Path(settings.DOCUMENTS_DIR) / comune.schema_name).glob("avviso-*.pdf"))
+
+
+def test_a_download_stores_the_avviso_and_the_next_one_serves_the_stored_file(local_romano: Comune) -> None:
+    position = _owned_position("ROM-000951")
+    pdf = _download(local_romano, position)
+    [stored] = _stored(local_romano)
+    assert stored.read_bytes() == pdf and stored.name.startswith(f"avviso-{position.pk}-")
+    stored.write_bytes(b"%PDF-stored")  # what the next download gets if it does not render again
+    assert _download(local_romano, position) == b"%PDF-stored"
+
+
+def test_a_changed_rata_makes_a_new_avviso_and_drops_the_old_one(local_romano: Comune) -> None:
+    position = _owned_position("ROM-000952")
+    _download(local_romano, position)
+    [old] = _stored(local_romano)
+    old.write_bytes(b"%PDF-old")
+    position.instalments.filter(number=1).update(due_date=timezone.localdate() + timedelta(days=45))
+    pdf = _download(local_romano, position)
+    [new] = _stored(local_romano)
+    assert new != old and not old.exists() and new.read_bytes() == pdf != b"%PDF-old"
+
+
+def test_the_confirmation_mail_attachment_stores_what_downloads_serve(local_romano: Comune) -> None:
+    position = _owned_position("ROM-000953")
+    name, content, mimetype = attachments.render(
+        {"document": "payments.avviso", "params": {"position_id": position.pk}}
+    )
+    assert name == f"avviso-pagamento-{position.instalments.get(number=1).codice_avviso}.pdf"
+    assert mimetype == "application/pdf" and [p.read_bytes() for p in _stored(local_romano)] == [content]
+    assert _download(local_romano, position) == content
+
+
+def test_stored_avvisi_stay_in_their_comune_folder(romano: Comune, palosco: Comune) -> None:
+    romano = payments_configure(romano)
+    palosco = payments_configure(palosco)
+    pdfs = {}
+    for comune, username in ((romano, "ROM-000954"), (palosco, "PAL-000954")):
+        with tenant_context(comune):
+            position = _owned_position(username)
+            pdfs[comune.schema_name] = (
+                position.instalments.get(number=1).codice_avviso,
+                _download(comune, position),
+            )
+    for comune, cf in ((romano, ROMANO_CF), (palosco, PALOSCO_CF)):
+        codice, pdf = pdfs[comune.schema_name]
+        assert [p.read_bytes() for p in _stored(comune)] == [pdf]
+        assert _barcodes(pdf, zxingcpp.BarcodeFormat.QRCode)[0] == [f"PAGOPA|002|{codice}|{cf}|6000"]
