@@ -13,7 +13,9 @@ inside a transaction rolled back at the end:
    body, one after the other in this process: a lower bound for one worker).
 
 and renders the avviso PDF (2 pages) against the credentials letter (1 page)
-in the same run. Prints times and ratios. `--drop` removes the scratch comune.
+in the same run, and the download of the stored avviso (what a parent gets once
+the confirmation e-mail has been sent). Prints times and ratios. `--pdf-only`
+runs only the PDF part; `--drop` removes the scratch comune.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/payments.py [--count 2000] [--drop]
 """
@@ -75,7 +77,9 @@ def scratch_comune(gpd_url: str):  # type: ignore[no-untyped-def]
     text = text.replace("  adapter: local\n", f"  adapter: gpd\n  gpd_base_url: {gpd_url}\n")
     text = text.replace(
         'segregation_code: "01"\n',
-        'segregation_code: "01"\n  gpd_subscription_key_env: GPD_SUBSCRIPTION_KEY_BENCH\n',
+        # A postal account: the avviso carries the Bollettino Postale PA (the larger page).
+        'segregation_code: "01"\n  gpd_subscription_key_env: GPD_SUBSCRIPTION_KEY_BENCH\n'
+        '  postal_account: "000012345678"\n',
     )
     comune_apply_config(config=config_parse(text, source="bench"))
     return Comune.objects.get(slug=SLUG)
@@ -171,7 +175,7 @@ def bulk_confirm(ids: list[int], *, payments_on: bool, send: bool) -> tuple[floa
     return queued, sent, positions
 
 
-def pdf_times() -> tuple[float, float]:
+def pdf_times() -> tuple[float, float, float]:
     from decimal import Decimal
 
     from django.db import transaction
@@ -179,7 +183,7 @@ def pdf_times() -> tuple[float, float]:
 
     from enrollment.documents import LetteraCredenziali
     from identity.models import Account
-    from payments.avviso import avviso_pdf
+    from payments.avviso import avviso_pdf, avviso_stored_path, avviso_stored_pdf
     from payments.services import position_create
     from tenants.selectors import comune_current
     from tenants.service_definition import FeeInstalment
@@ -208,16 +212,31 @@ def pdf_times() -> tuple[float, float]:
             for _ in range(n):
                 letter.render()
             letter_page = (time.perf_counter() - t) / n
+            avviso_stored_pdf(position=position)  # what the confirmation e-mail's job leaves
+            t = time.perf_counter()
+            for _ in range(n):
+                avviso_stored_pdf(position=position)
+            stored = (time.perf_counter() - t) / n
+            avviso_stored_path(position).unlink()
             raise Rollback
     except Rollback:
         pass
-    return avviso_page, letter_page
+    return avviso_page, letter_page, stored
+
+
+def pdf_report(avviso_page: float, letter_page: float, stored: float) -> str:
+    return (
+        f"avviso PDF (with the Bollettino Postale PA): {avviso_page * 1000:.0f} ms per page rendered; "
+        f"credentials letter {letter_page * 1000:.0f} ms per page (x{avviso_page / letter_page:.2f}); "
+        f"a download of the stored avviso: {stored * 1000:.2f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--pdf-only", action="store_true", help="only the avviso PDF timings")
     args = parser.parse_args()
     setup()
     from django.db import connection
@@ -231,11 +250,16 @@ def main() -> None:
         type(comune).objects.filter(pk=comune.pk).delete()
         print("scratch comune dropped")
         return
+    if args.pdf_only:
+        with schema_context(comune.schema_name):
+            times = pdf_times()
+        print(pdf_report(*times))
+        return
     with schema_context(comune.schema_name):
         ids = populate(args.count)
         base, _, _ = bulk_confirm(ids, payments_on=False, send=False)
         queued, sent, positions = bulk_confirm(ids, payments_on=True, send=True)
-        avviso_page, letter_page = pdf_times()
+        times = pdf_times()
     print(f"bulk confirm of {len(ids)} enrollments")
     print(f"  without payments (baseline): {base:.2f} s")
     print(
@@ -244,10 +268,7 @@ def main() -> None:
     print(
         f"  sent to the local GPD server, one process: {sent:.2f} s ({sent / positions * 1000:.1f} ms each)"
     )
-    print(
-        f"avviso PDF: {avviso_page * 1000:.0f} ms per page; credentials letter "
-        f"{letter_page * 1000:.0f} ms per page (x{avviso_page / letter_page:.2f})"
-    )
+    print(pdf_report(*times))
 
 
 if __name__ == "__main__":

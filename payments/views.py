@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from core.services import audit_record
 from identity.access import parent_required
 from identity.http import AuthenticatedRequest
-from payments.avviso import avviso_filename, avviso_pdf
+from payments.avviso import avviso_filename, avviso_stored_pdf
 from payments.errors import PaymentError
 from payments.receipts import SIGNATURE_HEADER, CallbackRefused, receipt_verify
 from payments.selectors import checkout_url, instalment_label, instalment_payable, instalments_for_account
@@ -45,7 +45,7 @@ def avviso_download(request: AuthenticatedRequest, codice_avviso: str) -> HttpRe
     if instalment is None:
         raise Http404("Avviso non trovato.")
     position = instalment.position
-    response = HttpResponse(avviso_pdf(position=position), content_type="application/pdf")
+    response = HttpResponse(avviso_stored_pdf(position=position), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{avviso_filename(position)}"'
     return response
 

@@ -156,7 +156,13 @@ class Payments(_Strict):
     aux_digit: Literal[3] = 3
     tassonomia: Annotated[str, StringConstraints(pattern=r"^\d/[0-9A-Z]{9,}/$")]
     iban: Annotated[str, StringConstraints(pattern=r"^IT\d{2}[A-Z]\d{10}[0-9A-Z]{12}$")] | None = None
-    postal_account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    # The comune's conto corrente postale: with it the avviso carries the
+    # Bollettino Postale PA with Poste's Data Matrix (payments.poste).
+    postal_account: str | None = None
+    # "Intestato a" on the bollettino (default: the comune's name) and Poste's
+    # authorisation to print bollettini in proprio, printed as given.
+    postal_account_holder: str | None = Field(default=None, min_length=2, max_length=60)
+    postal_authorization: str | None = Field(default=None, min_length=2, max_length=120)
     gpd_base_url: str = "https://api.platform.pagopa.it/gpd/debt-positions-service/v1"
     gpd_subscription_key_env: EnvName = "GPD_SUBSCRIPTION_KEY"
     callback_secret_env: EnvName = "PAGOPA_CALLBACK_SECRET"  # noqa: S105 (a variable name, not a secret)
@@ -170,6 +176,20 @@ class Payments(_Strict):
     def _ente(cls, value: str) -> str:
         if not iva.is_valid(value):
             raise ValueError(f"{value!r} is not a valid 11-digit codice fiscale of an ente")
+        return value
+
+    @field_validator("postal_account", mode="before")
+    @classmethod
+    def _postal_account(cls, value: object) -> object:
+        # Poste's codeline and Data Matrix carry exactly 12 digits; a shorter
+        # number is padded by whoever writes the YAML, not guessed here. An
+        # unquoted number in the YAML arrives as an int, its zeros already lost.
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{12}", value)):
+            raise ValueError(
+                f"il conto corrente postale {value!r} deve essere di 12 cifre, "
+                "senza spazi (un numero più corto va completato con zeri a sinistra: "
+                '12345678 diventa "000012345678", tra virgolette)'
+            )
         return value
 
 

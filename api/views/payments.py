@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from api.auth import ParentReady, caller
 from api.renderers import PdfRenderer
-from payments.avviso import avviso_filename, avviso_pdf
+from payments.avviso import avviso_filename, avviso_stored_pdf
 from payments.models import Instalment
 from payments.money import to_euro
 from payments.selectors import checkout_url, instalment_label, instalment_payable, instalments_for_account
@@ -82,6 +82,8 @@ class AvvisoPdfView(APIView):
         )
         if instalment is None:
             raise Http404("Avviso non trovato.")
-        response = HttpResponse(avviso_pdf(position=instalment.position), content_type="application/pdf")
+        response = HttpResponse(
+            avviso_stored_pdf(position=instalment.position), content_type="application/pdf"
+        )
         response["Content-Disposition"] = f'attachment; filename="{avviso_filename(instalment.position)}"'
         return response
