@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
-import threading
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,9 +31,9 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from core import attachments
+from core.pdf import font_configuration, pdf_store
 from core.tenancy import current_schema
 from enrollment.credentials import LetterCredentials, letter_credentials
 from enrollment.definitions import service_definition
@@ -45,22 +42,6 @@ from enrollment.rules import PRIVACY_TEXT
 from enrollment.selectors import comune_current, enrollments_with_answers
 from identity.models import Account
 from tenants.models import Comune
-
-_fonts = threading.local()
-
-
-def font_configuration() -> FontConfiguration:
-    """This thread's WeasyPrint font configuration, made once.
-
-    Without one, WeasyPrint builds a fresh fontconfig configuration and Pango
-    font map for every PDF: about a fifth of a page's time (bench/pdf.py).
-    Our documents declare no @font-face, so nothing accumulates in it; one per
-    thread because Pango's font map is not shared between threads.
-    """
-    config = getattr(_fonts, "config", None)
-    if config is None:
-        config = _fonts.config = FontConfiguration()
-    return config
 
 
 class PdfDocument:
@@ -136,16 +117,7 @@ class PdfDocument:
         return content
 
     def _store(self, content: bytes) -> None:
-        path = self.stored_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Atomic: a reader sees the old state or the whole new file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        Path(tmp).replace(path)
-        for older in path.parent.glob(f"{self._stem()}-*.pdf"):
-            if older != path:
-                older.unlink(missing_ok=True)
+        pdf_store(self.stored_path(), content, stem=self._stem())
 
     def cache_id(self) -> str:
         return ""
