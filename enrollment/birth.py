@@ -9,6 +9,7 @@ match.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,7 +28,14 @@ class Birth:
 
 def birth_from_codice_fiscale(value: str) -> Birth | None:
     """The birth a personal codice fiscale encodes, or None for an invalid or temporary one."""
-    value = (value or "").strip().upper()
+    return _birth((value or "").strip().upper())
+
+
+# A pure function of the code, and python-codicefiscale's decoding costs about
+# 2 ms (every omocodia variant, dates through dateutil): the form asks it twice
+# per request (prefill, then the check), bench/form.py. Bounded, per process.
+@functools.lru_cache(maxsize=4096)
+def _birth(value: str) -> Birth | None:
     try:
         born = codicefiscale.get_birth_date(codicefiscale.validate(value))
     except (ValidationError, ValueError):
