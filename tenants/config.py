@@ -31,6 +31,7 @@ from pydantic import (
 )
 from stdnum.it import iva
 
+from tenants.definition_reasons import reason_in_italian
 from tenants.service_definition import (
     Fees,
     Question,
@@ -379,7 +380,8 @@ def _italian(err: Any) -> str:
     ctx = err.get("ctx") or {}
     kind = err["type"]
     if kind in PYDANTIC_MESSAGES:
-        return PYDANTIC_MESSAGES[kind].format(error=ctx.get("error", err["msg"]))
+        text = PYDANTIC_MESSAGES[kind].format(error=ctx.get("error", err["msg"]))
+        return reason_in_italian(text) or text
     if kind == "string_pattern_mismatch":
         return f"formato non valido (atteso: {ctx.get('pattern')})"
     if kind in ("string_too_short", "too_short"):
@@ -392,9 +394,9 @@ def _italian(err: Any) -> str:
         return f"deve essere al massimo {ctx.get('le', ctx.get('lt'))}"
     if kind == "literal_error":
         return f"deve essere uno tra {ctx.get('expected')}"
-    if kind == "value_error" or "email" in kind:
-        return str(err["msg"]).removeprefix("Value error, ")
-    return str(err["msg"]).removeprefix("Value error, ")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    # A service definition's reasons are English in the validator (they name YAML keys).
+    return reason_in_italian(message) or message
 
 
 def _format_validation_error(source: str, exc: ValidationError) -> list[str]:
