@@ -6,12 +6,13 @@ files it stores.
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 from procrastinate.contrib.django import app
 
 from enrollment.gdpr import retention_apply
 from enrollment.graduatorie import graduatoria_rank, graduatorie_due
 from enrollment.selectors import comune_current
+from enrollment.uploads import uploads_unattached_sweep
 
 
 @app.periodic(cron="30 3 * * *", periodic_id="enrollment.retention")
@@ -52,3 +53,20 @@ def graduatorie_run(*, schema_name: str) -> None:
     with schema_context(schema_name):
         for service in graduatorie_due():
             graduatoria_rank(service=service)
+
+
+@app.periodic(cron="45 3 * * *", periodic_id="enrollment.uploads_sweep")
+@app.task(queue="maintenance", name="enrollment.uploads_sweep_all")
+def uploads_sweep_all(timestamp: int) -> None:
+    """Every night, one sweep of unattached API uploads per comune (each opens its own schema)."""
+    from tenants.models import Comune
+
+    for schema_name in Comune.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True):
+        uploads_sweep_run.defer(schema_name=schema_name)
+
+
+@app.task(queue="maintenance", name="enrollment.uploads_sweep_run")
+def uploads_sweep_run(*, schema_name: str) -> None:
+    """Remove the comune's API uploads no enrollment named within UPLOADS_UNATTACHED_MAX_HOURS."""
+    with schema_context(schema_name):
+        uploads_unattached_sweep()

@@ -14,6 +14,10 @@ removes the file once the transaction commits (`enrollment.signals`), never
 before, so a rollback keeps row and file together. Exports name each file
 by `archive_name`: the family's (enrollment.gdpr) and the comune's
 (superadmin.operations).
+
+An API upload that no enrollment names after
+`UPLOADS_UNATTACHED_MAX_HOURS` is removed by `uploads_unattached_sweep`
+(the nightly `enrollment.uploads_sweep` job, or `manage.py uploads_sweep`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +35,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from core.services import audit_record
 from core.tenancy import current_schema
 from enrollment.models import Enrollment, Guardian, Upload
 from tenants.selectors import comune_current
@@ -158,6 +165,31 @@ def upload_file_forget(*, upload_id: uuid.UUID) -> None:
     """
     schema = current_schema()
     transaction.on_commit(lambda: uploads_delete_files(ids=[upload_id], schema=schema))
+
+
+def uploads_unattached_sweep(*, older_than: timedelta | None = None) -> int:
+    """Remove the current comune's API uploads that no enrollment took up in time.
+
+    An upload sent through the API waits for the answer that names it; one
+    still without an enrollment after `older_than` (default
+    `settings.UPLOADS_UNATTACHED_MAX_HOURS`) never will be. Rows go in one
+    transaction and their files after it commits (`enrollment.signals`);
+    only the current schema's rows are looked at. Returns how many went.
+    """
+    if older_than is None:
+        older_than = timedelta(hours=settings.UPLOADS_UNATTACHED_MAX_HOURS)
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stale = Upload.objects.filter(enrollment__isnull=True, created_at__lt=cutoff)
+        count = stale.count()
+        if count:
+            stale.delete()
+            audit_record(
+                action="uploads.swept",
+                message=f"Rimossi {count} allegati caricati e mai collegati a una domanda",
+                data={"allegati_rimossi": count, "piu_vecchi_di_ore": older_than.total_seconds() / 3600},
+            )
+    return count
 
 
 def uploads_of_family(*, guardian: Guardian) -> QuerySet[Upload]:

@@ -287,6 +287,8 @@ DOCUMENTS_DIR = env.path("DOCUMENTS_DIR", default=str(Path(MEDIA_ROOT) / "docume
 # Files parents attach to file questions, one folder per comune schema
 # (enrollment/uploads.py). Never under a URL: only a view that checks who asks serves them.
 UPLOADS_DIR = env.path("UPLOADS_DIR", default=str(DATA_DIR / "private" / "allegati"))
+# An API upload no enrollment names after this many hours is removed (enrollment.tasks).
+UPLOADS_UNATTACHED_MAX_HOURS = env.int("UPLOADS_UNATTACHED_MAX_HOURS", default=24)
 
 TENANT_CONFIG_DIR = BASE_DIR / "tenant_configs"
 
