@@ -10,6 +10,12 @@ dumps older servers). The console's «Esporta», `comune_backup` and
 A restore replaces the schema in one transaction: psql renames the current
 schema aside, replays the archive (which recreates the schema under its own
 name) and drops the renamed one; any error rolls the whole swap back.
+
+`comune_backup` writes one tar: the schema's dump and the comune's uploaded
+files (`UPLOADS_DIR/<schema>`, nothing else). `comune_restore` checks every
+member, stages the files next to the comune's folder, restores the schema,
+and only then swaps the folders: a failed restore leaves files and schema
+as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import os
 import re
 import shutil
 import subprocess
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +44,10 @@ from tenants.services import comune_catalogue_changed
 TOOL_TIMEOUT = 3600
 VERSION_RE = re.compile(r"\(PostgreSQL\)\s+(\d+)")
 SCHEMA_ENTRY_RE = re.compile(r"^\d+;\s+\d+\s+\d+\s+SCHEMA\s+-\s+(\S+)\s", re.MULTILINE)
+# A backup tar: the schema's pg_dump and the comune's uploads (enrollment.uploads), by id.
+DUMP_MEMBER = "schema.dump"
+UPLOADS_MEMBER = "allegati"
+UPLOAD_NAME_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class BackupError(Exception):
@@ -216,19 +228,82 @@ def _audit_public(*, action: str, comune: Comune, path: Path, by: Any) -> None:
         )
 
 
+def _uploads_dir(schema_name: str) -> Path:
+    return Path(settings.UPLOADS_DIR) / schema_name
+
+
+def _uploads_of(schema_name: str) -> list[Path]:
+    """The comune's stored upload files: its own folder only, names that are upload ids."""
+    folder = _uploads_dir(schema_name)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if UPLOAD_NAME_RE.fullmatch(p.name) and p.is_file())
+
+
 def comune_backup(*, comune: Comune, output: Path | None = None, by: Any = None) -> Path:
-    """Write a custom-format pg_dump of the comune's schema; audited in the public schema."""
+    """Write the comune's backup: a tar with the schema's custom-format pg_dump
+    (`schema.dump`) and the comune's uploaded files (`allegati/<id>`); audited
+    in the public schema. Only `UPLOADS_DIR/<schema>` is read: another comune's
+    files cannot end up in it."""
     if output is None:
         stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
-        output = Path(settings.DATA_DIR) / "backup" / f"{comune.slug}-{stamp}.dump"
+        output = Path(settings.DATA_DIR) / "backup" / f"{comune.slug}-{stamp}.tar"
     output.parent.mkdir(parents=True, exist_ok=True)
-    schema_dump(schema_name=comune.schema_name, target=output)
+    with tempfile.TemporaryDirectory(dir=output.parent) as work:
+        dump = Path(work) / DUMP_MEMBER
+        schema_dump(schema_name=comune.schema_name, target=dump)
+        partial = Path(work) / "backup.tar"
+        with tarfile.open(partial, "w") as tar:
+            tar.add(dump, arcname=DUMP_MEMBER)
+            for path in _uploads_of(comune.schema_name):
+                try:
+                    tar.add(path, arcname=f"{UPLOADS_MEMBER}/{path.name}")
+                except FileNotFoundError:
+                    continue  # removed (its row deleted) while the backup ran
+        partial.replace(output)
     _audit_public(action="comune.backup", comune=comune, path=output, by=by)
     return output
 
 
+def _archive_members(archive: Path) -> tuple[tarfile.TarInfo | None, list[tarfile.TarInfo]]:
+    """The dump and the upload files of a backup tar; anything else refuses the file."""
+    dump = None
+    uploads = []
+    try:
+        with tarfile.open(archive, "r") as tar:
+            for member in tar.getmembers():
+                folder, _, name = member.name.partition("/")
+                if member.name == DUMP_MEMBER and member.isfile():
+                    dump = member
+                elif member.isdir() and member.name == UPLOADS_MEMBER:
+                    continue
+                elif folder == UPLOADS_MEMBER and UPLOAD_NAME_RE.fullmatch(name) and member.isfile():
+                    uploads.append(member)
+                else:
+                    raise BackupError(
+                        f"Il file {archive.name} non è un backup valido: contiene «{member.name}», "
+                        "che comune_backup non scrive."
+                    )
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"Il file {archive.name} non è un backup leggibile: {exc}") from exc
+    return dump, uploads
+
+
+def _uploads_swap(*, schema_name: str, staged: Path) -> None:
+    """Put the restored files in place of the comune's current ones."""
+    current = _uploads_dir(schema_name)
+    aside = current.with_name(f".{schema_name}-sostituiti-{timezone.now():%Y%m%d%H%M%S%f}")
+    if current.exists():
+        current.rename(aside)
+    staged.rename(current)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = None) -> None:
-    """Replace the comune's schema with a backup of that same comune; audited."""
+    """Replace the comune's schema and uploaded files with a backup of that same comune; audited.
+
+    A bare pg_dump archive (backups made before files were included) restores
+    the schema and leaves the files as they are."""
     if not confirmed:
         raise BackupError(
             "Il ripristino sostituisce tutti i dati attuali del comune: "
@@ -236,14 +311,38 @@ def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = 
         )
     if not archive.is_file():
         raise BackupError(f"Il file di backup {archive} non esiste.")
-    schemas = archive_schemas(archive=archive)
-    if schemas != [comune.schema_name]:
-        found = ", ".join(schemas) or "nessuno"
-        raise BackupError(
-            f"Il file {archive.name} non è un backup di {comune.display_name}: contiene lo schema {found}, "
-            f"non «{comune.schema_name}»."
-        )
-    schema_restore(schema_name=comune.schema_name, archive=archive)
+    uploads_root = Path(settings.UPLOADS_DIR)
+    uploads_root.mkdir(parents=True, exist_ok=True)
+    # Staged next to the comune's folder: the swap is a rename on the same file system.
+    with tempfile.TemporaryDirectory(dir=uploads_root, prefix=f".{comune.schema_name}-ripristino-") as work:
+        staged: Path | None = None
+        dump = archive
+        if tarfile.is_tarfile(archive):
+            dump_member, upload_members = _archive_members(archive)
+            if dump_member is None:
+                raise BackupError(f"Il file {archive.name} non contiene lo schema ({DUMP_MEMBER}).")
+            staged = Path(work) / "allegati"
+            staged.mkdir()
+            dump = Path(work) / DUMP_MEMBER
+            targets = [(dump_member, dump)] + [(m, staged / m.name.partition("/")[2]) for m in upload_members]
+            # Copied member by member to paths chosen here: nothing in the tar names where it goes.
+            with tarfile.open(archive, "r") as tar:
+                for member, target in targets:
+                    source = tar.extractfile(member)
+                    if source is None:  # not a regular file: _archive_members refused those
+                        raise BackupError(f"Il file {archive.name} non è un backup valido.")
+                    with source, target.open("xb") as out:
+                        shutil.copyfileobj(source, out)
+        schemas = archive_schemas(archive=dump)
+        if schemas != [comune.schema_name]:
+            found = ", ".join(schemas) or "nessuno"
+            raise BackupError(
+                f"Il file {archive.name} non è un backup di {comune.display_name}: contiene lo schema "
+                f"{found}, non «{comune.schema_name}»."
+            )
+        schema_restore(schema_name=comune.schema_name, archive=dump)
+        if staged is not None:
+            _uploads_swap(schema_name=comune.schema_name, staged=staged)
     # The restored services bypassed the catalogue's signals: what the portal
     # cached of the catalogue before must not be shown again.
     comune_catalogue_changed(schema_name=comune.schema_name)

@@ -33,7 +33,7 @@ def uploads(palosco: Comune, romano: Comune) -> dict[str, tuple[str, Upload]]:
     with schema_context("palosco"):
         old = _api_upload(hours_ago=25)
         recent = _api_upload(hours_ago=23)
-        attached = upload_attach(enrollment=EnrollmentFactory())
+        attached = upload_attach(enrollment=EnrollmentFactory.create())
         Upload.objects.filter(pk=attached.pk).update(created_at=timezone.now() - timedelta(days=30))
     with schema_context("romanodilombardia"):
         romano_old = _api_upload(hours_ago=25)

@@ -1,7 +1,12 @@
-"""Schema dumps with the tools that fit the server; backup and restore of one comune."""
+"""Schema dumps with the tools that fit the server; backup and restore of one comune,
+its uploaded files included (and no other comune's)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +19,13 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from core.models import AuditEntry
-from enrollment.models import Service
+from enrollment.models import Enrollment, Service, Upload
+from enrollment.uploads import upload_path
 from superadmin.backup import BackupError, archive_schemas, pg_tools_for, schema_dump, server_version
 from tenants.models import Comune
 from tests.committed import committed_comuni, committed_palosco  # noqa: F401 (fixtures)
+from tests.enrollment.conftest import logged_in
+from tests.factories import EnrollmentFactory, StaffFactory, upload_attach
 
 
 @pytest.fixture
@@ -124,4 +132,92 @@ def test_backup_change_restore(committed_comuni: dict[str, Comune], tmp_path: Pa
         with schema_context("romanodilombardia"):
             for row in romano_before:
                 Service.objects.filter(pk=row["id"]).update(**row)
+        AuditEntry.objects.filter(id__gt=last_audit).delete()
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+def _members(archive: Path) -> set[str]:
+    with tarfile.open(archive) as tar:
+        return {m.name for m in tar.getmembers()}
+
+
+def test_backup_holds_the_comunes_files_only(palosco: Comune, tmp_path: Path) -> None:
+    with schema_context("palosco"):
+        mine = upload_attach(enrollment=EnrollmentFactory.create())
+    with schema_context("romanodilombardia"):
+        theirs = upload_attach(enrollment=EnrollmentFactory.create())
+    archive = tmp_path / "palosco.tar"
+    call_command("comune_backup", "palosco", "--output", str(archive))
+    assert _members(archive) == {"schema.dump", f"allegati/{mine.id}"}
+    assert str(theirs.id) not in "".join(_members(archive))
+
+
+def _tar(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+def test_restore_refuses_a_tar_it_did_not_write(palosco: Comune, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    escaping = _tar(tmp_path / "a.tar", {"schema.dump": b"x", "../../fuori": b"x"})
+    with pytest.raises(CommandError, match=re.escape("contiene «../../fuori», che comune_backup non scrive")):
+        call_command("comune_restore", "palosco", str(escaping), "--yes")
+    no_dump = _tar(tmp_path / "b.tar", {"allegati/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12: b"x"})
+    with pytest.raises(CommandError, match="non contiene lo schema"):
+        call_command("comune_restore", "palosco", str(no_dump), "--yes")
+    assert not (tmp_path.parent / "fuori").exists()
+    # Nothing staged is left next to the comune's files.
+    assert [p.name for p in Path(settings.UPLOADS_DIR).iterdir() if p.name.startswith(".")] == []
+
+
+def test_restore_refuses_a_bare_dump_of_another_comune(palosco: Comune, tmp_path: Path) -> None:
+    # Backups made before files were included are a bare pg_dump: still checked the same way.
+    archive = tmp_path / "romano.dump"
+    schema_dump(schema_name="romanodilombardia", target=archive)
+    with pytest.raises(CommandError, match="non è un backup di Comune di Palosco"):
+        call_command("comune_restore", "palosco", str(archive), "--yes")
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def test_files_round_trip(committed_comuni: dict[str, Comune], tmp_path: Path) -> None:  # noqa: F811
+    palosco = committed_comuni["palosco"]
+    last_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    try:
+        with schema_context("palosco"):
+            staff = StaffFactory.create(role="Operatore")
+            enrollment = EnrollmentFactory.create()
+            upload = upload_attach(enrollment=enrollment, content=PNG_BYTES, name="foto.png")
+        with schema_context("romanodilombardia"):
+            theirs = upload_attach(enrollment=EnrollmentFactory.create())
+        theirs_file = upload_path(theirs.id, schema="romanodilombardia")
+        archive = tmp_path / "palosco.tar"
+        call_command("comune_backup", "palosco", "--output", str(archive))
+
+        # The enrollment goes, and its file with it (the delete commits at once here).
+        with schema_context("palosco"):
+            Enrollment.objects.filter(pk=enrollment.pk).delete()
+            assert not Upload.objects.filter(pk=upload.pk).exists()
+        assert not upload_path(upload.id, schema="palosco").exists()
+
+        call_command("comune_restore", "palosco", str(archive), "--yes")
+
+        with schema_context("palosco"):
+            restored = Upload.objects.get(pk=upload.pk)
+        stored = upload_path(upload.id, schema="palosco").read_bytes()
+        assert _sha256(stored) == restored.sha256 == _sha256(PNG_BYTES)
+        response = logged_in(palosco, staff).get(f"/iscrizioni/allegati/{upload.id}/")
+        assert response.status_code == 200
+        assert _sha256(response.content) == _sha256(PNG_BYTES)
+        # Romano's file is where it was; no staging folder is left behind.
+        assert _sha256(theirs_file.read_bytes()) == theirs.sha256
+        assert [p.name for p in theirs_file.parent.parent.iterdir() if p.name.startswith(".")] == []
+    finally:
         AuditEntry.objects.filter(id__gt=last_audit).delete()

@@ -1,4 +1,4 @@
-"""manage.py comune_backup SLUG [--output FILE]: a pg_dump of one comune's schema."""
+"""manage.py comune_backup SLUG [--output FILE]: a comune's schema (pg_dump) and files, in a tar."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def comune_by_slug(slug: str) -> Comune:
 
 
 class Command(BaseCommand):
-    help = "Salva lo schema di un comune in un file (pg_dump custom, ripristinabile con comune_restore)."
+    help = (
+        "Salva lo schema di un comune (pg_dump custom) e i suoi allegati in un file tar, "
+        "ripristinabile con comune_restore."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")

@@ -1,4 +1,4 @@
-"""manage.py comune_restore SLUG FILE --yes: replace one comune's schema with its backup."""
+"""manage.py comune_restore SLUG FILE --yes: replace one comune's schema and files with its backup."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from superadmin.management.commands.comune_backup import comune_by_slug
 
 class Command(BaseCommand):
     help = (
-        "Ripristina lo schema di un comune da un file di comune_backup. Sostituisce tutti i dati "
-        "attuali del comune (gli altri comuni non vengono toccati): serve --yes."
+        "Ripristina lo schema e gli allegati di un comune da un file di comune_backup. Sostituisce "
+        "tutti i dati attuali del comune (gli altri comuni non vengono toccati): serve --yes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
