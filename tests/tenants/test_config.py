@@ -96,3 +96,57 @@ def test_slug_must_match_file_name(tmp_path: Path) -> None:
 def test_dump_round_trips() -> None:
     cfg = config_parse(VALID, source="testville.yaml")
     assert config_parse(config_dump(cfg), source="again.yaml") == cfg
+
+
+def _many(tmp_path: Path, count: int) -> list[Path]:
+    """`count` valid files, each its own comune, and three refused ones among them."""
+    paths = []
+    for n in range(count):
+        slug = f"paese{n:03d}"
+        text = VALID.replace("testville", slug)
+        if n == 5:
+            text = text.replace("[credentials]", "[password_magica]")
+        if n == 17:
+            text = text.replace(f"slug: {slug}", "slug: altrove")
+        if n == 40:
+            text = text.replace(f"{slug}.localhost", "paese001.localhost")
+        path = tmp_path / f"{slug}.yaml"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def _outcome(paths: list[Path]) -> list[str] | list[tuple[Path, str]]:
+    try:
+        return [(path, config_dump(cfg)) for path, cfg in config_load_files(paths)]
+    except ConfigError as exc:
+        return exc.problems
+
+
+def test_many_files_on_every_core_give_the_same_result(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tenants import config
+
+    paths = _many(tmp_path, config.PARALLEL_MIN_FILES + 6)
+    pools = []
+    real_pool = config.ProcessPoolExecutor
+
+    def counting_pool(*args, **kwargs):  # type: ignore[no-untyped-def]
+        pools.append(kwargs["max_workers"])
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(config, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(config, "PARALLEL_MIN_BYTES", 1)
+    parallel = _outcome(paths)
+    assert pools == ([2] if config._cores() >= 2 else [])
+    monkeypatch.setattr(config, "PARALLEL_MIN_FILES", 10**9)
+    serial = _outcome(paths)
+    assert len(pools) <= 1
+    assert parallel == serial
+    assert [p.split(":")[0] for p in parallel] == ["paese005.yaml", "paese017.yaml", "paese040.yaml"]
+    # The valid files, alone, load the same way too, in the order given.
+    valid = [p for p in paths if p.stem not in {"paese005", "paese017", "paese040"}]
+    monkeypatch.setattr(config, "PARALLEL_MIN_FILES", 64)
+    loaded = _outcome(valid)
+    assert [path for path, _ in loaded] == valid
+    monkeypatch.setattr(config, "PARALLEL_MIN_FILES", 10**9)
+    assert _outcome(valid) == loaded
