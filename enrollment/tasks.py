@@ -61,7 +61,9 @@ def uploads_sweep_all(timestamp: int) -> None:
     """Every night, one sweep of unattached API uploads per comune (each opens its own schema)."""
     from tenants.models import Comune
 
-    for schema_name in Comune.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True):
+    for schema_name in Comune.objects.exclude(schema_name=get_public_schema_name()).values_list(
+        "schema_name", flat=True
+    ):
         uploads_sweep_run.defer(schema_name=schema_name)
 
 
