@@ -13,8 +13,10 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils import timezone
 from stdnum.it import codicefiscale
@@ -162,6 +164,28 @@ def _condition_text(value: Any) -> str:
     return str(value)
 
 
+# The enrollment's steps (issue #15); step 5, the riepilogo, is the summary page.
+STEPS: tuple[str, ...] = (
+    "Informativa privacy",
+    "Dati dell'alunno",
+    "Dati del genitore/tutore",
+    "Servizi",
+    "Riepilogo",
+)
+FORM_STEPS = 4
+
+
+def step_of(name: str | None) -> int:
+    """The form step (1-4) a field, or a form-wide error (None / __all__), belongs to."""
+    if name == "privacy":
+        return 1
+    if name and name.startswith("pupil_"):
+        return 2
+    if name and name.startswith("guardian_"):
+        return 3
+    return 4
+
+
 class EnrollmentForm(forms.Form):
     """One form for one pupil; `services` None means the services are fixed
     (a renewal, or a form already submitted) and are not asked again."""
@@ -266,6 +290,30 @@ class EnrollmentForm(forms.Form):
             data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
             data.update({self.add_prefix(k): v for k, v in missing.items()})
             self.data = data
+
+    step = 1
+
+    def step_errors_only(self, step: int) -> None:
+        """Keep the errors of `step` only (each step is validated on its own)."""
+        for name in list(self.errors):
+            if step_of(None if name == NON_FIELD_ERRORS else name) != step:
+                del self.errors[name]
+
+    def errors_clear(self) -> None:
+        self._errors = ErrorDict()
+
+    def first_invalid_step(self) -> int | None:
+        steps = [step_of(None if n == NON_FIELD_ERRORS else n) for n in self.errors]
+        return min(steps) if steps else None
+
+    @property
+    def other_steps_hidden(self) -> list[forms.BoundField]:
+        """The fields of the other steps, carried as hidden inputs (files stay on step 4)."""
+        return [
+            self[n]
+            for n, f in self.fields.items()
+            if step_of(n) != self.step and not isinstance(f, forms.FileField)
+        ]
 
     def section(self, prefix: str, names: tuple[str, ...]) -> list[forms.BoundField]:
         return [self[f"{prefix}_{n}"] for n in names]

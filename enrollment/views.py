@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from enrollment import documents, feedback
 from enrollment.backoffice.roles import Action, role_allows
 from enrollment.birth import birth_from_codice_fiscale
-from enrollment.forms import EnrollmentForm, initial_from, renewal_initial_answers
+from enrollment.forms import FORM_STEPS, STEPS, EnrollmentForm, initial_from, renewal_initial_answers
 from enrollment.models import Enrollment, Feedback, Guardian, Upload
 from enrollment.renewals import renewal_save
 from enrollment.rules import DRAFT_MISSING, DRAFT_NOTE, PRIVACY_TEXT, SIBLINGS_NOTE, is_cf_account
@@ -138,11 +138,59 @@ def parent_home(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _requested_step(request: HttpRequest) -> int:
+    try:
+        step = int(request.POST.get("passo") or request.GET.get("passo") or 1)
+    except ValueError:
+        step = 1
+    return min(max(step, 1), FORM_STEPS)
+
+
+def _steps_context(current: int) -> dict[str, Any]:
+    return {
+        "step": current,
+        "step_name": STEPS[current - 1],
+        "steps_total": len(STEPS),
+        "steps": [{"number": i, "name": name} for i, name in enumerate(STEPS, start=1)],
+    }
+
+
+def _step_move(request: HttpRequest, form: EnrollmentForm, **context: Any) -> HttpResponse | None:
+    """Indietro / Avanti between the form's steps: no save, the other steps ride along as
+    hidden inputs. Avanti validates the current step only. None: not a move, the caller saves."""
+    action = request.POST.get("azione")
+    step = _requested_step(request)
+    if action == "indietro":
+        form.errors_clear()
+        form.step = max(step - 1, 1)
+        return _render_form(request, form, **context)
+    if action == "avanti":
+        form.is_valid()
+        form.step_errors_only(step)
+        if form.errors:
+            form.step = step
+            return _render_form(request, form, **context)
+        form.errors_clear()
+        form.step = min(step + 1, FORM_STEPS)
+        return _render_form(request, form, **context)
+    return None
+
+
+def _invalid_step(form: EnrollmentForm) -> None:
+    """A failed save or submit: show the first step with errors, with that step's errors only."""
+    first = form.first_invalid_step() or FORM_STEPS
+    form.step_errors_only(first)
+    form.step = first
+
+
 def _render_form(request: HttpRequest, form: EnrollmentForm, **context: Any) -> HttpResponse:
+    if request.method == "GET":
+        form.step = _requested_step(request)
     return render(
         request,
         "enrollment/form.html",
         {
+            **_steps_context(form.step),
             "form": form,
             "privacy_text": PRIVACY_TEXT,
             "draft_note": DRAFT_NOTE,
@@ -218,12 +266,17 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
         "school_year": " e ".join(sorted({s.school_year for s in services})),
     }
     if request.method == "POST":
+        moved = _step_move(request, form, **context)
+        if moved is not None:
+            return moved
         if not form.is_valid():
+            _invalid_step(form)
             if draft:
                 form.add_error(None, DRAFT_MISSING)
             return _render_form(request, form, **context)
         rows = _save_from_form(request, form, draft=draft)
         if rows is None:
+            _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
             return redirect("enrollment:edit", domanda=rows[0].domanda)
@@ -264,12 +317,17 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         "school_year": first.school_year,
     }
     if request.method == "POST":
+        moved = _step_move(request, form, **context)
+        if moved is not None:
+            return moved
         if not form.is_valid():
+            _invalid_step(form)
             if draft:
                 form.add_error(None, DRAFT_MISSING)
             return _render_form(request, form, **context)
         rows = _save_from_form(request, form, draft=draft, state=state)
         if rows is None:
+            _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
             return redirect("enrollment:edit", domanda=domanda)
@@ -319,6 +377,7 @@ def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRe
         request,
         "enrollment/summary.html",
         {
+            **_steps_context(len(STEPS)),
             "enrollments": enrollments_with_answers(live),
             "first": first,
             "guardian": first.guardian_shown,
@@ -433,7 +492,13 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     context = {"kind": "rinnovo", "can_draft": False, "previous": previous, "target": target,
                "siblings_note": SIBLINGS_NOTE, "school_year": target.school_year}  # fmt: skip
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        moved = _step_move(request, form, **context)
+        if moved is not None:
+            return moved
+    if request.method == "POST" and not form.is_valid():
+        _invalid_step(form)
+    elif request.method == "POST":
         try:
             rows = renewal_save(
                 account=request.user,
@@ -446,6 +511,7 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             )
         except EnrollmentError as exc:
             form.add_error(None, exc.message)
+            _invalid_step(form)
         else:
             return redirect("enrollment:summary", domanda=rows[0].domanda)
     return _render_form(request, form, **context)

@@ -85,6 +85,16 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     page.screenshot(path=artifacts / "palosco-00-dopo-verifica.png", full_page=True)
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Modulo Iscrizione")
+    expect(page.get_by_role("heading", name="Passo 1 di 5: Informativa privacy")).to_be_visible()
+    # Avanti without the privacy consent: step 1's error only, focusable summary.
+    page.get_by_role("button", name="Avanti").click()
+    alert = page.get_by_role("alert")
+    expect(alert.get_by_role("link", name=re.compile("Autorizzo il trattamento"))).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()  # by static/core/portal.js
+    page.screenshot(path=artifacts / "palosco-01-errori.png", full_page=True)
+    tick(page, PRIVACY_TEXT)
+    page.get_by_role("button", name="Avanti").click()
+    expect(page.get_by_role("heading", name="Passo 2 di 5: Dati dell'alunno")).to_be_visible()
     expect(field(page, "Codice fiscale dell'alunno")).to_have_value(PUPIL_CF)
     expect(field(page, "Codice fiscale dell'alunno")).to_be_disabled()
 
@@ -94,6 +104,7 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     field(page, "Luogo di nascita dell'alunno").fill("Bergamo")
     field(page, "Scuola frequentata nell'anno scolastico").select_option("primaria")
     field(page, "Classe e sezione").fill("3ª A")
+    page.get_by_role("button", name="Avanti").click()
     field(page, "Nome del genitore/tutore").fill("Mario")
     field(page, "Cognome del genitore/tutore").fill("Rossi")
     field(page, "Codice fiscale del genitore/tutore").fill(GUARDIAN_CF)
@@ -101,20 +112,14 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
     field(page, "Indirizzo di residenza").fill("Via Roma 1")
     field(page, "CAP").fill("24050")
     field(page, "Comune di residenza").fill("Palosco")
+    page.get_by_role("button", name="Avanti").click()
+    expect(page.get_by_role("heading", name="Passo 4 di 5: Servizi")).to_be_visible()
     tick(page, "PRE SCUOLA 2025/2026")
 
-    # Salva Bozza without the privacy consent: a clear message, focusable summary.
-    page.get_by_role("button", name="Salva Bozza").click()
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Per salvare in bozza l'iscrizione è necessario")
-    expect(alert.get_by_role("link", name=re.compile("Autorizzo il trattamento"))).to_be_visible()
-    expect(page.locator("#error-summary")).to_be_focused()  # by static/core/portal.js
-    page.screenshot(path=artifacts / "palosco-01-errori.png", full_page=True)
-
-    tick(page, PRIVACY_TEXT)
     page.get_by_role("button", name="Salva Bozza").click()
     expect(page.get_by_role("status").first).to_contain_text("Bozza salvata.")
     assert _status_box(page)["Stato Iscrizione"] == "Bozza"
+    page.goto(page.url.split("?")[0] + "?passo=4")
 
     field(page, "Motivo della richiesta (PRE SCUOLA)").fill("Orario di lavoro")
     page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
@@ -179,11 +184,14 @@ def test_romano_renewal_of_last_years_enrollment(
     page.get_by_role("link", name=re.compile("Rinnova iscrizione")).click()
     expect(page.get_by_text("in caso di iscrizione di più fratelli")).to_be_visible()
     page.get_by_role("link", name=re.compile("Rinnova REFEZIONE SCOLASTICA per Elena Verdi")).click()
-    expect(field(page, "Nome dell'alunno")).to_have_value("Elena")
     expect(page.get_by_role("button", name="Salva Bozza")).to_have_count(0)
-    field(page, "Classe e sezione").fill("2ª C")
     tick(page, PRIVACY_TEXT)
+    page.get_by_role("button", name="Avanti").click()
+    expect(field(page, "Nome dell'alunno")).to_have_value("Elena")
+    field(page, "Classe e sezione").fill("2ª C")
     page.screenshot(path=artifacts / "romano-01-rinnovo.png", full_page=True)
+    page.get_by_role("button", name="Avanti").click()
+    page.get_by_role("button", name="Avanti").click()
     page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
     page.get_by_role("button", name="Invia Iscrizione").click()
     assert _status_box(page)["Stato Iscrizione"] == "Inviata"

@@ -130,7 +130,9 @@ def test_parents_pages_fit_a_phone_and_pass_axe(
         for name, path in pages.items():
             page.goto(path)
             problems += _problems(page, f"{slug} {size} {name}")
-        page.goto("/iscrizioni/nuova/")
+        for step in (1, 2, 3, 4):  # each step page of the form (issue #15)
+            page.goto(f"/iscrizioni/nuova/?passo={step}")
+            problems += _problems(page, f"{slug} {size} Nuova Iscrizione passo {step}")
         page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
         expect(page.locator("[data-autofocus]")).to_be_visible()
         problems += _problems(page, f"{slug} {size} Nuova Iscrizione con errori")

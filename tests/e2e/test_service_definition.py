@@ -204,6 +204,8 @@ def _q(page: Page, label: str) -> Locator:
 def _fill_request(page: Page, family: Family, artifacts: Path, tmp_path: Path) -> None:
     page.get_by_role("link", name="Nuova Iscrizione").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Modulo Iscrizione")
+    tick(page, PRIVACY_TEXT)
+    page.get_by_role("button", name="Avanti").click()
     field(page, "Codice fiscale dell'alunno").fill(family.pupil_cf)
     field(page, "Nome dell'alunno").fill(family.pupil_first)
     field(page, "Cognome dell'alunno").fill(family.last_name)
@@ -211,6 +213,7 @@ def _fill_request(page: Page, family: Family, artifacts: Path, tmp_path: Path) -
     field(page, "Luogo di nascita dell'alunno").fill("Bergamo")
     field(page, "Scuola frequentata nell'anno scolastico").select_option("primaria")
     field(page, "Classe e sezione").fill("2ª B")
+    page.get_by_role("button", name="Avanti").click()
     field(page, "Nome del genitore/tutore").fill("Genitore")
     field(page, "Cognome del genitore/tutore").fill(family.last_name)
     field(page, "Codice fiscale del genitore/tutore").fill(family.guardian_cf)
@@ -218,6 +221,7 @@ def _fill_request(page: Page, family: Family, artifacts: Path, tmp_path: Path) -
     field(page, "Indirizzo di residenza").fill("Via dei Giochi 3")
     field(page, "CAP").fill("24050")
     field(page, "Comune di residenza").fill(family.city)
+    page.get_by_role("button", name="Avanti").click()
 
     tick(page, f"{SERVICE} 2025/2026")
     questions = page.locator("#domande-ludoteca")
@@ -237,7 +241,6 @@ def _fill_request(page: Page, family: Family, artifacts: Path, tmp_path: Path) -
         _q(page, "ISEE del nucleo familiare (euro)").fill(family.isee)
     if family.lavoro:
         tick(page, f"Entrambi i genitori lavorano il sabato ({SERVICE})")
-    tick(page, PRIVACY_TEXT)
     page.screenshot(path=artifacts / f"ludoville-01-modulo-{family.last_name}.png", full_page=True)
     page.get_by_role("button", name="Vai al riepilogo iscrizione").click()
 

@@ -45,7 +45,7 @@ def _redefine(svc: Service, **changes: Any) -> None:
 
 def test_the_form_renders_each_question_with_its_control(in_palosco, palosco_parent) -> None:
     client = logged_in(in_palosco, palosco_parent)
-    html = client.get("/iscrizioni/nuova/").content.decode()
+    html = client.get("/iscrizioni/nuova/?passo=4").content.decode()  # step 4: Servizi
     assert 'enctype="multipart/form-data"' in html
     assert "Domande per CENTRO RICREATIVO ESTIVO 2025/2026" in html
     # choices: one checkbox per option in a fieldset whose legend is the label.
@@ -159,7 +159,9 @@ def test_eligibility_by_school(in_palosco, palosco_parent) -> None:
     client = logged_in(in_palosco, palosco_parent)
     data = _cre_form(settimane=[WEEKS[0]])
     data["pupil_school"] = "secondaria"
-    html = client.post("/iscrizioni/nuova/", data).content.decode()
+    # Step 4 validated on its own (the full submit first shows step 2's birth-date error).
+    html = client.post("/iscrizioni/nuova/", data | {"azione": "avanti", "passo": "4"}).content.decode()
+    assert "Passo 4 di 5" in html
     assert (
         "CENTRO RICREATIVO ESTIVO 2025/2026 è riservato agli alunni della scuola dell&#x27;infanzia, "
         "scuola primaria: non è disponibile per la scuola secondaria di primo grado."
@@ -174,7 +176,7 @@ def test_a_draft_keeps_partial_answers_and_reopens_with_them(in_palosco, palosco
     assert response.status_code == 302
     e = Enrollment.objects.get()
     assert e.status == "bozza" and e.extra == {"isee": "9000", "lavoro": True, "dieta": False}
-    html = client.get(response["Location"]).content.decode()
+    html = client.get(response["Location"] + "?passo=4").content.decode()
     assert 'name="extra_CRE_isee" id="id_extra_CRE_isee" value="9000"' in html
     assert 'name="extra_CRE_lavoro" id="id_extra_CRE_lavoro" value="true" checked' in html
     # The draft still needs the required weeks when it is completed.
@@ -245,7 +247,7 @@ def test_a_definition_change_keeps_submitted_answers_and_revalidates_drafts(
 def test_renewal_prefills_answers_still_asked_and_still_valid(in_palosco, palosco_parent) -> None:
     previous = last_year_confirmed(palosco_parent, "PRE", extra={"PRE": {"motivo": "Turni in fabbrica"}})
     client = logged_in(in_palosco, palosco_parent)
-    html = client.get(f"/iscrizioni/rinnovi/{previous.pk}/").content.decode()
+    html = client.get(f"/iscrizioni/rinnovi/{previous.pk}/?passo=4").content.decode()
     assert ">Turni in fabbrica</textarea>" in html
 
 

@@ -48,26 +48,30 @@ def test_parent_pages_need_login_and_verified_email(in_palosco, palosco_client: 
 
 
 def test_new_form_has_the_seed_labels_and_buttons(in_palosco, palosco_parent, login) -> None:
-    html = login(in_palosco, palosco_parent).get("/iscrizioni/nuova/").content.decode()
-    for text in (
-        "Dati dell'alunno",
-        "Dati del genitore/tutore",
-        "PRE SCUOLA 2025/2026",
-        "POST SCUOLA 2025/2026",
-        PRIVACY_TEXT.replace("'", "&#x27;"),
-        "Leggi Dettaglio Condizioni",
-        'href="/informativa-privacy/"',
-        ">Esci</a>",
-        ">Salva Bozza</button>",
-        ">Vai al riepilogo iscrizione</button>",
-        "non è sufficiente per considerare valida l&#x27;iscrizione",
+    client = login(in_palosco, palosco_parent)
+    pages = {step: client.get(f"/iscrizioni/nuova/?passo={step}").content.decode() for step in (1, 2, 3, 4)}
+    for step, text in (
+        (2, "Dati dell&#x27;alunno"),
+        (3, "Dati del genitore/tutore"),
+        (4, "PRE SCUOLA 2025/2026"),
+        (4, "POST SCUOLA 2025/2026"),
+        (1, PRIVACY_TEXT.replace("'", "&#x27;")),
+        (1, "Leggi Dettaglio Condizioni"),
+        (1, 'href="/informativa-privacy/"'),
+        (1, ">Esci</a>"),
+        (1, ">Salva Bozza</button>"),
+        (3, ">Salva Bozza</button>"),
+        (4, ">Vai al riepilogo iscrizione</button>"),
+        (1, "non è sufficiente per considerare valida l&#x27;iscrizione"),
     ):
-        assert text in html, text
-    assert 'value="genitore@example.org"' in html  # verified e-mail prefilled
-    assert "2024/2025" not in html  # closed services are not offered
+        assert text in pages[step], (step, text)
+    assert 'type="email" name="guardian_email" value="genitore@example.org"' in pages[3]  # verified e-mail
+    assert 'name="guardian_email" value="genitore@example.org"' in pages[1]  # carried, hidden
+    assert "2024/2025" not in pages[4]  # closed services are not offered
 
 
 def test_invalid_form_shows_specific_errors_and_summary(in_palosco, palosco_parent, login) -> None:
+    """A submit with errors in several steps shows the first of them, with its errors only."""
     client = login(in_palosco, palosco_parent)
     bad_cf = PUPIL_CF[:-1] + ("A" if PUPIL_CF[-1] != "A" else "B")
     data = form_data(
@@ -79,24 +83,38 @@ def test_invalid_form_shows_specific_errors_and_summary(in_palosco, palosco_pare
         privacy=None,
         extra_PRE_motivo="",
     )
-    response = client.post("/iscrizioni/nuova/", data)
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert 'role="alert"' in html and 'id="error-summary"' in html
-    for text in (
-        "il carattere di controllo non corrisponde",
-        "Inserisci un indirizzo email valido",
-        "Il CAP è formato da 5 cifre.",
-        "Compila il campo «Nome dell&#x27;alunno».",
-        "Per proseguire è necessario autorizzare il trattamento dei dati personali.",
-        "Compila il campo «Motivo della richiesta».",
-        'href="#id_extra_PRE_motivo"',
-        'id="id_extra_PRE_motivo-error"',
-        'href="#id_pupil_codice_fiscale"',
-        'aria-invalid="true"',
-        'aria-describedby="id_guardian_email-error"',
-    ):
-        assert text in html, text
+    expected = {
+        1: ["Per proseguire è necessario autorizzare il trattamento dei dati personali."],
+        2: [
+            "il carattere di controllo non corrisponde",
+            "Compila il campo «Nome dell&#x27;alunno».",
+            'href="#id_pupil_codice_fiscale"',
+        ],
+        3: [
+            "Inserisci un indirizzo email valido",
+            "Il CAP è formato da 5 cifre.",
+            'aria-describedby="id_guardian_email-error"',
+        ],
+        4: [
+            "Compila il campo «Motivo della richiesta».",
+            'href="#id_extra_PRE_motivo"',
+            'id="id_extra_PRE_motivo-error"',
+        ],
+    }
+    fixes = {1: {"privacy": "on"}, 2: {"pupil_codice_fiscale": PUPIL_CF, "pupil_first_name": "Luca"},
+             3: {"guardian_email": "a@example.org", "guardian_cap": "24050"}}  # fmt: skip
+    for step in (1, 2, 3, 4):
+        response = client.post("/iscrizioni/nuova/", data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert f"Passo {step} di 5" in html and 'role="alert"' in html and 'id="error-summary"' in html
+        assert 'aria-invalid="true"' in html
+        for text in expected[step]:
+            assert text in html, (step, text)
+        for later in range(step + 1, 5):
+            for text in expected[later]:
+                assert text not in html, (step, text)
+        data |= fixes.get(step, {})
     assert not Enrollment.objects.exists()
 
 
@@ -230,6 +248,8 @@ def test_romano_renewal_prefilled_and_submitted(in_romano, romano_parent, login)
 
     html = client.get(f"/iscrizioni/rinnovi/{previous.pk}/").content.decode()
     assert 'value="Luca"' in html and 'value="Romano di Lombardia"' in html and PUPIL_CF in html
+    assert "Salva Bozza" not in html and "Passo 1 di 5" in html and ">Avanti</button>" in html
+    html = client.get(f"/iscrizioni/rinnovi/{previous.pk}/?passo=4").content.decode()
     assert "Salva Bozza" not in html and "Vai al riepilogo iscrizione" in html
     data = form_data(services=[], pupil_class_section="4ª A", guardian_cap="24058")
     response = client.post(f"/iscrizioni/rinnovi/{previous.pk}/", data)
