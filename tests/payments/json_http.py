@@ -11,6 +11,10 @@ from typing import Any
 
 
 class JsonHandler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps the connection open between requests, as pagoPA's and
+    # IO's gateways do: every answer carries its Content-Length.
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, format: str, *args: Any) -> None:
         return None
 
