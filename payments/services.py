@@ -248,6 +248,7 @@ def position_invalidate(
 
 
 def _position_data(position: DebtPosition) -> PositionData:
+    rate = list(position.instalments.order_by("number"))
     return PositionData(
         iupd=position.iupd,
         payer_codice_fiscale=position.payer_codice_fiscale,
@@ -260,10 +261,10 @@ def _position_data(position: DebtPosition) -> PositionData:
                 amount_cents=i.amount_cents,
                 due_date=i.due_date,
                 description=position.description
-                if position.instalments.count() == 1
+                if len(rate) == 1
                 else f"{position.description} – rata {i.number}"[:140],
             )
-            for i in position.instalments.order_by("number")
+            for i in rate
         ),
     )
 
