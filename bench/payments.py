@@ -103,7 +103,7 @@ def populate(count: int) -> list[int]:
                 codice_fiscale=make_cf(name=letters(i), birth=date(1980, 1, 1), place="H509"),
                 address="Via Roma 1", cap="24058", city="Romano di Lombardia",
             )
-            for i in range(count)
+            for i in range(len(existing), count)  # a smaller earlier run left the first ones
         ],
         batch_size=1000,
     )  # fmt: skip
@@ -114,7 +114,7 @@ def populate(count: int) -> list[int]:
                 codice_fiscale=make_cf(name=letters(i), birth=date(2016, 1, 1) + timedelta(days=i % 300)),
                 birth_date=date(2016, 1, 1) + timedelta(days=i % 300), class_section="3ª A",
             )
-            for i, g in enumerate(guardians)
+            for i, g in enumerate(guardians, len(existing))
         ],
         batch_size=1000,
     )  # fmt: skip
@@ -125,11 +125,11 @@ def populate(count: int) -> list[int]:
                 status="inviata", reference=f"2025-{800000 + i:06d}", first_saved_at=now, updated_at=now,
                 submitted_at=now, extra={"fermata": "Via Dante 3"}, guardian_snapshot=p.guardian.snapshot(),
             )
-            for i, p in enumerate(pupils)
+            for i, p in enumerate(pupils, len(existing))
         ],
         batch_size=1000,
     )  # fmt: skip
-    return [r.pk for r in rows]
+    return existing + [r.pk for r in rows]
 
 
 def bulk_confirm(ids: list[int], *, payments_on: bool, send: bool) -> tuple[float, float, int]:
