@@ -31,6 +31,7 @@ from payments.adapters import (
     AdapterUnavailable,
     PaymentAdapter,
     PositionData,
+    RemotePosition,
     adapter_for,
 )
 from payments.adapters.base import InstalmentData
@@ -412,26 +413,33 @@ def positions_reconcile() -> int:
     open_positions = DebtPosition.objects.filter(
         adapter="gpd", status=DebtPosition.Status.APERTA, sync=DebtPosition.Sync.ALLINEATA
     ).values_list("iupd", flat=True)
+    # One connection for the whole round; what is read is recorded at once,
+    # so an outage halfway keeps what the first reads found.
     with adapter_for(config) as adapter:
-        remotes = [(iupd, adapter.read(iupd)) for iupd in list(open_positions)]
-    for iupd, remote in remotes:
-        if remote is None:
+        for iupd in list(open_positions):
+            paid += _reconcile_one(iupd, adapter.read(iupd))
+    return paid
+
+
+def _reconcile_one(iupd: str, remote: RemotePosition | None) -> int:
+    paid = 0
+    if remote is None:
+        return 0
+    for option in remote.instalments:
+        if not option.paid:
             continue
-        for option in remote.instalments:
-            if not option.paid:
-                continue
-            try:
-                outcome = receipt_record(
-                    iuv=option.iuv,
-                    receipt_id=option.receipt_id or f"gpd-{option.iuv}",
-                    amount_cents=option.amount_cents,
-                    paid_at=option.paid_at or timezone.now(),
-                    channel="pagoPA",
-                )
-            except PaymentError as exc:
-                logger.error("reconcile %s/%s: %s", iupd, option.iuv, exc.message)
-                continue
-            paid += outcome.changed
+        try:
+            outcome = receipt_record(
+                iuv=option.iuv,
+                receipt_id=option.receipt_id or f"gpd-{option.iuv}",
+                amount_cents=option.amount_cents,
+                paid_at=option.paid_at or timezone.now(),
+                channel="pagoPA",
+            )
+        except PaymentError as exc:
+            logger.error("reconcile %s/%s: %s", iupd, option.iuv, exc.message)
+            continue
+        paid += outcome.changed
     return paid
 
 
