@@ -103,7 +103,7 @@ def populate(count: int) -> list[int]:
                 codice_fiscale=make_cf(name=letters(i), birth=date(1980, 1, 1), place="H509"),
                 address="Via Roma 1", cap="24058", city="Romano di Lombardia",
             )
-            for i in range(count)
+            for i in range(len(existing), count)  # a smaller earlier run left the first ones
         ],
         batch_size=1000,
     )  # fmt: skip
@@ -114,7 +114,7 @@ def populate(count: int) -> list[int]:
                 codice_fiscale=make_cf(name=letters(i), birth=date(2016, 1, 1) + timedelta(days=i % 300)),
                 birth_date=date(2016, 1, 1) + timedelta(days=i % 300), class_section="3ª A",
             )
-            for i, g in enumerate(guardians)
+            for i, g in enumerate(guardians, len(existing))
         ],
         batch_size=1000,
     )  # fmt: skip
@@ -125,11 +125,11 @@ def populate(count: int) -> list[int]:
                 status="inviata", reference=f"2025-{800000 + i:06d}", first_saved_at=now, updated_at=now,
                 submitted_at=now, extra={"fermata": "Via Dante 3"}, guardian_snapshot=p.guardian.snapshot(),
             )
-            for i, p in enumerate(pupils)
+            for i, p in enumerate(pupils, len(existing))
         ],
         batch_size=1000,
     )  # fmt: skip
-    return [r.pk for r in rows]
+    return existing + [r.pk for r in rows]
 
 
 def bulk_confirm(ids: list[int], *, payments_on: bool, send: bool) -> tuple[float, float, int]:
@@ -139,7 +139,7 @@ def bulk_confirm(ids: list[int], *, payments_on: bool, send: bool) -> tuple[floa
     from enrollment.backoffice.services import enrollments_confirm_bulk
     from enrollment.models import Enrollment
     from payments.models import DebtPosition
-    from payments.services import position_sync
+    from payments.services import SEND_BATCH, positions_sync
     from tenants.selectors import comune_current
     from tests.factories import StaffFactory
 
@@ -157,12 +157,17 @@ def bulk_confirm(ids: list[int], *, payments_on: bool, send: bool) -> tuple[floa
             result = enrollments_confirm_bulk(enrollments=rows, by=staff)
             queued = time.perf_counter() - t
             assert len(result.done) == len(ids), result.skipped[:3]
-            pending = list(DebtPosition.objects.filter(sync="da_inviare").values_list("pk", flat=True))
+            # The baseline really is without payments (it once was not: schema_context).
+            assert payments_on or not DebtPosition.objects.exists()
+            pending = list(
+                DebtPosition.objects.filter(sync="da_inviare").order_by("pk").values_list("pk", flat=True)
+            )
             positions = len(pending)
             if send:
+                # What the worker runs: one positions_send job per SEND_BATCH positions.
                 t = time.perf_counter()
-                for pk in pending:
-                    position_sync(position_id=pk)
+                for start in range(0, len(pending), SEND_BATCH):
+                    positions_sync(position_ids=pending[start : start + SEND_BATCH])
                 sent = time.perf_counter() - t
                 assert not DebtPosition.objects.exclude(sync="allineata").exists()
             raise Rollback
@@ -240,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     setup()
     from django.db import connection
-    from django_tenants.utils import schema_context
+    from django_tenants.utils import schema_context, tenant_context
 
     comune = scratch_comune(gpd_server())
     if args.drop:
@@ -255,7 +260,9 @@ def main() -> None:
             times = pdf_times()
         print(pdf_report(*times))
         return
-    with schema_context(comune.schema_name):
+    # tenant_context, not schema_context: comune_current() is then the object on
+    # the connection, so switching payments off for the baseline takes effect.
+    with tenant_context(comune):
         ids = populate(args.count)
         base, _, _ = bulk_confirm(ids, payments_on=False, send=False)
         queued, sent, positions = bulk_confirm(ids, payments_on=True, send=True)

@@ -22,7 +22,7 @@ from enrollment.selectors import comune_current, enrollment_fee
 from payments.models import DebtPosition
 from payments.money import euro_text
 from payments.selectors import debts_blocking
-from payments.services import position_create, position_invalidate
+from payments.services import position_create, position_invalidate, positions_batched
 
 
 def enrollment_source(enrollment: Enrollment) -> str:
@@ -56,6 +56,10 @@ def enrollment_debt_open(
         by=by,
         request=request,
     )
+
+
+# Around a bulk decision: its positions are sent by one job per batch.
+debts_batched = positions_batched
 
 
 def enrollment_debt_cancel(

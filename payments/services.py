@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,9 @@ from payments.adapters import (
     AdapterConflict,
     AdapterRejected,
     AdapterUnavailable,
+    PaymentAdapter,
     PositionData,
+    RemotePosition,
     adapter_for,
 )
 from payments.adapters.base import InstalmentData
@@ -158,7 +161,42 @@ def position_create(
     return position
 
 
+# Positions per sending job when they are created in bulk (positions_batched).
+SEND_BATCH = 100
+
+_batch: ContextVar[list[int] | None] = ContextVar("payments_send_batch", default=None)
+
+
+@contextlib.contextmanager
+def positions_batched(batch_size: int | None = None) -> Iterator[None]:
+    """Positions created or invalidated in the block are sent by one job per `batch_size` (SEND_BATCH).
+
+    Call it inside the caller's transaction: the jobs are written when the
+    block ends, in that transaction, so a rollback drops positions and jobs
+    together. An id whose savepoint was rolled back meanwhile is skipped by
+    the job (positions_sync). Outside the block each position has its own job.
+    """
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if ids:
+        from payments.tasks import positions_send
+
+        schema = current_schema()
+        size = batch_size or SEND_BATCH
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), size):
+            positions_send.defer(schema_name=schema, position_ids=unique[start : start + size])
+
+
 def _send_later(position: DebtPosition) -> None:
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(position.pk)
+        return
     from payments.tasks import position_send
 
     position_send.defer(schema_name=current_schema(), position_id=position.pk)
@@ -211,6 +249,7 @@ def position_invalidate(
 
 
 def _position_data(position: DebtPosition) -> PositionData:
+    rate = list(position.instalments.order_by("number"))
     return PositionData(
         iupd=position.iupd,
         payer_codice_fiscale=position.payer_codice_fiscale,
@@ -223,10 +262,10 @@ def _position_data(position: DebtPosition) -> PositionData:
                 amount_cents=i.amount_cents,
                 due_date=i.due_date,
                 description=position.description
-                if position.instalments.count() == 1
+                if len(rate) == 1
                 else f"{position.description} – rata {i.number}"[:140],
             )
-            for i in position.instalments.order_by("number")
+            for i in rate
         ),
     )
 
@@ -239,12 +278,40 @@ def position_sync(*, position_id: int) -> None:
     raised, so the queue retries with backoff; a refusal is recorded for staff
     and not retried.
     """
+    with adapter_for(payments_config()) as adapter:
+        failure = _position_sync(position_id=position_id, adapter=adapter)
+    if failure is not None:
+        raise failure
+
+
+def positions_sync(*, position_ids: Sequence[int]) -> int:
+    """`position_sync` for a batch, over one HTTP connection. Run by the batch job.
+
+    Returns how many ids it went through (sent, refused or already done).
+
+    Each position is its own transaction, so what got through stays done. A
+    position already in line (an earlier run of the job) is skipped without a
+    call, and so is an id no longer in the table. At the first outage the job
+    stops and raises: the queue retries the batch later, and the retry sends
+    only what is still `da_inviare`. A refusal is recorded on its position and
+    the batch goes on.
+    """
+    sent = 0
+    with adapter_for(payments_config()) as adapter:
+        for position_id in position_ids:
+            failure = _position_sync(position_id=position_id, adapter=adapter)
+            if failure is not None:
+                raise failure
+            sent += 1
+    return sent
+
+
+def _position_sync(*, position_id: int, adapter: PaymentAdapter) -> Exception | None:
     failure: Exception | None = None
     with transaction.atomic():
-        position = DebtPosition.objects.select_for_update().get(pk=position_id)
-        if position.sync != DebtPosition.Sync.DA_INVIARE:
-            return
-        adapter = adapter_for(payments_config())
+        position = DebtPosition.objects.select_for_update().filter(pk=position_id).first()
+        if position is None or position.sync != DebtPosition.Sync.DA_INVIARE:
+            return None
         position.attempts += 1
         try:
             if position.status == DebtPosition.Status.ANNULLATA:
@@ -274,8 +341,7 @@ def position_sync(*, position_id: int) -> None:
             position.sync = DebtPosition.Sync.ALLINEATA
             position.last_error = ""
         position.save()
-    if failure is not None:
-        raise failure
+    return failure
 
 
 @dataclass(frozen=True)
@@ -343,30 +409,37 @@ def positions_reconcile() -> int:
     config = payments_config()
     if config.adapter != "gpd":
         return 0
-    adapter = adapter_for(config)
     paid = 0
     open_positions = DebtPosition.objects.filter(
         adapter="gpd", status=DebtPosition.Status.APERTA, sync=DebtPosition.Sync.ALLINEATA
     ).values_list("iupd", flat=True)
-    for iupd in list(open_positions):
-        remote = adapter.read(iupd)
-        if remote is None:
+    # One connection for the whole round; what is read is recorded at once,
+    # so an outage halfway keeps what the first reads found.
+    with adapter_for(config) as adapter:
+        for iupd in list(open_positions):
+            paid += _reconcile_one(iupd, adapter.read(iupd))
+    return paid
+
+
+def _reconcile_one(iupd: str, remote: RemotePosition | None) -> int:
+    paid = 0
+    if remote is None:
+        return 0
+    for option in remote.instalments:
+        if not option.paid:
             continue
-        for option in remote.instalments:
-            if not option.paid:
-                continue
-            try:
-                outcome = receipt_record(
-                    iuv=option.iuv,
-                    receipt_id=option.receipt_id or f"gpd-{option.iuv}",
-                    amount_cents=option.amount_cents,
-                    paid_at=option.paid_at or timezone.now(),
-                    channel="pagoPA",
-                )
-            except PaymentError as exc:
-                logger.error("reconcile %s/%s: %s", iupd, option.iuv, exc.message)
-                continue
-            paid += outcome.changed
+        try:
+            outcome = receipt_record(
+                iuv=option.iuv,
+                receipt_id=option.receipt_id or f"gpd-{option.iuv}",
+                amount_cents=option.amount_cents,
+                paid_at=option.paid_at or timezone.now(),
+                channel="pagoPA",
+            )
+        except PaymentError as exc:
+            logger.error("reconcile %s/%s: %s", iupd, option.iuv, exc.message)
+            continue
+        paid += outcome.changed
     return paid
 
 

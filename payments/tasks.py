@@ -9,7 +9,7 @@ from procrastinate.contrib.django import app
 
 from payments.appio import io_deliver
 from payments.reminders import reminders_send
-from payments.services import position_sync, positions_reconcile
+from payments.services import position_sync, positions_reconcile, positions_sync
 from tenants.selectors import comune_current
 
 # pagoPA outages last minutes to hours: 15 attempts, exponential wait from
@@ -21,6 +21,13 @@ PAGOPA_RETRY = RetryStrategy(max_attempts=15, exponential_wait=3)
 def position_send(*, schema_name: str, position_id: int) -> None:
     with schema_context(schema_name):
         position_sync(position_id=position_id)
+
+
+@app.task(queue="payments", retry=PAGOPA_RETRY, name="payments.positions_send")
+def positions_send(*, schema_name: str, position_ids: list[int]) -> None:
+    """A batch of positions created together (a bulk confirmation), over one connection."""
+    with schema_context(schema_name):
+        positions_sync(position_ids=position_ids)
 
 
 @app.periodic(cron="17 * * * *", periodic_id="payments.reconcile")

@@ -30,6 +30,7 @@ from core.services import audit_record, email_enqueue
 from enrollment.backoffice.definition_errors import definition_errors
 from enrollment.backoffice.roles import AMMINISTRATORE, ROLES, Action, role_require, staff_roles_ensure
 from enrollment.backoffice.selectors import confirmed_count, places_taken
+from enrollment.billing import debts_batched
 from enrollment.catalogue import service_staff_edited_fields
 from enrollment.definitions import definition_json, service_definition
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
@@ -121,12 +122,14 @@ def enrollments_confirm_bulk(
     role_require(by, Action.DECIDE)
     result = BulkResult()
     with transaction.atomic():
-        for enrollment in sorted(enrollments, key=lambda e: e.pk):
-            try:
-                with transaction.atomic():
-                    result.done.append(enrollment_confirm(enrollment=enrollment, by=by, request=request))
-            except EnrollmentError as exc:
-                result.skipped.append((enrollment, exc.message))
+        # Their debt positions are sent by one job per batch, written with them.
+        with debts_batched():
+            for enrollment in sorted(enrollments, key=lambda e: e.pk):
+                try:
+                    with transaction.atomic():
+                        result.done.append(enrollment_confirm(enrollment=enrollment, by=by, request=request))
+                except EnrollmentError as exc:
+                    result.skipped.append((enrollment, exc.message))
         audit_record(
             action="enrollment.bulk_confirmed",
             actor=by,

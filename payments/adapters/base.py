@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import TracebackType
+from typing import Self
 
 from tenants.config import Payments
 
@@ -66,6 +68,18 @@ class PaymentAdapter:
 
     def __init__(self, config: Payments):
         self.config = config
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the adapter holds open (the HTTP connection of `gpd`)."""
+        return None
 
     def create(self, position: PositionData) -> None:
         raise NotImplementedError

@@ -31,14 +31,25 @@ from payments.adapters.base import (
     RemoteInstalment,
     RemotePosition,
 )
-from tenants.config import ROME
+from tenants.config import ROME, Payments
 
 TIMEOUT = (5, 20)
 PAID_OPTION_STATUSES = {"PO_PAID", "PO_PARTIALLY_REPORTED", "PO_REPORTED"}
 
 
 class GpdAdapter(PaymentAdapter):
+    """One `requests.Session` per adapter: a batch job's calls share one keep-alive connection."""
+
     name = "gpd"
+
+    def __init__(self, config: Payments):
+        super().__init__(config)
+        self._session: requests.Session | None = None
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def _key(self) -> str:
         key = os.environ.get(self.config.gpd_subscription_key_env, "")
@@ -53,8 +64,10 @@ class GpdAdapter(PaymentAdapter):
         return f"{self.config.gpd_base_url.rstrip('/')}/organizations/{self.config.ente_codice_fiscale}{path}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if self._session is None:
+            self._session = requests.Session()
         try:
-            response = requests.request(
+            response = self._session.request(
                 method,
                 self._url(path),
                 headers={"Ocp-Apim-Subscription-Key": self._key()},

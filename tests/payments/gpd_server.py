@@ -37,7 +37,11 @@ TRANSFER_REQUIRED = ("idTransfer", "amount", "remittanceInformation", "category"
 class GpdState:
     positions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # The client's (host, port) of each request: one per TCP connection.
+    clients: list[tuple[str, int]] = field(default_factory=list)
     down_for: int = 0
+    # When set: answer this many more requests, then go down (an outage mid-batch).
+    up_for: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def pay(self, org: str, iuv: str, *, receipt: str = "") -> None:
@@ -96,6 +100,12 @@ class _Handler(JsonHandler):
         state = self.state
         with state.lock:
             state.requests.append((method, url.path))
+            state.clients.append(self.client_address[:2])
+            if state.up_for is not None:
+                if state.up_for == 0:
+                    state.up_for, state.down_for = None, 10**9
+                else:
+                    state.up_for -= 1
             if state.down_for > 0:
                 state.down_for -= 1
                 return self._send(*_problem(503, "Service Unavailable", "GPD is down"))
