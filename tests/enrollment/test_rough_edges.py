@@ -73,7 +73,10 @@ def test_new_form_title_has_the_school_year_before_the_first_save(palosco: Comun
         parent = parent_create()
     tree = lxml_html.fromstring(logged_in(palosco, parent).get("/iscrizioni/nuova/").content.decode())
     assert tree.xpath("string(//h1)") == "Modulo Iscrizione - Anno Scolastico 2025/2026"
-    assert tree.xpath("string(//title)").startswith("Modulo Iscrizione - Anno Scolastico 2025/2026 · ")
+    # The step comes first in the title (each step is its own page), the form's name and year next.
+    assert tree.xpath("string(//title)").startswith(
+        "Passo 1 di 5: Informativa privacy · Modulo Iscrizione - Anno Scolastico 2025/2026 · "
+    )
 
 
 def test_the_lettera_credenziali_goes_with_the_first_submission_only(in_palosco: Comune) -> None:
