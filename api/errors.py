@@ -30,6 +30,7 @@ NON_FIELD = "non_field_errors"
 # except a form changed since the client read it (412, below).
 CONFLICT_CODES = {
     "already_submitted",
+    "answers_incomplete",
     "draft_not_allowed",
     "duplicate",
     "invalid_transition",

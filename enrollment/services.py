@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from core.services import audit_record
+from enrollment.answers import answers_clean
 from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollment_debt_open
 from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json, service_definition
@@ -498,6 +499,7 @@ def enrollments_submit(
             return rows
         # Refused before any work or lock; checked again on the locked rows below.
         _window_check(to_submit, at=timezone.now())
+        _answers_complete_check(to_submit)
         for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
             temporary_password_ensure(account=Account(pk=account_id))
         notify_credentials(to_submit)
@@ -552,6 +554,26 @@ def _window_check(rows: Sequence[Enrollment], *, at: datetime) -> None:
     for e in rows:
         if not e.service.is_open(at):
             raise EnrollmentError(window_message(e.service), code="outside_window")
+
+
+def _answers_complete_check(rows: Sequence[Enrollment]) -> None:
+    """Refuse a draft whose answers do not satisfy its service's current questions.
+
+    «Salva Bozza» keeps partial answers; «Invia Iscrizione» (form, riepilogo
+    or API) must not send them. Checked against the current definition: a
+    question staff added mid-window is asked of drafts not yet sent.
+    """
+    for e in rows:
+        questions = service_definition(e.service).questions
+        errors = answers_clean(questions=questions, answers=e.extra or {}).errors
+        if not errors:
+            continue
+        labels = {q.id: q.label for q in questions}
+        listed = "; ".join(f"«{labels.get(qid, qid)}»: {message}" for qid, message in errors.items())
+        raise EnrollmentError(
+            f"{e.service.name}: la domanda non è completa. {listed} Modifica la domanda e inviala di nuovo.",
+            code="answers_incomplete",
+        )
 
 
 def enrollment_submit(*, enrollment: Enrollment, by: Any, request: HttpRequest | None = None) -> Enrollment:

@@ -58,7 +58,12 @@ SIBLING_CF = make_cf(name="GLI", birth=SIBLING_BIRTH, female=True)
 GUARDIAN_BIRTH = date(1980, 1, 1)
 PARENT_PASSWORD = "Password-Genitore-1"
 # The answers the services' questions need (PRE's reason, TRASPORTO's stop).
-ANSWERS = {"PRE": {"motivo": "Lavoro"}, "TRASPORTO": {"fermata": "Via Dante 3"}}
+# Complete answers to each demo service's required questions (a draft missing one is not sent).
+ANSWERS: dict[str, dict[str, Any]] = {
+    "PRE": {"motivo": "Lavoro"},
+    "TRASPORTO": {"fermata": "Via Dante 3"},
+    "CRE": {"settimane": ["1ª settimana (29/6–3/7)"]},
+}
 
 
 class AccountFactory(DjangoModelFactory[Account]):

@@ -218,7 +218,9 @@ class EnrollmentSubmitView(APIView):
         summary="Invia Iscrizione",
         description=(
             "Porta i servizi in bozza a 'inviata' e invia la ricevuta via email. Un secondo invio "
-            "risponde 409 `already_submitted`; fuori dalla finestra d'iscrizione 409 `outside_window`. "
+            "risponde 409 `already_submitted`; fuori dalla finestra d'iscrizione 409 `outside_window`; "
+            "una bozza con risposte mancanti o non più valide 409 `answers_incomplete`, con le domande "
+            "da completare. "
             "Se i posti sono esauriti l'elemento riceve una posizione in lista d'attesa."
         ),
         request=None,

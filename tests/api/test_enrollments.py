@@ -131,6 +131,25 @@ def test_a_draft_keeps_partial_answers_and_the_completion_asks_for_the_rest(palo
     ]
 
 
+def test_a_partial_draft_is_not_submitted(palosco_api: Client) -> None:
+    """The submit endpoint re-checks a draft's answers: 409 `answers_incomplete`, still a draft."""
+    cre = service("CRE")
+    saved = post(
+        palosco_api,
+        "/api/v1/enrollments/",
+        body(services=[cre], answers={"CRE": {"isee": "9000"}}, draft=True),
+    )
+    assert saved.status_code == 201, saved.json()
+    created = saved.json()
+    refused = post(
+        palosco_api, f"/api/v1/enrollments/{created['id']}/submit/", **{"If-Match": created["etag"]}
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "answers_incomplete"
+    assert "«Settimane richieste»" in refused.json()["error"]["message"]
+    assert Enrollment.objects.get().status == "bozza"
+    assert not OutgoingEmail.objects.filter(purpose="enrollment_submitted").exists()
+
+
 def test_first_draft_of_a_codice_fiscale_account_mails_the_temporary_password(in_palosco) -> None:
     account = Account.objects.create_user(
         username=PUPIL_CF, kind=Account.Kind.PARENT, codice_fiscale=PUPIL_CF,

@@ -184,6 +184,27 @@ def test_a_draft_keeps_partial_answers_and_reopens_with_them(in_palosco, palosco
     assert "Scegli una risposta per «Settimane richieste»." in final.content.decode()
 
 
+def test_a_partial_draft_cannot_be_sent_from_the_riepilogo(in_palosco, palosco_parent) -> None:
+    """«Salva Bozza» keeps partial answers; «Invia Iscrizione» from the riepilogo refuses them."""
+    client = logged_in(in_palosco, palosco_parent)
+    response = client.post("/iscrizioni/nuova/", _cre_form(isee="9000", lavoro="true") | {"azione": "bozza"})
+    assert response.status_code == 302
+    e = Enrollment.objects.get()
+    summary = f"/iscrizioni/domanda/{e.domanda}/"
+    refused = client.post(summary, {"azione": "invia"}, follow=True)
+    e.refresh_from_db()
+    assert e.status == "bozza" and e.submitted_at is None
+    assert (
+        "CENTRO RICREATIVO ESTIVO: la domanda non è completa. «Settimane richieste»: "
+        "Scegli una risposta per «Settimane richieste»." in refused.content.decode()
+    )
+    # Completed through the form, the same draft is sent.
+    client.post(f"{summary}modifica/", _cre_form(isee="9000", lavoro="true", settimane=[WEEKS[0]]))
+    client.post(summary, {"azione": "invia"})
+    e.refresh_from_db()
+    assert e.status == "inviata" and e.extra["settimane"] == [WEEKS[0]]
+
+
 def test_a_definition_change_keeps_submitted_answers_and_revalidates_drafts(
     in_palosco, palosco_parent
 ) -> None:
