@@ -161,10 +161,14 @@ def main() -> None:
             page = f"/servizi/{service.code}/{service.year_in_url}/"
 
             def get_form() -> None:
-                response = client.get("/iscrizioni/nuova/", HTTP_HOST=args.host)
+                # Step 4 (Servizi) is the page that renders the 30 questions.
+                response = client.get("/iscrizioni/nuova/?passo=4", HTTP_HOST=args.host)
                 body = response.content.decode()
                 if response.status_code != 200 or "Domanda 27" not in body:
-                    sys.exit(f"GET /iscrizioni/nuova/ answered {response.status_code} without the questions")
+                    sys.exit(
+                        f"GET /iscrizioni/nuova/?passo=4 answered {response.status_code} "
+                        "without the questions"
+                    )
 
             def post_form() -> None:
                 response = client.post("/iscrizioni/nuova/", data, HTTP_HOST=args.host)

@@ -19,6 +19,8 @@ from django.db.models import QuerySet
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from stdnum.it import codicefiscale
 
 from core.limits import column_max_length
@@ -315,6 +317,11 @@ class EnrollmentForm(forms.Form):
             if step_of(n) != self.step and not isinstance(f, forms.FileField)
         ]
 
+    @property
+    def other_steps_hidden_html(self) -> SafeString:
+        """`other_steps_hidden` as `<input type="hidden">`s, without a template per input."""
+        return hidden_inputs(self.other_steps_hidden)
+
     def section(self, prefix: str, names: tuple[str, ...]) -> list[forms.BoundField]:
         return [self[f"{prefix}_{n}"] for n in names]
 
@@ -520,3 +527,36 @@ def renewal_initial_answers(*, previous: Any, target: Service) -> dict[str, Any]
             value = answers_to_json(values=checked.values)[q.id]
             initial[question_field_name(target, q.id)] = value
     return initial
+
+
+def hidden_inputs(fields: list[forms.BoundField]) -> SafeString:
+    """What `{{ field.as_hidden }}` renders for each field: its name and values, posted back as typed.
+
+    The form's steps carry every other step's fields (60 of them with a
+    service's questions) on each page; through Django's widget templates
+    they were about 40 % of a step's rendering (bench/form.py). A disabled
+    field is left out: the browser would not send it, and the form reads
+    its initial value instead.
+    """
+    parts: list[str] = []
+    for bound in fields:
+        field = bound.field
+        if field.disabled:
+            continue
+        widget = field.hidden_widget()
+        value = bound.value()
+        values: list[Any]
+        if isinstance(widget, forms.MultipleHiddenInput):
+            # One plain hidden input per value, as MultipleHiddenInput renders them.
+            values, widget = list(value or ()), forms.HiddenInput()
+        else:
+            widget.is_localized, values = bool(field.localize), [value]
+        for item in values:
+            shown = widget.format_value(item)
+            if shown is None:
+                parts.append(format_html('<input type="hidden" name="{}">', bound.html_name))
+            else:
+                parts.append(
+                    format_html('<input type="hidden" name="{}" value="{}">', bound.html_name, shown)
+                )
+    return mark_safe("".join(parts))  # noqa: S308 (each part escaped by format_html)
