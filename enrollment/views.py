@@ -236,6 +236,13 @@ def _after_save(request: HttpRequest, *, draft: bool) -> None:
         messages.info(request, TEMPORARY_PASSWORD_SENT.format(email=sent_to))
 
 
+def _draft_reopen(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+    """After «Salva Bozza»: the saved draft, open on the step the parent was on (the message says saved)."""
+    url = reverse("enrollment:edit", kwargs={"domanda": domanda})
+    step = _requested_step(request)
+    return redirect(f"{url}?passo={step}" if step > 1 else url)
+
+
 @parent_required
 def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user
@@ -279,7 +286,7 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
             _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
-            return redirect("enrollment:edit", domanda=rows[0].domanda)
+            return _draft_reopen(request, rows[0].domanda)
         return redirect("enrollment:summary", domanda=rows[0].domanda)
     return _render_form(request, form, **context)
 
@@ -330,7 +337,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
             _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
-            return redirect("enrollment:edit", domanda=domanda)
+            return _draft_reopen(request, domanda)
         if not state.draft:
             messages.success(request, "Modifiche salvate.")
         return redirect("enrollment:summary", domanda=domanda)
