@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from stdnum.it import codicefiscale
 
 from core.limits import column_max_length
@@ -35,7 +36,15 @@ from enrollment.rules import (
     birth_date_problem,
     codice_fiscale_clean,
 )
-from enrollment.uploads import UploadRefused, upload_check, upload_max_bytes, uploads_by_id
+from enrollment.uploads import (
+    CheckedFile,
+    UploadRefused,
+    upload_carried,
+    upload_carry,
+    upload_check,
+    upload_max_bytes,
+    uploads_by_id,
+)
 from tenants.service_definition import Question
 
 PHONE_RE = re.compile(r"^\+?[0-9 ]{6,20}$")
@@ -65,6 +74,11 @@ SCHOOL_LABELS = dict(Pupil.School.choices)
 
 def question_field_name(service: Service, question_id: str) -> str:
     return f"extra_{service.code}_{question_id}"
+
+
+# The hidden input that carries, from step to step, the reference to a file
+# chosen before any save (enrollment.uploads.upload_carry): `<field>__allegato`.
+CARRIED_SUFFIX = "__allegato"
 
 
 def _question_field(question: Question) -> forms.Field:
@@ -246,9 +260,16 @@ class EnrollmentForm(forms.Form):
         school_year: str | None = None,
         lock_pupil_cf: bool = False,
         full: bool = True,
+        account: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The signed-in parent: a file carried between steps must be theirs (None: the API's
+        # form, which names uploads by id instead).
+        self.account = account
+        # Field name → the reference each carried file rides on, and its upload once checked.
+        self.carried_tokens: dict[str, str] = {}
+        self.carried_uploads: dict[str, Any] = {}
         if self.is_bound:
             self._birth_prefill()
         self.full = full
@@ -275,6 +296,12 @@ class EnrollmentForm(forms.Form):
                 self.fields[group.names[q.id]] = _question_field(q)
             if group.names:
                 self.service_questions.append(group)
+        if self.is_bound and account is not None:
+            for group in self.service_questions:
+                for q in group.definition.questions:
+                    token = self.data.get(group.names[q.id] + CARRIED_SUFFIX) if q.type == "file" else None
+                    if isinstance(token, str) and token:
+                        self.carried_tokens[group.names[q.id]] = token
 
     def _birth_prefill(self) -> None:
         """Birth date and place left empty come from the pupil's codice fiscale (the riepilogo shows them)."""
@@ -428,8 +455,24 @@ class EnrollmentForm(forms.Form):
                 self.add_error("services" if "services" in self.fields else None, message)
 
     def stored_file(self, name: str) -> Any:
-        """The upload already attached to a file question (editing a saved form), if any."""
-        return self.stored_uploads.get(str(self.initial.get(name) or ""))
+        """The upload of a file question: carried from an earlier step, or already attached
+        (editing a saved form), if any."""
+        return self.carried_uploads.get(name) or self.stored_uploads.get(str(self.initial.get(name) or ""))
+
+    def files_carry(self) -> None:
+        """Store the files this POST brought that passed their checks, unattached, so the
+        page can carry them to other steps by reference (a move between steps saves nothing)."""
+        if self.account is None:
+            return
+        for group in self.service_questions:
+            values = self.answers.get(group.service.code, {})
+            for qid, value in values.items():
+                if isinstance(value, CheckedFile):
+                    upload, token = upload_carry(checked=value, account=self.account, question_id=qid)
+                    name = group.names[qid]
+                    values[qid] = str(upload.id)
+                    self.carried_tokens[name] = token
+                    self.carried_uploads[name] = upload
 
     @property
     def stored_uploads(self) -> dict[str, Any]:
@@ -461,6 +504,12 @@ class EnrollmentForm(forms.Form):
                         self.add_error(name, str(refused))
                         continue
                     raw[q.id] = files[q.id]
+                    self.carried_tokens.pop(name, None)  # a new file replaces the carried one
+                elif name in self.carried_tokens:
+                    upload = self._carried(name, q.id)
+                    if upload is None:
+                        continue
+                    raw[q.id] = str(upload.id)
                 else:
                     # The API names an upload by its id; the web page keeps the one already attached.
                     posted = self.data.get(name)
@@ -480,6 +529,27 @@ class EnrollmentForm(forms.Form):
         values = answers_to_json(values={k: v for k, v in result.values.items() if k not in files})
         values.update({k: v for k, v in files.items() if k in result.values})
         self.answers[group.service.code] = values
+
+    def _carried(self, name: str, question_id: str) -> Any:
+        """The upload a carried reference names, or None with the field's Italian refusal."""
+        try:
+            upload = upload_carried(
+                token=self.carried_tokens[name], account=self.account, question_id=question_id
+            )
+        except UploadRefused as refused:
+            del self.carried_tokens[name]
+            self.add_error(name, str(refused))
+            return None
+        # Unattached, or already this form's own answer (a save sent twice): never another enrollment's.
+        if upload.enrollment_id is not None and str(upload.id) != str(self.initial.get(name) or ""):
+            del self.carried_tokens[name]
+            self.add_error(
+                name,
+                gettext("Il file allegato in un passo precedente non è più disponibile: allegalo di nuovo."),
+            )
+            return None
+        self.carried_uploads[name] = upload
+        return upload
 
     def guardian_data(self) -> dict[str, Any]:
         return {n: self.cleaned_data[f"guardian_{n}"] for n in GUARDIAN_FIELDS}

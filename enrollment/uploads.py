@@ -15,7 +15,15 @@ before, so a rollback keeps row and file together. Exports name each file
 by `archive_name`: the family's (enrollment.gdpr) and the comune's
 (superadmin.operations).
 
-An API upload that no enrollment names after
+A file chosen on a step of the parents' form and carried to another step
+before any save (files cannot ride in hidden inputs) is stored the same way,
+unattached, and named on the page by `upload_carry_token`: a reference
+signed with the site's key that binds the upload to the parent's account,
+the comune's schema and the question. `upload_carried` reads it back and
+refuses, in Italian, one made for another parent or another comune; the
+save attaches the upload to its enrollment.
+
+An API upload, or a carried one, that no enrollment names after
 `UPLOADS_UNATTACHED_MAX_HOURS` is removed by `uploads_unattached_sweep`
 (the nightly `enrollment.uploads_sweep` job, or `manage.py uploads_sweep`).
 """
@@ -32,11 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 
 from core.services import audit_record
 from core.tenancy import current_schema
@@ -131,6 +141,56 @@ def upload_store(
             out.write(chunk)
     upload.sha256 = digest.hexdigest()
     upload.save()
+    return upload
+
+
+CARRY_SALT = "enrollment.uploads.carried"
+
+
+def upload_carry(*, checked: CheckedFile, account: Any, question_id: str) -> tuple[Upload, str]:
+    """Store a file chosen on a form step before any save, unattached, and the reference
+    the page carries to the next steps (`upload_carried` reads it back)."""
+    upload = upload_store(checked=checked, account=account, enrollment=None, question_id=question_id)
+    return upload, upload_carry_token(upload=upload)
+
+
+def upload_carry_token(*, upload: Upload) -> str:
+    """The signed reference to an unattached upload: whose it is, on which comune, for which question.
+
+    Unforgeable without the site's key, so it cannot be guessed or altered;
+    it expires with the unattached uploads' sweep."""
+    payload = {"u": str(upload.id), "a": upload.account_id, "c": current_schema(), "q": upload.question_id}
+    return signing.dumps(payload, salt=CARRY_SALT)
+
+
+def upload_carried(*, token: str, account: Any, question_id: str) -> Upload:
+    """The upload a form step's reference names, for this parent on this comune; else UploadRefused."""
+    gone = gettext("Il file allegato in un passo precedente non è più disponibile: allegalo di nuovo.")
+    try:
+        ref = signing.loads(
+            token, salt=CARRY_SALT, max_age=timedelta(hours=settings.UPLOADS_UNATTACHED_MAX_HOURS)
+        )
+    except signing.BadSignature:  # altered, made up, or expired
+        raise UploadRefused(gone) from None
+    if not isinstance(ref, dict):
+        raise UploadRefused(gone)
+    if ref.get("c") != current_schema():
+        raise UploadRefused(
+            gettext(
+                "Il file allegato in un passo precedente è stato caricato sul portale di un altro comune "
+                "e qui non può essere usato: allegalo di nuovo."
+            )
+        )
+    if account is None or ref.get("a") != account.pk:
+        raise UploadRefused(
+            gettext(
+                "Il file allegato in un passo precedente è stato caricato da un altro utente "
+                "e non può essere usato: allega il tuo file."
+            )
+        )
+    upload = uploads_by_id([str(ref.get("u"))]).get(str(ref.get("u")))
+    if upload is None or upload.account_id != account.pk or ref.get("q") != question_id:
+        raise UploadRefused(gone)
     return upload
 
 

@@ -160,12 +160,15 @@ def _step_move(request: HttpRequest, form: EnrollmentForm, **context: Any) -> Ht
     hidden inputs. Avanti validates the current step only. None: not a move, the caller saves."""
     action = request.POST.get("azione")
     step = _requested_step(request)
+    if action in ("indietro", "avanti"):
+        # Files cannot ride in hidden inputs: one chosen on this step is stored now, unattached.
+        form.is_valid()
+        form.files_carry()
     if action == "indietro":
         form.errors_clear()
         form.step = max(step - 1, 1)
         return _render_form(request, form, **context)
     if action == "avanti":
-        form.is_valid()
         form.step_errors_only(step)
         if form.errors:
             form.step = step
@@ -177,7 +180,9 @@ def _step_move(request: HttpRequest, form: EnrollmentForm, **context: Any) -> Ht
 
 
 def _invalid_step(form: EnrollmentForm) -> None:
-    """A failed save or submit: show the first step with errors, with that step's errors only."""
+    """A failed save or submit: show the first step with errors, with that step's errors only;
+    a file that came with it is kept for the steps to come."""
+    form.files_carry()
     first = form.first_invalid_step() or FORM_STEPS
     form.step_errors_only(first)
     form.step = first
@@ -236,6 +241,13 @@ def _after_save(request: HttpRequest, *, draft: bool) -> None:
         messages.info(request, TEMPORARY_PASSWORD_SENT.format(email=sent_to))
 
 
+def _draft_reopen(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
+    """After «Salva Bozza»: the saved draft, open on the step the parent was on (the message says saved)."""
+    url = reverse("enrollment:edit", kwargs={"domanda": domanda})
+    step = _requested_step(request)
+    return redirect(f"{url}?passo={step}" if step > 1 else url)
+
+
 @parent_required
 def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user
@@ -257,6 +269,7 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
         services=services,
         lock_pupil_cf=lock_cf,
         full=not draft,
+        account=account,
     )
     context = {
         "kind": "nuova",
@@ -279,7 +292,7 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
             _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
-            return redirect("enrollment:edit", domanda=rows[0].domanda)
+            return _draft_reopen(request, rows[0].domanda)
         return redirect("enrollment:summary", domanda=rows[0].domanda)
     return _render_form(request, form, **context)
 
@@ -308,6 +321,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         school_year=first.school_year,
         lock_pupil_cf=state.lock_pupil_cf,
         full=not draft,
+        account=request.user,
     )
     context = {
         "kind": first.kind,
@@ -330,7 +344,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
             _invalid_step(form)
             return _render_form(request, form, **context)
         if draft:
-            return redirect("enrollment:edit", domanda=domanda)
+            return _draft_reopen(request, domanda)
         if not state.draft:
             messages.success(request, "Modifiche salvate.")
         return redirect("enrollment:summary", domanda=domanda)
@@ -489,6 +503,7 @@ def renewal_form(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         services=None,
         fixed_services=[target],
         school_year=target.school_year,
+        account=request.user,
     )
     context = {"kind": "rinnovo", "can_draft": False, "previous": previous, "target": target,
                "siblings_note": SIBLINGS_NOTE, "school_year": target.school_year}  # fmt: skip

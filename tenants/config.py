@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -42,6 +43,7 @@ from tenants.service_definition import (
     School,
     ServiceDefinition,
     definition_check,
+    definition_refuse,
 )
 
 LOGIN_BACKENDS = ("codice_fiscale", "credentials", "spid", "cie")
@@ -236,10 +238,18 @@ class ServiceConfig(_Strict):
             raise ValueError("closes_at deve essere dopo opens_at")
         return self
 
-    @model_validator(mode="after")
-    def _definition(self) -> ServiceConfig:
-        definition_check(questions=self.questions, ranking=self.ranking, fees=self.fees)
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _definition(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ServiceConfig:
+        # Wrapped: a refused field elsewhere in the service (or in one of its
+        # questions) must not hide the definition's broken references.
+        try:
+            service: ServiceConfig = handler(data)
+        except ValidationError as exc:
+            definition_refuse(exc, data)
+            raise
+        definition_check(questions=service.questions, ranking=service.ranking, fees=service.fees)
+        return service
 
     @property
     def definition(self) -> ServiceDefinition:
@@ -402,11 +412,52 @@ def _italian(err: Any) -> str:
     return reason_in_italian(message) or message
 
 
-def _format_validation_error(source: str, exc: ValidationError) -> list[str]:
+def _item(items: Any, index: Any) -> Any:
+    return items[index] if isinstance(items, list) and isinstance(index, int) and index < len(items) else None
+
+
+def _named(item: Any, key: str) -> str | None:
+    value = item.get(key) if isinstance(item, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """The service code and question or criterion id a location is in, as the operator wrote them."""
+    if len(loc) < 2 or loc[0] != "services" or not isinstance(data, dict):
+        return ""
+    service = _item(data.get("services"), loc[1])
+    names = [f"servizio {_named(service, 'code') or loc[1] + 1}"]
+    rest = loc[2:]
+    if len(rest) >= 2 and rest[0] == "questions" and isinstance(service, dict):
+        question = _item(service.get("questions"), rest[1])
+        qid = _named(question, "id")
+        names.append(f"domanda «{qid}»" if qid else f"domanda {rest[1] + 1}")
+    elif len(rest) >= 3 and rest[:2] == ("ranking", "criteria") and isinstance(service, dict):
+        ranking = service.get("ranking")
+        criterion = _item(ranking.get("criteria") if isinstance(ranking, dict) else None, rest[2])
+        cid = _named(criterion, "id")
+        names.append(f"criterio «{cid}»" if cid else f"criterio {rest[2] + 1}")
+    return f" ({', '.join(names)})"
+
+
+def _grouping(loc: tuple[Any, ...]) -> tuple[str, ...]:
+    """Up to the service's question or criterion: its refusals together, in the order found."""
+    key: list[str] = []
+    ints = 0
+    for part in loc:
+        key.append(f"{part:06d}" if isinstance(part, int) else str(part))
+        ints += isinstance(part, int)
+        if ints == 2:
+            break
+    return tuple(key)
+
+
+def _format_validation_error(source: str, exc: ValidationError, data: Any) -> list[str]:
     lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
-        lines.append(f"{source}: {loc}: {_italian(err)}")
+    for err in sorted(exc.errors(), key=lambda e: _grouping(tuple(e["loc"]))):
+        loc = tuple(err["loc"])
+        path = ".".join(str(p) for p in loc) or "(file)"
+        lines.append(f"{source}: {path}{_where(loc, data)}: {_italian(err)}")
     return lines
 
 
@@ -423,7 +474,7 @@ def config_parse(text: str, *, source: str) -> ComuneConfig:
     try:
         return ComuneConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(source, exc)) from exc
+        raise ConfigError(_format_validation_error(source, exc, data)) from exc
 
 
 # From this many files and bytes on, `config_load_files` parses them in worker
@@ -435,10 +486,30 @@ PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
+def config_read(path: Path) -> str:
+    """A config file's text, or a ConfigError naming the file and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        reason = "il file non esiste (controlla il percorso)"
+    except IsADirectoryError:
+        reason = "è una cartella, non un file YAML"
+    except PermissionError:
+        reason = "il file non si può leggere: permesso negato (controlla i permessi)"
+    except UnicodeDecodeError as exc:
+        reason = (
+            f"il file non è testo UTF-8 (byte non valido alla posizione {exc.start}): "
+            "salvalo con la codifica UTF-8"
+        )
+    except OSError as exc:
+        reason = f"il file non si può leggere ({exc.strerror or exc})"
+    raise ConfigError([f"{path}: (file): {reason}"])
+
+
 def _parse_file(path: Path) -> tuple[ComuneConfig | None, list[str]]:
     """One file's config, or its problems (a worker's unit: both travel back pickled)."""
     try:
-        return config_parse(path.read_text(encoding="utf-8"), source=path.name), []
+        return config_parse(config_read(path), source=path.name), []
     except ConfigError as exc:
         return None, exc.problems
 

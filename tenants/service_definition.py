@@ -27,11 +27,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 SCHOOLS = ("infanzia", "primaria", "secondaria")
 QUESTION_TYPES = (
@@ -82,7 +84,19 @@ def _amount(value: Any) -> Decimal:
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 
 
-def _refuse(problems: list[tuple[Loc, str, Any]]) -> None:
+Problem = tuple[Loc, str, Any]
+
+
+def _details(problems: list[Problem]) -> list[InitErrorDetails]:
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError("definition", "{reason}", {"reason": reason}), loc=loc, input=value
+        )
+        for loc, reason, value in problems
+    ]
+
+
+def _refuse(problems: list[Problem]) -> None:
     """Raise one error per problem, each at its own field.
 
     pydantic prefixes the path of the enclosing model (services.0. ...), so
@@ -90,17 +104,55 @@ def _refuse(problems: list[tuple[Loc, str, Any]]) -> None:
     """
     if not problems:
         return
+    raise ValidationError.from_exception_data("ServiceDefinition", _details(problems))
+
+
+def _again(errors: list[ErrorDetails]) -> list[InitErrorDetails]:
+    """pydantic's errors as they were raised, to raise them again with more."""
+    details = []
+    for error in errors:
+        ctx = dict(error.get("ctx") or {})
+        kind: str | PydanticCustomError = error["type"]
+        if kind == "definition":
+            kind = PydanticCustomError("definition", "{reason}", ctx)
+        details.append(InitErrorDetails(type=kind, loc=error["loc"], input=error["input"], ctx=ctx))
+    return details
+
+
+def _refuse_also(exc: ValidationError, problems: list[Problem]) -> None:
+    """Raise `exc`'s errors and `problems` together, so one reading lists every refusal."""
+    if not problems:
+        raise exc
     raise ValidationError.from_exception_data(
-        "ServiceDefinition",
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("definition", "{reason}", {"reason": reason}),
-                loc=loc,
-                input=value,
-            )
-            for loc, reason, value in problems
-        ],
-    )
+        exc.title, [*_again(exc.errors()), *_details(problems)]
+    ) from None
+
+
+def _failed(errors: list[ErrorDetails], prefix: Loc = ()) -> set[int | str]:
+    """The fields under `prefix` that did not even parse (not those a consistency rule refused)."""
+    n = len(prefix)
+    return {
+        e["loc"][n]
+        for e in errors
+        if len(e["loc"]) > n and tuple(e["loc"][:n]) == prefix and e["type"] != "definition"
+    }
+
+
+def _parsed(model: type[BaseModel], data: dict[str, Any], failed: set[int | str]) -> dict[str, Any]:
+    """The fields of `data` that parsed, as given, and the defaults of those left out.
+
+    What the consistency rules may still read when another field of the same
+    item is refused: a field that did not parse is absent, never a default.
+    """
+    known: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name in failed:
+            continue
+        if name in data:
+            known[name] = data[name]
+        elif not field.is_required():
+            known[name] = field.get_default(call_default_factory=True)
+    return known
 
 
 class _Strict(BaseModel):
@@ -137,37 +189,45 @@ class Question(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
-        problems: list[tuple[Loc, str, Any]] = []
-        if self.type in CHOICE_TYPES:
-            if not self.options:
-                problems.append((("options",), f"a {self.type} question needs options", self.options))
-            else:
-                seen: set[str] = set()
-                for i, option in enumerate(self.options):
-                    if option in seen:
-                        problems.append((("options", i), f"option {option!r} is listed twice", option))
-                    seen.add(option)
-        elif self.options is not None:
-            problems.append(
-                (("options",), "options apply only to choice and choices questions", self.options)
-            )
-        if self.type != "number":
-            for bound in ("min", "max"):
-                if getattr(self, bound) is not None:
-                    problems.append(
-                        ((bound,), f"{bound} applies only to number questions", getattr(self, bound))
-                    )
-        elif self.min is not None and self.max is not None and self.min > self.max:
-            problems.append((("max",), f"must not be less than min ({self.min})", self.max))
-        if self.required_if is not None:
-            if self.required:
-                problems.append(
-                    (("required_if",), "a question is either required or required_if, not both", None)
-                )
-            if self.required_if.question == self.id:
-                problems.append((("required_if", "question"), "a question cannot depend on itself", self.id))
-        _refuse(problems)
+        # When a field does not parse pydantic skips this: `definition_refuse`
+        # then runs the same rules on the fields that did.
+        _refuse(question_problems(self.__dict__))
         return self
+
+
+def question_problems(known: dict[str, Any]) -> list[Problem]:
+    """A question's own inconsistencies, from the fields that parsed (`_parsed`)."""
+    problems: list[Problem] = []
+    kind = known.get("type")  # absent when the type itself is refused
+    options = known.get("options")
+    if kind in CHOICE_TYPES and "options" in known and not options:
+        problems.append((("options",), f"a {kind} question needs options", options))
+    elif kind is not None and kind not in CHOICE_TYPES and options is not None:
+        problems.append((("options",), "options apply only to choice and choices questions", options))
+    elif options:
+        # Also when the type is refused: the options are meant for a choice.
+        seen: set[str] = set()
+        for i, option in enumerate(options):
+            if option in seen:
+                problems.append((("options", i), f"option {option!r} is listed twice", option))
+            seen.add(option)
+    low, high = known.get("min"), known.get("max")
+    if kind is not None and kind != "number":
+        for bound, value in (("min", low), ("max", high)):
+            if value is not None:
+                problems.append(((bound,), f"{bound} applies only to number questions", value))
+    elif low is not None and high is not None and Decimal(str(low)) > Decimal(str(high)):
+        problems.append((("max",), f"must not be less than min ({low})", high))
+    condition = known.get("required_if")
+    if condition is not None:
+        if known.get("required"):
+            problems.append(
+                (("required_if",), "a question is either required or required_if, not both", None)
+            )
+        name = condition.question if isinstance(condition, RequiredIf) else condition.get("question")
+        if "id" in known and name == known["id"]:
+            problems.append((("required_if", "question"), "a question cannot depend on itself", name))
+    return problems
 
 
 class Criterion(_Strict):
@@ -336,31 +396,41 @@ def answer_matches(answer: Any, equals: Equals) -> bool:
 
 
 def _equals_problem(question: Question, equals: Equals) -> str | None:
-    if question.type == "file":
+    kind = getattr(question, "type", None)  # absent on a question whose type is refused
+    if kind == "file":
         return f"question {question.id!r} is a file question: nothing to compare"
-    if question.type == "boolean" and not isinstance(equals, bool):
+    if kind == "boolean" and not isinstance(equals, bool):
         return f"must be true or false: question {question.id!r} is a yes/no question"
-    if question.type in CHOICE_TYPES and equals not in (question.options or []):
+    if kind in CHOICE_TYPES and equals not in (question.options or []):
         return f"must be one of the options of question {question.id!r}"
-    if question.type == "number" and (isinstance(equals, bool) or not isinstance(equals, int | Decimal)):
+    if kind == "number" and (isinstance(equals, bool) or not isinstance(equals, int | Decimal)):
         return f"must be a number: question {question.id!r} is a number question"
     return None
 
 
 def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, fees: Fees | None) -> None:
-    """Refuse references between parts of a definition that do not hold.
+    """Refuse references between parts of a definition that do not hold."""
+    _refuse(definition_problems(questions=questions, ranking=ranking, fees=fees))
+
+
+def definition_problems(
+    *, questions: Sequence[Question], ranking: Ranking | None, fees: Fees | None
+) -> list[Problem]:
+    """The references between parts of a definition that do not hold.
 
     Conditions may name only an earlier question, which also rules out a
     question depending on itself or a cycle, and lets a form be filled top
-    to bottom.
+    to bottom. The parts may be partial (`definition_refuse`): a field that
+    did not parse is absent and the rules that need it are skipped.
     """
-    problems: list[tuple[Loc, str, Any]] = []
+    problems: list[Problem] = []
     earlier: dict[str, Question] = {}
-    all_ids = {q.id for q in questions}
+    all_ids = {getattr(q, "id", None) for q in questions}
     for i, q in enumerate(questions):
-        if q.id in earlier:
-            problems.append((("questions", i, "id"), f"question id {q.id!r} is listed twice", q.id))
-        if q.required_if is not None and q.required_if.question != q.id:
+        qid = getattr(q, "id", None)
+        if qid is not None and qid in earlier:
+            problems.append((("questions", i, "id"), f"question id {qid!r} is listed twice", qid))
+        if q.required_if is not None and q.required_if.question != qid:
             name = q.required_if.question
             loc: Loc = ("questions", i, "required_if", "question")
             if name in earlier and not earlier[name].active and q.active:
@@ -377,7 +447,8 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
                 )
             else:
                 problems.append((loc, f"names question {name!r}, which does not exist", name))
-        earlier.setdefault(q.id, q)
+        if qid is not None:
+            earlier.setdefault(qid, q)
     if ranking is not None:
         for i, criterion in enumerate(ranking.criteria):
             if criterion.question is None or criterion.equals is None:
@@ -407,19 +478,80 @@ def definition_check(*, questions: Sequence[Question], ranking: Ranking | None, 
     if fees is not None and fees.isee_question is not None:
         loc = ("fees", "isee_question")
         isee = earlier.get(fees.isee_question)
+        kind = getattr(isee, "type", None)
         if isee is None:
             problems.append((loc, f"names question {fees.isee_question!r}, which does not exist", None))
         elif not isee.active:
             problems.append((loc, f"names question {fees.isee_question!r}, which is deactivated", None))
-        elif isee.type != "number":
+        elif kind is not None and kind != "number":
             problems.append(
-                (
-                    loc,
-                    f"question {isee.id!r} is of type {isee.type}; the ISEE question must be a number",
-                    None,
-                )
+                (loc, f"question {isee.id!r} is of type {kind}; the ISEE question must be a number", None)
             )
-    _refuse(problems)
+    return problems
+
+
+_EQUALS: TypeAdapter[Equals] = TypeAdapter(Equals)
+
+
+def _partial_question(raw: Any, errors: list[ErrorDetails], prefix: Loc) -> Question:
+    """What parsed of one question: enough for the references between questions."""
+    if not isinstance(raw, dict):
+        return Question.model_construct()
+    known = _parsed(Question, raw, _failed(errors, prefix))
+    if "options" not in known:
+        known.pop("type", None)  # nothing to compare an answer with
+    if isinstance(known.get("required_if"), dict):
+        known["required_if"] = RequiredIf.model_validate(known["required_if"])
+    return Question.model_construct(**known)
+
+
+def _partial_criterion(raw: Any, errors: list[ErrorDetails], prefix: Loc) -> Criterion:
+    if not isinstance(raw, dict):
+        return Criterion.model_construct(question=None, equals=None)
+    known = _parsed(Criterion, raw, _failed(errors, prefix))
+    if known.get("equals") is not None:
+        known["equals"] = _EQUALS.validate_python(known["equals"])
+    return Criterion.model_construct(**{"question": None, "equals": None, **known})
+
+
+def definition_refuse(exc: ValidationError, data: Any) -> None:
+    """Raise `exc` with also the references that do not hold among the parts that did parse.
+
+    pydantic runs a model's own rules only when all its fields parse: without
+    this, a question with an unknown type would hide that its required_if
+    names a question that does not exist, to be found only on the next try.
+    """
+    if not isinstance(data, dict):
+        raise exc
+    errors = exc.errors()
+    raw_questions = data.get("questions") or []
+    if not isinstance(raw_questions, list):
+        raise exc
+    problems: list[Problem] = []
+    for i, raw in enumerate(raw_questions):
+        failed = _failed(errors, ("questions", i))
+        if failed and isinstance(raw, dict):
+            problems.extend(
+                (("questions", i, *loc), reason, value)
+                for loc, reason, value in question_problems(_parsed(Question, raw, failed))
+            )
+    questions = [_partial_question(q, errors, ("questions", i)) for i, q in enumerate(raw_questions)]
+    ranking = None
+    raw_ranking = data.get("ranking")
+    if isinstance(raw_ranking, dict) and isinstance(raw_ranking.get("criteria"), list):
+        criteria = [
+            _partial_criterion(c, errors, ("ranking", "criteria", i))
+            for i, c in enumerate(raw_ranking["criteria"])
+        ]
+        ranking = Ranking.model_construct(criteria=criteria)
+    fees = None
+    raw_fees = data.get("fees")
+    if isinstance(raw_fees, dict) and "isee_question" not in _failed(errors, ("fees",)):
+        fees = Fees.model_construct(isee_question=raw_fees.get("isee_question"))
+    problems.extend(definition_problems(questions=questions, ranking=ranking, fees=fees))
+    # A question whose fields all parsed had its own rules run (`Question._consistent`): each refusal once.
+    already = {tuple(e["loc"]) for e in errors}
+    _refuse_also(exc, [p for p in problems if p[0] not in already])
 
 
 class ServiceDefinition(_Strict):
@@ -436,10 +568,16 @@ class ServiceDefinition(_Strict):
     ranking: Ranking | None = None
     fees: Fees | None = None
 
-    @model_validator(mode="after")
-    def _definition(self) -> ServiceDefinition:
-        definition_check(questions=self.questions, ranking=self.ranking, fees=self.fees)
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _definition(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ServiceDefinition:
+        try:
+            definition: ServiceDefinition = handler(data)
+        except ValidationError as exc:
+            definition_refuse(exc, data)
+            raise
+        definition_check(questions=definition.questions, ranking=definition.ranking, fees=definition.fees)
+        return definition
 
     @property
     def version(self) -> str:

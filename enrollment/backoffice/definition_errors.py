@@ -3,8 +3,9 @@
 `tenants.service_definition.ServiceDefinition` refuses an invalid definition
 with one pydantic error per field (a location such as `questions.2.options`
 and an English reason, as the YAML's operators read them). Staff editing a
-definition in the back office read the same refusals in Italian: the place
-("Domanda 3 «Settimane richieste», opzioni") and the reason.
+definition in the back office read the same refusals in Italian, all of them
+at once: the service, the place ("Servizio CRE, Domanda 3 «Settimane
+richieste» (settimane), opzioni") and the reason.
 """
 
 from __future__ import annotations
@@ -76,7 +77,12 @@ def _place(loc: tuple[Any, ...], data: Any) -> str:
             item = child[nxt] if isinstance(child, list) and nxt < len(child) else None
             name = {"questions": "Domanda", "criteria": "Criterio", "bands": "Fascia"}[key]
             label = item.get("label") if isinstance(item, dict) else None
-            parts.append(f"{name} {nxt + 1}" + (f" «{label}»" if label else ""))
+            ident = item.get("id") if isinstance(item, dict) and key != "bands" else None
+            parts.append(
+                f"{name} {nxt + 1}"
+                + (f" «{label}»" if isinstance(label, str) and label else "")
+                + (f" ({ident})" if isinstance(ident, str) and ident else "")
+            )
             node, i = item, i + 2
             continue
         if isinstance(key, int):
@@ -90,6 +96,21 @@ def _place(loc: tuple[Any, ...], data: Any) -> str:
     return place[0].upper() + place[1:]
 
 
-def definition_errors(exc: ValidationError, data: Any) -> list[str]:
-    """One Italian line per refusal: where, then why."""
-    return [f"{_place(tuple(e['loc']), data)}: {_reason(e)}." for e in exc.errors()]
+def _grouping(error: Any) -> tuple[str, ...]:
+    """Up to the question or criterion: its refusals together, in the order found."""
+    key: list[str] = []
+    ints = 0
+    for part in tuple(error["loc"]):
+        key.append(f"{part:06d}" if isinstance(part, int) else str(part))
+        ints += isinstance(part, int)
+        if ints == 1:
+            break
+    return tuple(key)
+
+
+def definition_errors(exc: ValidationError, data: Any, *, service_code: str) -> list[str]:
+    """One Italian line per refusal, every refusal at once: which service, where, then why."""
+    return [
+        f"Servizio {service_code}, {_place(tuple(e['loc']), data)}: {_reason(e)}."
+        for e in sorted(exc.errors(), key=_grouping)
+    ]

@@ -415,7 +415,9 @@ def service_definition_update(
     try:
         definition = ServiceDefinition.model_validate(data)
     except PydanticValidationError as exc:
-        raise ValidationError({DEFINITION_FIELD: definition_errors(exc, data)}) from None
+        raise ValidationError(
+            {DEFINITION_FIELD: definition_errors(exc, data, service_code=service.code)}
+        ) from None
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         kept = {q.id for q in definition.questions}

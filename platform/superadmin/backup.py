@@ -12,7 +12,8 @@ schema aside, replays the archive (which recreates the schema under its own
 name) and drops the renamed one; any error rolls the whole swap back.
 
 `comune_backup` writes one tar: the schema's dump and the comune's uploaded
-files (`UPLOADS_DIR/<schema>`, nothing else). `comune_restore` checks every
+files (`UPLOADS_DIR/<schema>`, nothing else; `uploads_of` lists them, and
+the console's «Esporta» and the offboarding export copy the same files). `comune_restore` checks every
 member, stages the files next to the comune's folder, restores the schema,
 and only then swaps the folders: a failed restore leaves files and schema
 as they were.
@@ -232,7 +233,7 @@ def _uploads_dir(schema_name: str) -> Path:
     return Path(settings.UPLOADS_DIR) / schema_name
 
 
-def _uploads_of(schema_name: str) -> list[Path]:
+def uploads_of(schema_name: str) -> list[Path]:
     """The comune's stored upload files: its own folder only, names that are upload ids."""
     folder = _uploads_dir(schema_name)
     if not folder.is_dir():
@@ -255,7 +256,7 @@ def comune_backup(*, comune: Comune, output: Path | None = None, by: Any = None)
         partial = Path(work) / "backup.tar"
         with tarfile.open(partial, "w") as tar:
             tar.add(dump, arcname=DUMP_MEMBER)
-            for path in _uploads_of(comune.schema_name):
+            for path in uploads_of(comune.schema_name):
                 try:
                     tar.add(path, arcname=f"{UPLOADS_MEMBER}/{path.name}")
                 except FileNotFoundError:

@@ -13,7 +13,7 @@ call these functions.
 from __future__ import annotations
 
 import csv
-import shutil
+import hashlib
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -33,10 +33,11 @@ from core.tenancy import to_public
 from enrollment.backoffice.roles import AMMINISTRATORE, staff_roles_ensure
 from enrollment.models import Upload
 from enrollment.services import service_catalogue_sync
+from enrollment.uploads import CHUNK as UPLOAD_CHUNK
 from enrollment.uploads import archive_name, upload_path
 from identity.models import Account
 from identity.token_links import validity_text
-from superadmin.backup import BackupError, schema_dump
+from superadmin.backup import BackupError, schema_dump, uploads_of
 from superadmin.links import ADMIN_INVITATION_LINK
 from tenants.config import ComuneConfig, ConfigError, config_dump
 from tenants.demo_comuni import demo_config, next_demo_number
@@ -159,30 +160,59 @@ def _csv_export(folder: Path) -> list[str]:
 
 UPLOADS_MANIFEST = (
     "file", "id", "riferimento", "domanda", "nome", "tipo", "dimensione", "sha256", "presente",
+    "sha256_file",
 )  # fmt: skip
+# Files in the comune's folder that no upload row names (a form's save that
+# rolled back after writing the bytes): comune_backup keeps them, so does the export.
+WITHOUT_ROW = "allegati/senza-riga"
 
 
-def _uploads_export(folder: Path) -> list[str]:
+def _copy(source: Path, target: Path) -> str | None:
+    """Copy a stored file, returning the sha256 of the bytes copied; None when it is gone."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with source.open("rb") as src, target.open("xb") as out:
+            while chunk := src.read(UPLOAD_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    except FileNotFoundError:
+        target.unlink(missing_ok=True)
+        return None
+    return digest.hexdigest()
+
+
+def _uploads_export(folder: Path, *, schema_name: str) -> list[str]:
     """The comune's uploaded files, copied under allegati/<riferimento>/ (one folder per
     enrollment, `senza-iscrizione` for API uploads no answer names), and `allegati.csv`,
-    the manifest that ties each file to its row; read in the current schema."""
+    the manifest that ties each file to its row with the sha256 of the bytes copied.
+
+    The same files as `comune_backup`: every file of `UPLOADS_DIR/<schema>/` and
+    nothing else (one no row names goes to `allegati/senza-riga/<id>`)."""
     written = ["allegati.csv"]
+    exported: set[str] = set()
     with (folder / "allegati.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(UPLOADS_MANIFEST)
         for upload in Upload.objects.select_related("enrollment").order_by("created_at", "id").iterator():
             name = archive_name(upload)
-            source = upload_path(upload.id)
-            present = source.is_file()
-            if present:
-                (folder / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, folder / name)
+            copied = _copy(upload_path(upload.id, schema=schema_name), folder / name)
+            if copied is not None:
                 written.append(name)
+                exported.add(str(upload.id))
             reference = upload.enrollment.reference if upload.enrollment is not None else ""
             writer.writerow(
-                [name if present else "", upload.id, reference, upload.question_id, upload.name,
-                 upload.content_type, upload.size, upload.sha256, "sì" if present else "no"]
+                [name if copied else "", upload.id, reference, upload.question_id, upload.name,
+                 upload.content_type, upload.size, upload.sha256, "sì" if copied else "no", copied or ""]
             )  # fmt: skip
+        for path in uploads_of(schema_name):
+            if path.name in exported:
+                continue
+            name = f"{WITHOUT_ROW}/{path.name}"
+            copied = _copy(path, folder / name)
+            if copied is not None:
+                written.append(name)
+                writer.writerow([name, path.name, "", "", "", "", path.stat().st_size, "", "sì", copied])
     return written
 
 
@@ -191,8 +221,9 @@ def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
 
     `schema.sql` is a pg_dump of the whole schema (restorable with psql);
     one CSV per enrollment table is for people; `configurazione.yaml` is the
-    comune's config as a tenant file; the uploaded files are under
-    `allegati/<riferimento>/`, listed with their checksum in `allegati.csv`.
+    comune's config as a tenant file; the uploaded files (the same ones
+    `comune_backup` carries) are under `allegati/<riferimento>/`, listed in
+    `allegati.csv` with the checksum stored at upload and that of the copy.
     """
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(settings.DATA_DIR) / "offboard" / f"{comune.slug}-{stamp}"
@@ -205,7 +236,7 @@ def comune_data_export(*, comune: Comune, by: Any = None) -> Path:
     files = ["configurazione.yaml", "schema.sql"]
     with schema_context(comune.schema_name):
         files += _csv_export(folder)
-        files += _uploads_export(folder)
+        files += _uploads_export(folder, schema_name=comune.schema_name)
     with schema_context(get_public_schema_name()):
         audit_record(
             action="comune.exported", actor=by, obj=comune, message=str(folder), data={"files": files}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import tarfile
+import uuid
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, schema_exists
@@ -151,3 +154,78 @@ def test_offboarding_removes_the_comunes_files_after_the_drop_only(
         assert (palosco_files / ours).is_file()  # the drop has not committed yet
     assert (folder / f"allegati/{reference}/certificato-{ours}-certificato.pdf").read_bytes() == PDF_BYTES
     assert not palosco_files.exists() and romano_file.read_bytes() == PDF_BYTES + b"romano"
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _files_by_sha256(folder: Path) -> dict[str, str]:
+    """Every file the export copied under allegati/: its sha256 → its path in the export."""
+    return {
+        _sha256(p.read_bytes()): p.relative_to(folder).as_posix()
+        for p in (folder / "allegati").rglob("*")
+        if p.is_file()
+    }
+
+
+def _backup_files_by_sha256(archive: Path) -> set[str]:
+    with tarfile.open(archive) as tar:
+        return {
+            _sha256(tar.extractfile(m).read())  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.name.startswith("allegati/") and m.isfile()
+        }
+
+
+def _two_comuni_files(palosco: Comune, romano: Comune, settings) -> tuple[dict[str, bytes], bytes]:  # type: ignore[no-untyped-def]
+    """Palosco: two answered files and one its folder holds with no row; Romano: one of its own."""
+    ours = {}
+    for content in (PDF_BYTES, PDF_BYTES + b"seconda pagina"):
+        upload_id, _ = _attached(palosco, content)
+        ours[upload_id] = content
+    without_row = str(uuid.uuid4())
+    (Path(settings.UPLOADS_DIR) / palosco.schema_name / without_row).write_bytes(PDF_BYTES + b"senza riga")
+    ours[without_row] = PDF_BYTES + b"senza riga"
+    theirs = PDF_BYTES + b"romano"
+    _attached(romano, theirs)
+    return ours, theirs
+
+
+def test_console_export_carries_the_same_files_as_the_backup(
+    operator_client: Client, palosco: Comune, romano: Comune, data_dir: Path, settings
+) -> None:  # type: ignore[no-untyped-def]
+    ours, theirs = _two_comuni_files(palosco, romano, settings)
+    assert operator_client.post("/admin/comuni/palosco/esporta/").status_code == 302
+    (folder,) = _exports(data_dir)
+    exported = _files_by_sha256(folder)
+    assert set(exported) == {_sha256(c) for c in ours.values()}
+    assert _sha256(theirs) not in exported
+    archive = data_dir / "palosco.tar"
+    call_command("comune_backup", "palosco", "--output", str(archive))
+    assert _backup_files_by_sha256(archive) == set(exported)
+    with (folder / "allegati.csv").open() as fh:
+        rows = {row["id"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == set(ours)
+    for upload_id, content in ours.items():
+        row = rows[upload_id]
+        assert row["presente"] == "sì" and row["sha256_file"] == _sha256(content)
+        assert exported[row["sha256_file"]] == row["file"]
+        assert row["sha256"] in ("", _sha256(content))  # empty only for the file with no row
+    (no_row,) = [r for r in rows.values() if not r["sha256"]]
+    assert no_row["file"] == f"allegati/senza-riga/{no_row['id']}"
+
+
+def test_offboarding_export_carries_every_file_of_the_comune_and_none_of_another(
+    operator_client: Client, palosco: Comune, romano: Comune, data_dir: Path, settings
+) -> None:  # type: ignore[no-untyped-def]
+    ours, theirs = _two_comuni_files(palosco, romano, settings)
+    with connection.cursor() as cursor:  # see test_offboarding_removes_the_comunes_files_after_the_drop_only
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    response = operator_client.post("/admin/comuni/palosco/dismissione/", {"confirmation": "palosco"})
+    assert response.status_code == 302
+    (folder,) = _exports(data_dir)
+    exported = _files_by_sha256(folder)
+    assert set(exported) == {_sha256(c) for c in ours.values()}
+    everything = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    assert b"romano" not in everything and _sha256(theirs) not in everything.decode(errors="replace")

@@ -44,7 +44,9 @@ def test_valid_config_parses_with_local_times() -> None:
 
 def test_window_closing_before_opening_is_refused() -> None:
     text = VALID.replace("closes_at: 2025-06-30T23:59:59", "closes_at: 2025-03-01T00:00:00")
-    assert _problems(text) == ["testville.yaml: services.0: closes_at deve essere dopo opens_at"]
+    assert _problems(text) == [
+        "testville.yaml: services.0 (servizio MENSA): closes_at deve essere dopo opens_at"
+    ]
 
 
 def test_unknown_login_method_names_the_field() -> None:

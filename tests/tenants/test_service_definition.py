@@ -133,13 +133,15 @@ def test_definition_version_is_stable_and_follows_meaning() -> None:
 def test_duplicate_question_id_is_refused() -> None:
     questions = [*copy.deepcopy(QUESTIONS), {"id": "dieta", "label": "Altro", "type": "text"}]
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.5.id: l'identificativo «dieta» è usato da due domande"
+        "palosco.yaml: services.0.questions.5.id (servizio CRE, domanda «dieta»): l'identificativo «dieta» "
+        "è usato da due domande"
     ]
 
 
 def test_unknown_type_is_refused() -> None:
     assert _problems(_cre(questions=_questions(4, type="checkbox"))) == [
-        "palosco.yaml: services.0.questions.4.type: tipo «checkbox» sconosciuto: usa uno tra text, "
+        "palosco.yaml: services.0.questions.4.type (servizio CRE, domanda «lavoro»): tipo «checkbox» "
+        "sconosciuto: usa uno tra text, "
         "textarea, boolean, choice, choices, date, number, email, phone, file"
     ]
 
@@ -147,44 +149,51 @@ def test_unknown_type_is_refused() -> None:
 def test_choice_without_options_is_refused() -> None:
     questions = [*copy.deepcopy(QUESTIONS), {"id": "fermata", "label": "Fermata", "type": "choice"}]
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.5.options: una domanda a scelta ha bisogno delle opzioni"
+        "palosco.yaml: services.0.questions.5.options (servizio CRE, domanda «fermata»): una domanda a "
+        "scelta ha bisogno delle opzioni"
     ]
 
 
 def test_choices_with_empty_options_is_refused() -> None:
     assert _problems(_cre(questions=_questions(0, options=[]))) == [
-        "palosco.yaml: services.0.questions.0.options: una domanda a scelta ha bisogno delle opzioni"
+        "palosco.yaml: services.0.questions.0.options (servizio CRE, domanda «settimane»): una domanda a "
+        "scelta ha bisogno delle opzioni"
     ]
 
 
 def test_duplicate_option_is_refused() -> None:
     assert _problems(_cre(questions=_questions(0, options=["1ª", "2ª", "1ª"]))) == [
-        "palosco.yaml: services.0.questions.0.options.2: l'opzione «1ª» compare due volte"
+        "palosco.yaml: services.0.questions.0.options.2 (servizio CRE, domanda «settimane»): l'opzione «1ª» "
+        "compare due volte"
     ]
 
 
 def test_options_on_a_non_choice_question_are_refused() -> None:
     assert _problems(_cre(questions=_questions(1, options=["sì", "no"]))) == [
-        "palosco.yaml: services.0.questions.1.options: le opzioni valgono solo per le domande a scelta"
+        "palosco.yaml: services.0.questions.1.options (servizio CRE, domanda «dieta»): le opzioni valgono "
+        "solo per le domande a scelta"
     ]
 
 
 def test_min_on_a_non_number_question_is_refused() -> None:
     assert _problems(_cre(questions=_questions(1, min=1))) == [
-        "palosco.yaml: services.0.questions.1.min: minimo e massimo valgono solo per le domande numeriche"
+        "palosco.yaml: services.0.questions.1.min (servizio CRE, domanda «dieta»): minimo e massimo valgono "
+        "solo per le domande numeriche"
     ]
 
 
 def test_min_above_max_is_refused() -> None:
     assert _problems(_cre(questions=_questions(3, min=100, max=10))) == [
-        "palosco.yaml: services.0.questions.3.max: non può essere minore del minimo (100)"
+        "palosco.yaml: services.0.questions.3.max (servizio CRE, domanda «isee»): non può essere minore del "
+        "minimo (100)"
     ]
 
 
 def test_required_if_naming_a_missing_question_is_refused() -> None:
     questions = _questions(2, required_if={"question": "allergia", "equals": True})
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.2.required_if.question: indica la domanda «allergia», "
+        "palosco.yaml: services.0.questions.2.required_if.question (servizio CRE, domanda «certificato»): "
+        "indica la domanda «allergia», "
         "che non esiste"
     ]
 
@@ -192,7 +201,8 @@ def test_required_if_naming_a_missing_question_is_refused() -> None:
 def test_required_if_naming_itself_is_refused() -> None:
     questions = _questions(2, required_if={"question": "certificato", "equals": True})
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.2.required_if.question: una domanda non può dipendere da "
+        "palosco.yaml: services.0.questions.2.required_if.question (servizio CRE, domanda «certificato»): "
+        "una domanda non può dipendere da "
         "se stessa"
     ]
 
@@ -201,7 +211,8 @@ def test_required_if_naming_a_later_question_is_refused() -> None:
     # dieta depends on lavoro (later), so a cycle dieta → lavoro → dieta is impossible.
     questions = _questions(1, required_if={"question": "lavoro", "equals": True})
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.1.required_if.question: indica la domanda «lavoro», che "
+        "palosco.yaml: services.0.questions.1.required_if.question (servizio CRE, domanda «dieta»): indica "
+        "la domanda «lavoro», che "
         "viene dopo: indica una domanda precedente"
     ]
 
@@ -209,14 +220,16 @@ def test_required_if_naming_a_later_question_is_refused() -> None:
 def test_required_if_comparing_a_yes_no_with_text_is_refused() -> None:
     questions = _questions(2, required_if={"question": "dieta", "equals": "sì"})
     assert _problems(_cre(questions=questions)) == [
-        "palosco.yaml: services.0.questions.2.required_if.equals: deve essere true o false: la "
+        "palosco.yaml: services.0.questions.2.required_if.equals (servizio CRE, domanda «certificato»): "
+        "deve essere true o false: la "
         "domanda «dieta» è sì/no"
     ]
 
 
 def test_required_together_with_required_if_is_refused() -> None:
     assert _problems(_cre(questions=_questions(2, required=True))) == [
-        "palosco.yaml: services.0.questions.2.required_if: una domanda è obbligatoria oppure "
+        "palosco.yaml: services.0.questions.2.required_if (servizio CRE, domanda «certificato»): una "
+        "domanda è obbligatoria oppure "
         "condizionata (required_if), non entrambe"
     ]
 
@@ -225,7 +238,8 @@ def test_criterion_on_a_missing_question_is_refused() -> None:
     ranking = copy.deepcopy(RANKING)
     ranking["criteria"][2]["question"] = "occupazione"
     assert _problems(_cre(ranking=ranking)) == [
-        "palosco.yaml: services.0.ranking.criteria.2.question: indica la domanda «occupazione», che "
+        "palosco.yaml: services.0.ranking.criteria.2.question (servizio CRE, criterio «lavoro»): indica la "
+        "domanda «occupazione», che "
         "non esiste"
     ]
 
@@ -234,7 +248,8 @@ def test_criterion_with_an_option_that_does_not_exist_is_refused() -> None:
     ranking = copy.deepcopy(RANKING)
     ranking["criteria"][2].update(question="settimane", equals="4ª")
     assert _problems(_cre(ranking=ranking)) == [
-        "palosco.yaml: services.0.ranking.criteria.2.equals: deve essere una delle opzioni della "
+        "palosco.yaml: services.0.ranking.criteria.2.equals (servizio CRE, criterio «lavoro»): deve essere "
+        "una delle opzioni della "
         "domanda «settimane»"
     ]
 
@@ -243,7 +258,8 @@ def test_negative_points_are_refused() -> None:
     ranking = copy.deepcopy(RANKING)
     ranking["criteria"][1]["points"] = -3
     assert _problems(_cre(ranking=ranking)) == [
-        "palosco.yaml: services.0.ranking.criteria.1.points: non può essere negativo"
+        "palosco.yaml: services.0.ranking.criteria.1.points (servizio CRE, criterio «fratelli»): non può "
+        "essere negativo"
     ]
 
 
@@ -251,7 +267,8 @@ def test_criterion_with_both_source_and_question_is_refused() -> None:
     ranking = copy.deepcopy(RANKING)
     ranking["criteria"][0]["question"] = "lavoro"
     assert _problems(_cre(ranking=ranking)) == [
-        "palosco.yaml: services.0.ranking.criteria.0.source: indica la fonte (residency o siblings) "
+        "palosco.yaml: services.0.ranking.criteria.0.source (servizio CRE, criterio «residenti»): indica la "
+        "fonte (residency o siblings) "
         "oppure la domanda (question) con il valore (equals)"
     ]
 
@@ -260,7 +277,8 @@ def test_duplicate_criterion_id_is_refused() -> None:
     ranking = copy.deepcopy(RANKING)
     ranking["criteria"][1]["id"] = "residenti"
     assert _problems(_cre(ranking=ranking)) == [
-        "palosco.yaml: services.0.ranking.criteria.1.id: l'identificativo «residenti» è usato da due criteri"
+        "palosco.yaml: services.0.ranking.criteria.1.id (servizio CRE, criterio «residenti»): "
+        "l'identificativo «residenti» è usato da due criteri"
     ]
 
 
@@ -268,7 +286,8 @@ def test_bands_not_increasing_are_refused() -> None:
     fees = copy.deepcopy(FEES)
     fees["bands"][1]["up_to"] = 8000
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.bands.1.up_to: le fasce devono crescere: 8000 non è maggiore di 8000"
+        "palosco.yaml: services.0.fees.bands.1.up_to (servizio CRE): le fasce devono crescere: 8000 non è "
+        "maggiore di 8000"
     ]
 
 
@@ -276,26 +295,27 @@ def test_band_without_amount_is_refused() -> None:
     fees = copy.deepcopy(FEES)
     del fees["bands"][2]["amount"]
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.bands.2.amount: ogni fascia ha bisogno dell'importo"
+        "palosco.yaml: services.0.fees.bands.2.amount (servizio CRE): ogni fascia ha bisogno dell'importo"
     ]
 
 
 def test_flat_fee_without_amount_is_refused() -> None:
     assert _problems(_cre(fees={"kind": "flat"})) == [
-        "palosco.yaml: services.0.fees.amount: una tariffa fissa ha bisogno dell'importo"
+        "palosco.yaml: services.0.fees.amount (servizio CRE): una tariffa fissa ha bisogno dell'importo"
     ]
 
 
 def test_amount_written_as_a_number_is_refused() -> None:
     assert _problems(_cre(fees={"kind": "flat", "amount": 120.5})) == [
-        "palosco.yaml: services.0.fees.amount: scrivi l'importo tra virgolette con due decimali, ad "
+        "palosco.yaml: services.0.fees.amount (servizio CRE): scrivi l'importo tra virgolette con due "
+        "decimali, ad "
         'esempio "120.00"'
     ]
 
 
 def test_amount_of_zero_is_refused() -> None:
     assert _problems(_cre(fees={"kind": "flat", "amount": "0.00"})) == [
-        "palosco.yaml: services.0.fees.amount: deve essere maggiore di zero"
+        "palosco.yaml: services.0.fees.amount (servizio CRE): deve essere maggiore di zero"
     ]
 
 
@@ -303,7 +323,8 @@ def test_only_the_last_band_may_lack_up_to() -> None:
     fees = copy.deepcopy(FEES)
     del fees["bands"][0]["up_to"]
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.bands.0.up_to: solo l'ultima fascia può non avere «fino a»"
+        "palosco.yaml: services.0.fees.bands.0.up_to (servizio CRE): solo l'ultima fascia può non avere "
+        "«fino a»"
     ]
 
 
@@ -311,7 +332,8 @@ def test_last_band_with_up_to_is_refused() -> None:
     fees = copy.deepcopy(FEES)
     fees["bands"][2]["up_to"] = 50000
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.bands.2.up_to: l'ultima fascia non ha «fino a»: vale sopra la "
+        "palosco.yaml: services.0.fees.bands.2.up_to (servizio CRE): l'ultima fascia non ha «fino a»: vale "
+        "sopra la "
         "fascia precedente e quando l'ISEE non è indicato"
     ]
 
@@ -319,7 +341,8 @@ def test_last_band_with_up_to_is_refused() -> None:
 def test_isee_question_that_is_not_a_number_is_refused() -> None:
     fees = {**FEES, "isee_question": "lavoro"}
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.isee_question: la domanda «lavoro» è di tipo boolean: la "
+        "palosco.yaml: services.0.fees.isee_question (servizio CRE): la domanda «lavoro» è di tipo boolean: "
+        "la "
         "domanda dell'ISEE deve essere numerica"
     ]
 
@@ -327,18 +350,20 @@ def test_isee_question_that_is_not_a_number_is_refused() -> None:
 def test_isee_question_that_does_not_exist_is_refused() -> None:
     fees = {**FEES, "isee_question": "reddito"}
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.isee_question: indica la domanda «reddito», che non esiste"
+        "palosco.yaml: services.0.fees.isee_question (servizio CRE): indica la domanda «reddito», che non "
+        "esiste"
     ]
 
 
 def test_isee_bands_without_isee_question_is_refused() -> None:
     fees = {k: v for k, v in FEES.items() if k != "isee_question"}
     assert _problems(_cre(fees=fees)) == [
-        "palosco.yaml: services.0.fees.isee_question: una tariffa per fasce ISEE ha bisogno della "
+        "palosco.yaml: services.0.fees.isee_question (servizio CRE): una tariffa per fasce ISEE ha bisogno "
+        "della "
         "domanda numerica che chiede l'ISEE"
     ]
 
 
 def test_unknown_school_is_refused() -> None:
     problems = _problems(_cre(schools=["nido"]))
-    assert len(problems) == 1 and problems[0].startswith("palosco.yaml: services.0.schools.0:")
+    assert len(problems) == 1 and problems[0].startswith("palosco.yaml: services.0.schools.0 (servizio CRE):")

@@ -69,18 +69,20 @@ def test_refusals_are_in_italian_and_name_the_place(in_palosco, admin_user) -> N
     data = _data(cre)
     data["questions"][0]["type"] = "scelta"
     assert _refusal(cre, data, admin_user) == [
-        "Domanda 1 «Settimane richieste», tipo: tipo «scelta» sconosciuto: usa uno tra text, textarea, "
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), tipo: tipo «scelta» sconosciuto: usa "
+        "uno tra text, textarea, "
         "boolean, choice, choices, date, number, email, phone, file."
     ]
     data = _data(cre)
     del data["questions"][0]["options"]
     assert _refusal(cre, data, admin_user) == [
-        "Domanda 1 «Settimane richieste», opzioni: una domanda a scelta ha bisogno delle opzioni."
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), opzioni: una domanda a scelta ha "
+        "bisogno delle opzioni."
     ]
     data = _data(cre)
     data["ranking"]["criteria"][2]["question"] = "genitori"
     assert _refusal(cre, data, admin_user) == [
-        "Graduatoria, Criterio 3 «Entrambi i genitori lavoratori», domanda: "
+        "Servizio CRE, Graduatoria, Criterio 3 «Entrambi i genitori lavoratori» (lavoro), domanda: "
         "indica la domanda «genitori», che non esiste."
     ]
     data = _data(cre)
@@ -91,7 +93,9 @@ def test_refusals_are_in_italian_and_name_the_place(in_palosco, admin_user) -> N
     assert "che è disattivata" in _refusal(cre, data, admin_user)[0]
     data = _data(cre)
     data["questions"][0]["colore"] = "blu"
-    assert _refusal(cre, data, admin_user) == ["Domanda 1 «Settimane richieste», colore: campo non previsto."]
+    assert _refusal(cre, data, admin_user) == [
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), colore: campo non previsto."
+    ]
     with pytest.raises(ValidationError, match="non è YAML valido"):
         service_definition_update(service=cre, text="questions: [\n", by=admin_user)
 
@@ -149,3 +153,21 @@ def test_the_page_over_http(palosco, admin_user, operatore) -> None:  # type: ig
     assert refused.status_code == 400
     assert "identificativo non valido" in refused.content.decode()
     assert client_for(palosco, operatore).get(url).status_code == 403
+
+
+def test_every_refusal_of_a_question_is_listed_at_once(in_palosco, admin_user) -> None:  # type: ignore[no-untyped-def]
+    cre = service("CRE")
+    data = _data(cre)
+    first = data["questions"][0]
+    # Four problems on one question (it is also required): each used to hide the next until fixed.
+    first.update(type="scelta", options=["A", "A"], required_if={"question": "allergia", "equals": True})
+    assert _refusal(cre, data, admin_user) == [
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), tipo: tipo «scelta» sconosciuto: usa "
+        "uno tra text, textarea, boolean, choice, choices, date, number, email, phone, file.",
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), opzioni, voce 2: l'opzione «A» compare "
+        "due volte.",
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), condizione (required_if): una domanda è "
+        "obbligatoria oppure condizionata (required_if), non entrambe.",
+        "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), condizione (required_if), domanda: "
+        "indica la domanda «allergia», che non esiste.",
+    ]

@@ -29,15 +29,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         paths = [Path(f) for f in options["files"]] or sorted(Path(settings.TENANT_CONFIG_DIR).glob("*.yaml"))
         if not paths:
-            raise CommandError(f"No tenant config files found in {settings.TENANT_CONFIG_DIR}")
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            raise CommandError(f"No such file: {', '.join(missing)}")
+            raise CommandError(f"Nessun file di configurazione (*.yaml) in {settings.TENANT_CONFIG_DIR}")
         try:
             configs = config_load_files(paths)
         except ConfigError as exc:
             raise CommandError(
-                "Invalid tenant config, nothing written:\n  " + "\n  ".join(exc.problems)
+                "Configurazione non valida, non è stato scritto nulla:\n  " + "\n  ".join(exc.problems)
             ) from exc
         if options["check"]:
             self.stdout.write(f"{len(configs)} config(s) valid.")
