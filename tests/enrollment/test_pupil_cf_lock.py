@@ -68,7 +68,7 @@ def test_spid_parent_types_the_child_codice_fiscale_in_the_api(in_romano) -> Non
 
 def test_codice_fiscale_account_has_the_pupil_cf_fixed_on_the_web(in_palosco, login) -> None:
     client = login(in_palosco, _cf_only_account())
-    html = client.get("/iscrizioni/nuova/").content.decode()
+    html = client.get("/iscrizioni/nuova/?passo=2").content.decode()  # step 2: Dati dell'alunno
     field = _pupil_cf_input(html)
     assert "disabled" in field and f'value="{PUPIL_CF}"' in field
     forged = client.post("/iscrizioni/nuova/", form_data(services=[service("PRE")], pupil_cf=SIBLING_CF))
