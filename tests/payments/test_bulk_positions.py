@@ -26,6 +26,7 @@ from enrollment.selectors import enrollment_fee, enrollment_fees
 from enrollment.services import enrollment_confirm, enrollment_reopen
 from identity.models import Account
 from payments.models import DebtPosition, Instalment, IoMessage
+from payments.services import PositionRequest, positions_create
 from tenants.models import Comune
 from tests.concurrency import together
 from tests.enrollment.backoffice.conftest import client_for
@@ -239,3 +240,24 @@ def test_two_clerks_confirming_in_parallel_never_get_the_same_iuv(committed_paym
         iuvs = list(Instalment.objects.values_list("iuv", flat=True))
         assert len(iuvs) == 80 and len(set(iuvs)) == 80
         assert len(set(Instalment.objects.values_list("codice_avviso", flat=True))) == 80
+
+
+def _wanted(n: int) -> PositionRequest:
+    return PositionRequest(
+        source=f"import:{n}", payer_codice_fiscale="rssmra80a01h501u", payer_name="Mario Rossi",
+        description=f"MENSA 2024/2025 – Alunno {n}", amount=Decimal("50.00"),
+    )  # fmt: skip
+
+
+def test_positions_created_together_outside_a_batch_are_still_sent_by_batch(
+    gpd_romano: Comune, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("payments.services.SEND_BATCH", 2)
+    one, two, again, three = positions_create(wanted=[_wanted(1), _wanted(2), _wanted(1), _wanted(3)])
+    assert again is one and DebtPosition.objects.count() == 3  # the same source twice: one position
+    assert one.payer_codice_fiscale == "RSSMRA80A01H501U"
+    jobs = ProcrastinateJob.objects.filter(task_name="payments.positions_send").order_by("id")
+    assert [j.args["position_ids"] for j in jobs] == [[one.pk, two.pk], [three.pk]]
+    assert not ProcrastinateJob.objects.filter(task_name="payments.position_send").exists()
+    # The rate comes back loaded, as the database has it.
+    assert list(one.instalments.all()) == list(Instalment.objects.filter(position=one))
