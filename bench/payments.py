@@ -10,7 +10,8 @@ inside a transaction rolled back at the end:
 2. the same bulk confirmation with payments on: the positions and their jobs
    are written in the same transaction (what "queued" means here), with the
    time of that step itself (billing.enrollments_debt_open) next to the
-   difference with the baseline;
+   difference with the baseline (a warm-up confirmation of 100 runs before
+   both, so the baseline does not pay for the first templates and queries);
 3. sending every queued position to the GPD server (position_sync, the job's
    body, one after the other in this process: a lower bound for one worker).
 
