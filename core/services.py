@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -64,8 +65,32 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEntry:
     """Append one entry to the current schema's audit log."""
+    entry = audit_entry(
+        action=action,
+        actor=actor,
+        obj=obj,
+        message=message,
+        data=data,
+        request=request,
+        actor_label=actor_label,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    *,
+    action: str,
+    actor: Any = None,
+    obj: Any = None,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor_label: str = "",
+) -> AuditEntry:
+    """The entry `audit_record` appends, not saved yet: a bulk write saves them with `audit_records`."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         actor=actor if authenticated else None,
         actor_label=actor_label or (str(actor) if authenticated else "anonimo"),
@@ -75,6 +100,15 @@ def audit_record(
         data=data or {},
         ip_address=client_ip(request),
     )
+
+
+# Rows per insert of a bulk write: far below PostgreSQL's 65,535 parameters per statement.
+AUDIT_BATCH = 1000
+
+
+def audit_records(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+    """Append the entries built by `audit_entry` to the audit log in one insert per AUDIT_BATCH."""
+    return AuditEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
 
 
 def email_enqueue(

@@ -1,7 +1,7 @@
 """What an enrollment owes: the payments app called with plain data.
 
 On confirmation an enrollment with a fee becomes a debt position of the
-comune (payments.services.position_create), in the rate of the service's
+comune (payments.services.positions_create), in the rate of the service's
 `fees.instalments`; a rejection or a withdrawal cancels the position if
 nothing was paid. Reopening a decision keeps the position, so confirming
 again does not print new avvisi. Comuni without a `payments:` block in their
@@ -18,11 +18,12 @@ from django.http import HttpRequest
 from enrollment.definitions import service_definition
 from enrollment.errors import EnrollmentError
 from enrollment.models import Enrollment
-from enrollment.selectors import comune_current, enrollment_fee
+from enrollment.selectors import comune_current, enrollment_fees
+from payments.errors import PaymentError
 from payments.models import DebtPosition
 from payments.money import euro_text
 from payments.selectors import debts_blocking
-from payments.services import position_create, position_invalidate, positions_batched
+from payments.services import PositionRequest, position_invalidate, positions_batched, positions_create
 
 
 def enrollment_source(enrollment: Enrollment) -> str:
@@ -34,28 +35,47 @@ def enrollment_debt_open(
     *, enrollment: Enrollment, by: Any, request: HttpRequest | None = None
 ) -> DebtPosition | None:
     """The debt position of a confirmed enrollment, created once; None when nothing is owed."""
-    if comune_current().settings.payments is None:
-        return None
-    fee = enrollment_fee(enrollment=enrollment)
-    if not fee:
-        return None
-    guardian = enrollment.guardian_shown
-    definition = service_definition(enrollment.service)
-    account = enrollment.guardian.account
-    return position_create(
-        source=enrollment_source(enrollment),
-        payer_account=account,
-        payer_codice_fiscale=guardian.codice_fiscale,
-        payer_name=guardian.full_name,
-        payer_email=guardian.email or (account.email if account else ""),
-        description=f"{enrollment.service.name} {enrollment.school_year} – {enrollment.pupil.full_name}",
-        amount=fee,
-        instalments=definition.fees.instalments if definition.fees else (),
-        service_code=enrollment.service.code,
-        school_year=enrollment.school_year,
-        by=by,
-        request=request,
-    )
+    return enrollments_debt_open(enrollments=[enrollment], by=by, request=request).get(enrollment.pk)
+
+
+def enrollments_debt_open(
+    *, enrollments: Sequence[Enrollment], by: Any, request: HttpRequest | None = None
+) -> dict[int, DebtPosition]:
+    """The debt positions of confirmed enrollments by enrollment id, created together
+    (`positions_create`: a few statements for any number); those that owe nothing are absent.
+
+    A position refused (e.g. no codice fiscale to charge) is an EnrollmentError
+    naming the service and the pupil, and refuses the whole batch.
+    """
+    if not enrollments or comune_current().settings.payments is None:
+        return {}
+    fees = enrollment_fees(enrollments=enrollments)
+    owing = [(e, fee) for e in enrollments if (fee := fees[e.pk])]
+    wanted = []
+    for enrollment, fee in owing:
+        guardian = enrollment.guardian_shown
+        service = enrollment.service
+        definition = service_definition(service)
+        account = enrollment.guardian.account
+        wanted.append(
+            PositionRequest(
+                source=enrollment_source(enrollment),
+                payer_account=account,
+                payer_codice_fiscale=guardian.codice_fiscale,
+                payer_name=guardian.full_name,
+                payer_email=guardian.email or (account.email if account else ""),
+                description=f"{service.name} {enrollment.school_year} – {enrollment.pupil.full_name}",
+                amount=fee,
+                instalments=definition.fees.instalments if definition.fees else (),
+                service_code=service.code,
+                school_year=enrollment.school_year,
+            )
+        )
+    try:
+        positions = positions_create(wanted=wanted, by=by, request=request)
+    except PaymentError as exc:
+        raise EnrollmentError(exc.message, code=exc.code) from exc
+    return {e.pk: p for (e, _), p in zip(owing, positions, strict=True)}
 
 
 # Around a bulk decision: its positions are sent by one job per batch.

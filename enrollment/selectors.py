@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from enrollment.answers import answers_from_json
-from enrollment.definitions import service_definition
+from enrollment.definitions import service_definition, service_definitions_share
 from enrollment.fees import euro, fee_for
 from enrollment.models import Enrollment, Guardian, Pupil, Service, Upload
 from enrollment.rules import is_cf_account
@@ -346,24 +347,39 @@ def enrollment_fee(*, enrollment: Enrollment) -> Decimal | None:
     first saved, among the guardian's requests that are not withdrawn or
     rejected.
     """
-    definition = service_definition(enrollment.service)
-    if definition.fees is None:
-        return None
-    earlier = (
-        Enrollment.objects.filter(guardian_id=enrollment.guardian_id, service_id=enrollment.service_id)
-        .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
-        .exclude(pupil_id=enrollment.pupil_id)
-        .filter(
-            Q(first_saved_at__lt=enrollment.first_saved_at)
-            | Q(first_saved_at=enrollment.first_saved_at, id__lt=enrollment.id)
+    return enrollment_fees(enrollments=[enrollment])[enrollment.pk]
+
+
+def enrollment_fees(*, enrollments: Sequence[Enrollment]) -> dict[int, Decimal | None]:
+    """`enrollment_fee` of each enrollment, by id, the families' requests read in one query."""
+    service_definitions_share(e.service for e in enrollments)
+    charged = [e for e in enrollments if service_definition(e.service).fees is not None]
+    fees: dict[int, Decimal | None] = {e.pk: None for e in enrollments}
+    if not charged:
+        return fees
+    # Every counted request of the families and services involved (a superset: filtered below).
+    requests: dict[tuple[int, int], list[tuple[tuple[datetime, int], int]]] = {}
+    for guardian_id, service_id, first_saved_at, pk, pupil_id in (
+        Enrollment.objects.filter(
+            guardian_id__in={e.guardian_id for e in charged}, service_id__in={e.service_id for e in charged}
         )
-        .values("pupil_id")
-        .distinct()
-        .count()
-    )
-    return fee_for(
-        fees=definition.fees, answers=enrollment_answers(enrollment=enrollment), sibling_index=earlier
-    )
+        .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
+        .values_list("guardian_id", "service_id", "first_saved_at", "id", "pupil_id")
+    ):
+        requests.setdefault((guardian_id, service_id), []).append(((first_saved_at, pk), pupil_id))
+    for e in charged:
+        mine = (e.first_saved_at, e.pk)
+        earlier = {
+            pupil_id
+            for saved, pupil_id in requests.get((e.guardian_id, e.service_id), [])
+            if saved < mine and pupil_id != e.pupil_id
+        }
+        fees[e.pk] = fee_for(
+            fees=service_definition(e.service).fees,
+            answers=enrollment_answers(enrollment=e),
+            sibling_index=len(earlier),
+        )
+    return fees
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.services import audit_record
 from enrollment.answers import answers_clean
-from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollment_debt_open
+from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollments_debt_open
 from enrollment.catalogue import catalogue_sync_values
 from enrollment.definitions import definition_json, service_definition
 from enrollment.errors import EnrollmentError
@@ -622,27 +622,56 @@ def _transition(
 def enrollment_confirm(
     *, enrollment: Enrollment, by: Any, note: str = "", request: HttpRequest | None = None
 ) -> Enrollment:
-    """Staff confirm a submitted enrollment that holds a place."""
+    """Staff confirm a submitted enrollment that holds a place (`enrollments_confirm` for one)."""
+    done, refused = enrollments_confirm(enrollments=[enrollment], by=by, note=note, request=request)
+    if refused:
+        raise refused[0][1]
+    return done[0]
+
+
+def enrollments_confirm(
+    *, enrollments: Sequence[Enrollment], by: Any, note: str = "", request: HttpRequest | None = None
+) -> tuple[list[Enrollment], list[tuple[Enrollment, EnrollmentError]]]:
+    """Confirm each enrollment, in the order given: (confirmed rows, refused ones with their error).
+
+    One that cannot be confirmed (already decided, on the waiting list, its
+    graduatoria unpublished) is refused alone. The debt positions of the
+    confirmed ones are then created together (billing.enrollments_debt_open),
+    and only then each outcome mail is queued, with its avviso attached by
+    the position's id. A position refused refuses the whole call.
+    """
+    done: list[Enrollment] = []
+    refused: list[tuple[Enrollment, EnrollmentError]] = []
     with transaction.atomic():
-        service = Service.objects.get(pk=enrollment.service_id)
-        if placement_pending(service):
-            raise EnrollmentError(
-                f"La graduatoria di {service.name} {service.school_year} non è ancora pubblicata: "
-                "l'iscrizione potrà essere confermata dopo la pubblicazione.",
-                code="graduatoria_pending",
-            )
-        if Enrollment.objects.filter(pk=enrollment.pk, waiting_position__isnull=False).exists():
-            raise EnrollmentError(
-                "L'iscrizione è in lista d'attesa: può essere confermata solo quando si libera un posto.",
-                code="waiting_list",
-            )
-        row = _transition(
-            enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
-            by=by, action="enrollment.confirmed", request=request, note=note,
-        )  # fmt: skip
-        position = enrollment_debt_open(enrollment=row, by=by, request=request)
-        notify_outcome(row, "enrollment_confirmed", position=position)
-    return row
+        for enrollment in enrollments:
+            try:
+                with transaction.atomic():
+                    done.append(_confirm(enrollment=enrollment, by=by, note=note, request=request))
+            except EnrollmentError as exc:
+                refused.append((enrollment, exc))
+        positions = enrollments_debt_open(enrollments=done, by=by, request=request)
+        for row in done:
+            notify_outcome(row, "enrollment_confirmed", position=positions.get(row.pk))
+    return done, refused
+
+
+def _confirm(*, enrollment: Enrollment, by: Any, note: str, request: HttpRequest | None) -> Enrollment:
+    service = Service.objects.get(pk=enrollment.service_id)
+    if placement_pending(service):
+        raise EnrollmentError(
+            f"La graduatoria di {service.name} {service.school_year} non è ancora pubblicata: "
+            "l'iscrizione potrà essere confermata dopo la pubblicazione.",
+            code="graduatoria_pending",
+        )
+    if Enrollment.objects.filter(pk=enrollment.pk, waiting_position__isnull=False).exists():
+        raise EnrollmentError(
+            "L'iscrizione è in lista d'attesa: può essere confermata solo quando si libera un posto.",
+            code="waiting_list",
+        )
+    return _transition(
+        enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
+        by=by, action="enrollment.confirmed", request=request, note=note,
+    )  # fmt: skip
 
 
 def enrollment_reject(

@@ -20,10 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
-from core.services import audit_record
+from core.services import audit_entry, audit_record, audit_records
 from core.tenancy import current_schema
 from payments.adapters import (
     AdapterConflict,
@@ -75,6 +76,23 @@ def _due_dates(instalments: Sequence[FeeInstalment], today: date) -> list[tuple[
     return [(max(i.due_date, earliest), i.share_percent) for i in instalments]
 
 
+@dataclass(frozen=True)
+class PositionRequest:
+    """One debt position to create (`positions_create`): who pays, what for, how much, in which rate."""
+
+    source: str
+    payer_codice_fiscale: str
+    payer_name: str
+    description: str
+    amount: Decimal
+    instalments: Sequence[FeeInstalment] = ()
+    payer_account: Any = None
+    payer_email: str = ""
+    service_code: str = ""
+    school_year: str = ""
+    origin: str = DebtPosition.Origin.ISCRIZIONE
+
+
 def position_create(
     *,
     source: str,
@@ -95,48 +113,130 @@ def position_create(
     """The debt position for `source`, created once: a second call returns the live one.
 
     With the `gpd` adapter the position starts `in_preparazione` and a job
-    sends it; with `local` it is open at once.
+    sends it; with `local` it is open at once. `positions_create` for one.
     """
+    wanted = PositionRequest(
+        source=source, payer_codice_fiscale=payer_codice_fiscale, payer_name=payer_name,
+        description=description, amount=amount, instalments=instalments, payer_account=payer_account,
+        payer_email=payer_email, service_code=service_code, school_year=school_year, origin=origin,
+    )  # fmt: skip
+    (position,) = positions_create(wanted=[wanted], by=by, request=request, today=today)
+    return position
+
+
+# Rows per insert when positions are created in bulk.
+INSERT_BATCH = 1000
+
+
+def positions_create(
+    *,
+    wanted: Sequence[PositionRequest],
+    by: Any = None,
+    request: HttpRequest | None = None,
+    today: date | None = None,
+) -> list[DebtPosition]:
+    """The debt positions of `wanted`, in its order, each source's created once (see position_create).
+
+    A bulk write, whatever the number: one query for the live positions of
+    these sources, then the new positions, their rate and their audit entries
+    each inserted in one statement per INSERT_BATCH rows, with the IUV bases
+    drawn from the sequence in one round trip. Every request is checked
+    before anything is written, so one refused refuses them all. Each
+    position comes back with its rate loaded (`position.instalments.all()`
+    runs no query).
+    """
+    if not wanted:
+        return []
     config = payments_config()
-    cents = to_cents(amount)
-    if cents <= 0:
-        raise PaymentError("L'importo da pagare deve essere maggiore di zero.", code="amount")
-    if not payer_codice_fiscale:
-        raise PaymentError("Manca il codice fiscale di chi paga.", code="payer")
+    amounts = []
+    for item in wanted:
+        cents = to_cents(item.amount)
+        if cents <= 0:
+            raise PaymentError(
+                f"{item.description}: l'importo da pagare deve essere maggiore di zero.", code="amount"
+            )
+        if not item.payer_codice_fiscale:
+            raise PaymentError(f"{item.description}: manca il codice fiscale di chi paga.", code="payer")
+        amounts.append(cents)
     today = today or timezone.localdate()
+    local = config.adapter == "local"
     with transaction.atomic():
-        existing = (
-            DebtPosition.objects.filter(source=source).exclude(status=DebtPosition.Status.ANNULLATA).first()
+        live = {
+            p.source: p
+            for p in DebtPosition.objects.filter(source__in={item.source for item in wanted}).exclude(
+                status=DebtPosition.Status.ANNULLATA
+            )
+        }
+        created: list[tuple[DebtPosition, PositionRequest, list[tuple[date, Decimal]], list[int]]] = []
+        for item, cents in zip(wanted, amounts, strict=True):
+            if item.source in live:
+                continue
+            schedule = _due_dates(item.instalments, today)
+            position = DebtPosition(
+                iupd=f"{config.ente_codice_fiscale}-{uuid.uuid4().hex}",
+                source=item.source,
+                origin=item.origin,
+                adapter=config.adapter,
+                payer_account=item.payer_account,
+                payer_codice_fiscale=item.payer_codice_fiscale.upper(),
+                payer_name=item.payer_name[:140],
+                payer_email=item.payer_email,
+                description=item.description[:140],
+                service_code=item.service_code,
+                school_year=item.school_year,
+                amount_cents=cents,
+                status=DebtPosition.Status.APERTA if local else DebtPosition.Status.IN_PREPARAZIONE,
+                sync=DebtPosition.Sync.ALLINEATA if local else DebtPosition.Sync.DA_INVIARE,
+            )
+            live[item.source] = position
+            created.append((position, item, schedule, split_cents(cents, [share for _, share in schedule])))
+        if created:
+            _positions_write(created, config=config, by=by, request=request, local=local)
+        positions = [live[item.source] for item in wanted]
+        # The new ones got their rate from _positions_write; the live ones read it here in one query.
+        prefetch_related_objects(
+            [p for p in dict.fromkeys(positions) if "instalments" not in getattr(p, _PREFETCHED, {})],
+            "instalments",
         )
-        if existing is not None:
-            return existing
-        schedule = _due_dates(instalments, today)
-        parts = split_cents(cents, [share for _, share in schedule])
-        local = config.adapter == "local"
-        position = DebtPosition.objects.create(
-            iupd=f"{config.ente_codice_fiscale}-{uuid.uuid4().hex}",
-            source=source,
-            origin=origin,
-            adapter=config.adapter,
-            payer_account=payer_account,
-            payer_codice_fiscale=payer_codice_fiscale.upper(),
-            payer_name=payer_name[:140],
-            payer_email=payer_email,
-            description=description[:140],
-            service_code=service_code,
-            school_year=school_year,
-            amount_cents=cents,
-            status=DebtPosition.Status.APERTA if local else DebtPosition.Status.IN_PREPARAZIONE,
-            sync=DebtPosition.Sync.ALLINEATA if local else DebtPosition.Sync.DA_INVIARE,
-        )
-        rows = []
-        for number, (pk, (due, _), part) in enumerate(
-            zip(_ids_allocate(len(parts)), schedule, parts, strict=True), 1
-        ):
+    return positions
+
+
+_PREFETCHED = "_prefetched_objects_cache"
+
+
+def _rate_cache(position: DebtPosition, rows: list[Instalment]) -> None:
+    """Leave on `position` what prefetch_related("instalments") would: its rate without a query.
+
+    Django has no public call for it; this is what its prefetch_one_level does.
+    """
+    rate = position.instalments.all()
+    rate._result_cache = sorted(rows, key=lambda r: (r.due_date, r.number))  # the model's ordering
+    rate._prefetch_done = True  # type: ignore[attr-defined]
+    setattr(position, _PREFETCHED, {"instalments": rate})
+
+
+def _positions_write(
+    created: list[tuple[DebtPosition, PositionRequest, list[tuple[date, Decimal]], list[int]]],
+    *,
+    config: Payments,
+    by: Any,
+    request: HttpRequest | None,
+    local: bool,
+) -> None:
+    # PostgreSQL returns the ids of bulk-inserted rows: the rate and the mails refer to them.
+    DebtPosition.objects.bulk_create([p for p, _, _, _ in created], batch_size=INSERT_BATCH)
+    # nextval() never hands the same number to two transactions: IUVs stay unique in parallel.
+    ids = iter(_ids_allocate(sum(len(parts) for _, _, _, parts in created)))
+    rows: list[Instalment] = []
+    entries = []
+    for position, item, schedule, parts in created:
+        own = []
+        for number, ((due, _), part) in enumerate(zip(schedule, parts, strict=True), 1):
+            pk = next(ids)
             iuv = iuv_compose(
                 aux_digit=config.aux_digit, segregation_code=config.segregation_code, iuv_base=f"{pk:013d}"
             )
-            rows.append(
+            own.append(
                 Instalment(
                     id=pk,
                     position=position,
@@ -147,18 +247,25 @@ def position_create(
                     due_date=due,
                 )
             )
-        Instalment.objects.bulk_create(rows)
-        audit_record(
-            action="payments.position_created",
-            actor=by,
-            obj=position,
-            message=f"{description[:120]}: {euro_text(cents)} in {len(rows)} rate",
-            data={"source": source, "iupd": position.iupd, "avvisi": [r.codice_avviso for r in rows]},
-            request=request,
+        rows.extend(own)
+        _rate_cache(position, own)
+        entries.append(
+            audit_entry(
+                action="payments.position_created",
+                actor=by,
+                obj=position,
+                message=f"{item.description[:120]}: {euro_text(position.amount_cents)} in {len(own)} rate",
+                data={"source": item.source, "iupd": position.iupd, "avvisi": [r.codice_avviso for r in own]},
+                request=request,
+            )
         )
-        if not local:
-            _send_later(position)
-    return position
+    Instalment.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    audit_records(entries)
+    if not local:
+        # Created together, sent together: one job per SEND_BATCH unless the caller batches already.
+        with positions_batched() if len(created) > 1 and _batch.get() is None else contextlib.nullcontext():
+            for position, _, _, _ in created:
+                _send_later(position)
 
 
 # Positions per sending job when they are created in bulk (positions_batched).

@@ -40,9 +40,9 @@ from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
     EnrollmentError,
     answers_store,
-    enrollment_confirm,
     enrollment_create,
     enrollment_reopen,
+    enrollments_confirm,
     enrollments_submit,
     service_accepts_check,
 )
@@ -114,22 +114,23 @@ class BulkResult:
 def enrollments_confirm_bulk(
     *, enrollments: Sequence[Enrollment], by: Account, request: HttpRequest | None = None
 ) -> BulkResult:
-    """Confirm each selected enrollment through `enrollment_confirm`.
+    """Confirm the selected enrollments through `enrollments_confirm`, the code of a single confirmation.
 
     One that cannot be confirmed (already decided, on the waiting list) is
-    reported with its reason and does not stop the others.
+    reported with its reason and does not stop the others. Their debt
+    positions are created together and sent by one job per batch, written
+    in the same transaction; a position refused (EnrollmentError) confirms
+    none of them.
     """
     role_require(by, Action.DECIDE)
     result = BulkResult()
     with transaction.atomic():
-        # Their debt positions are sent by one job per batch, written with them.
         with debts_batched():
-            for enrollment in sorted(enrollments, key=lambda e: e.pk):
-                try:
-                    with transaction.atomic():
-                        result.done.append(enrollment_confirm(enrollment=enrollment, by=by, request=request))
-                except EnrollmentError as exc:
-                    result.skipped.append((enrollment, exc.message))
+            done, refused = enrollments_confirm(
+                enrollments=sorted(enrollments, key=lambda e: e.pk), by=by, request=request
+            )
+        result.done = done
+        result.skipped = [(e, exc.message) for e, exc in refused]
         audit_record(
             action="enrollment.bulk_confirmed",
             actor=by,

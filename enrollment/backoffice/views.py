@@ -229,11 +229,15 @@ def bulk_confirm(request: AuthenticatedRequest) -> HttpResponse:
     if not rows:
         messages.error(request, "Seleziona almeno un'iscrizione da confermare.")
     else:
-        result = enrollments_confirm_bulk(enrollments=rows, by=request.user, request=request)
-        if result.done:
-            messages.success(request, f"Iscrizioni confermate: {len(result.done)}.")
-        for e, reason in result.skipped:
-            messages.warning(request, f"n. {e.reference} non confermata: {reason}")
+        try:
+            result = enrollments_confirm_bulk(enrollments=rows, by=request.user, request=request)
+        except EnrollmentError as exc:
+            messages.error(request, f"Nessuna iscrizione confermata: {exc.message}")
+        else:
+            if result.done:
+                messages.success(request, f"Iscrizioni confermate: {len(result.done)}.")
+            for e, reason in result.skipped:
+                messages.warning(request, f"n. {e.reference} non confermata: {reason}")
     return redirect(f"{reverse('staff_admin:bo_list')}?{request.POST.get('query', '')}")
 
 
