@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.services import audit_record
 from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollment_debt_open
@@ -512,6 +513,7 @@ def enrollments_submit(
         }
         # Read under the lock: the submission time orders places and waiting list.
         now = timezone.now()
+        language = translation.get_language() or settings.LANGUAGE_CODE
         for e in to_submit:
             e.service = services[e.service_id]
         _window_check(to_submit, at=now)
@@ -522,6 +524,7 @@ def enrollments_submit(
             e.submitted_at = now
             e.updated_at = now
             e.guardian_snapshot = e.guardian.snapshot()
+            e.language = language
             e.save(
                 update_fields=[
                     "status",
@@ -529,6 +532,7 @@ def enrollments_submit(
                     "updated_at",
                     "waiting_position",
                     "guardian_snapshot",
+                    "language",
                 ]
             )
             audit_record(
