@@ -295,7 +295,7 @@ def _domanda_or_404(request: AuthenticatedRequest, domanda: uuid.UUID) -> Domand
 def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     state = _domanda_or_404(request, domanda)
     if not state.editable:
-        messages.info(request, READ_ONLY)
+        messages.info(request, gettext(READ_ONLY))
         return redirect("enrollment:summary", domanda=domanda)
     first, live, can_draft = state.first, state.live, state.can_draft
     draft = request.POST.get("azione") == "bozza" and can_draft
