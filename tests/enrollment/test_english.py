@@ -347,3 +347,23 @@ def test_a_pdf_download_follows_the_page_language_and_keeps_the_italian_file_apa
         assert "Pupil's details" in english.html() and "Dati dell'alunno" in italian.html()
         # A language the platform does not offer falls back to Italian.
         assert Riepilogo(comune=palosco, domanda=row.domanda, language="xx").language == "it"
+
+
+def test_erasing_a_family_removes_its_english_riepilogo_too(
+    palosco: Comune, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from enrollment.documents import Riepilogo
+    from enrollment.gdpr import family_erase
+
+    with tenant_context(palosco):
+        parent = parent_create(username="PAL-000954")
+        row = domanda_create(parent, [service("PRE")], submit=True)[0]
+        stored = []
+        for language in ("it", "en"):
+            doc = Riepilogo(comune=palosco, domanda=row.domanda, language=language)
+            doc.pdf()
+            stored.append(doc.stored_path())
+        assert all(path.is_file() for path in stored)
+        with django_capture_on_commit_callbacks(execute=True):
+            family_erase(guardian=row.guardian, confirmation=row.guardian.codice_fiscale)
+        assert [path for path in stored if path.exists()] == []
