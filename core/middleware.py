@@ -31,7 +31,12 @@ class ChosenLanguageMiddleware:
         language = chosen if chosen in self.supported and not api else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread goes back to Italian: what runs after this request (a job, a
+            # command, the next test) must not speak the language of the previous parent.
+            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response
 

@@ -1,8 +1,10 @@
 """The PDF documents of an enrollment, one renderer class per document type.
 
-Each document is an HTML template rendered by WeasyPrint: A4, Italian,
-tagged PDF with title and language, branded with the comune's name, emblem
-and contacts.
+Each document is an HTML template rendered by WeasyPrint: A4, tagged PDF
+with title and language, branded with the comune's name, emblem and
+contacts. Italian by default; a parent's document is in the language they
+read the portal in (`language`, carried by the download and by the spec a
+job renders; stored apart from the Italian file).
 
 Rendering a page takes 30-50 ms of CPU (bench/pdf.py), so it stays off the request path:
 a rendered PDF is stored as a file under `DOCUMENTS_DIR/<schema>/`, named by
@@ -25,7 +27,9 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import select_template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from django_tenants.utils import schema_context
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
@@ -48,10 +52,12 @@ class PdfDocument:
     """Base of every PDF: subclasses give the template, title, file name and data."""
 
     template_name: ClassVar[str]
-    title: ClassVar[str]
+    title: ClassVar[StrOrPromise]
 
-    def __init__(self, *, comune: Comune) -> None:
+    def __init__(self, *, comune: Comune, language: str = settings.LANGUAGE_CODE) -> None:
         self.comune = comune
+        supported = {code for code, _ in settings.LANGUAGES}
+        self.language = language if language in supported else settings.LANGUAGE_CODE
 
     def filename(self) -> str:
         raise NotImplementedError
@@ -71,14 +77,15 @@ class PdfDocument:
         emblem = None
         if cfg.branding.emblem:
             emblem = (Path(settings.TENANT_CONFIG_DIR) / "assets" / cfg.branding.emblem).as_uri()
-        context = {
-            "comune": self.comune,
-            "cfg": cfg,
-            "emblem_url": emblem,
-            "title": self.title,
-            "generated_at": timezone.localtime(),
-        } | self.context()
-        return select_template(self.templates()).render(context)
+        with translation.override(self.language):
+            context = {
+                "comune": self.comune,
+                "cfg": cfg,
+                "emblem_url": emblem,
+                "title": str(self.title),
+                "generated_at": timezone.localtime(),
+            } | self.context()
+            return select_template(self.templates()).render(context)
 
     def render(self) -> bytes:
         return HTML(string=self.html(), base_url=str(settings.BASE_DIR)).write_pdf(
@@ -93,10 +100,15 @@ class PdfDocument:
         return {}
 
     def spec(self) -> dict[str, Any]:
-        return {"document": self.attachment_name, "params": self.attachment_params()}
+        params = self.attachment_params()
+        if self.language != settings.LANGUAGE_CODE:
+            params["language"] = self.language
+        return {"document": self.attachment_name, "params": params}
 
     def _stem(self) -> str:
-        ident = hashlib.sha256(f"{type(self).__name__}|{self.cache_id()}".encode()).hexdigest()[:24]
+        # Italian keeps the stem it always had; another language is a file of its own.
+        language = "" if self.language == settings.LANGUAGE_CODE else f"|{self.language}"
+        ident = hashlib.sha256(f"{type(self).__name__}|{self.cache_id()}{language}".encode()).hexdigest()[:24]
         return f"{type(self).__name__.lower()}-{ident}"
 
     def stored_path(self) -> Path:
@@ -127,10 +139,12 @@ class Riepilogo(PdfDocument):
     """ "Riepilogo della domanda d'iscrizione": all data, status, reference, dates."""
 
     template_name = "enrollment/pdf/riepilogo.html"
-    title = "Riepilogo della domanda d'iscrizione"
+    title = _("Riepilogo della domanda d'iscrizione")
 
-    def __init__(self, *, comune: Comune, domanda: uuid.UUID | str) -> None:
-        super().__init__(comune=comune)
+    def __init__(
+        self, *, comune: Comune, domanda: uuid.UUID | str, language: str = settings.LANGUAGE_CODE
+    ) -> None:
+        super().__init__(comune=comune, language=language)
         self.domanda = uuid.UUID(str(domanda))
         self.rows = list(
             Enrollment.objects.filter(domanda=self.domanda)
@@ -177,7 +191,7 @@ class ManualeInformativo(PdfDocument):
     falling back to the generic one."""
 
     template_name = "enrollment/pdf/manuale.html"
-    title = "Manuale informativo del Portale Iscrizioni"
+    title = _("Manuale informativo del Portale Iscrizioni")
 
     attachment_name = "enrollment.manuale"
 
@@ -196,12 +210,17 @@ class LetteraCredenziali(PdfDocument):
     only when one was issued in the same step (never stored in clear)."""
 
     template_name = "enrollment/pdf/lettera_credenziali.html"
-    title = "Lettera credenziali di accesso"
+    title = _("Lettera credenziali di accesso")
 
     def __init__(
-        self, *, comune: Comune, account: Account, credentials: LetterCredentials | None = None
+        self,
+        *,
+        comune: Comune,
+        account: Account,
+        credentials: LetterCredentials | None = None,
+        language: str = settings.LANGUAGE_CODE,
     ) -> None:
-        super().__init__(comune=comune)
+        super().__init__(comune=comune, language=language)
         self.account = account
         self.credentials = credentials or letter_credentials(account=account)
 
@@ -291,15 +310,14 @@ def _attachment(doc: PdfDocument) -> tuple[str, bytes, str]:
 
 
 @attachments.register("enrollment.riepilogo")
-def riepilogo_attachment(*, domanda: str) -> tuple[str, bytes, str]:
-    return _attachment(Riepilogo(comune=comune_current(), domanda=domanda))
+def riepilogo_attachment(*, domanda: str, language: str = settings.LANGUAGE_CODE) -> tuple[str, bytes, str]:
+    return _attachment(Riepilogo(comune=comune_current(), domanda=domanda, language=language))
 
 
 @attachments.register("enrollment.lettera_credenziali")
-def lettera_attachment(*, account_id: int) -> tuple[str, bytes, str]:
-    return _attachment(
-        LetteraCredenziali(comune=comune_current(), account=Account.objects.get(pk=account_id))
-    )
+def lettera_attachment(*, account_id: int, language: str = settings.LANGUAGE_CODE) -> tuple[str, bytes, str]:
+    account = Account.objects.get(pk=account_id)
+    return _attachment(LetteraCredenziali(comune=comune_current(), account=account, language=language))
 
 
 @attachments.register("enrollment.graduatoria")
@@ -308,8 +326,8 @@ def graduatoria_attachment(*, service_id: int) -> tuple[str, bytes, str]:
 
 
 @attachments.register("enrollment.manuale")
-def manuale_attachment() -> tuple[str, bytes, str]:
-    return _attachment(ManualeInformativo(comune=comune_current()))
+def manuale_attachment(*, language: str = settings.LANGUAGE_CODE) -> tuple[str, bytes, str]:
+    return _attachment(ManualeInformativo(comune=comune_current(), language=language))
 
 
 # A download that finds no stored file asks the client to come back after this.

@@ -15,32 +15,35 @@ from django import forms
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from core.services import audit_record
 from enrollment.errors import EnrollmentError
 from enrollment.models import Feedback
 
-TITLE = "Quanto è stato facile usare questo servizio?"
-THANKS = "Grazie, il tuo parere ci aiuterà a migliorare il servizio!"
-ALREADY_GIVEN = "Hai già inviato la tua valutazione per questa pagina: grazie!"
+TITLE = gettext_noop("Quanto è stato facile usare questo servizio?")
+THANKS = gettext_noop("Grazie, il tuo parere ci aiuterà a migliorare il servizio!")
+ALREADY_GIVEN = gettext_noop("Hai già inviato la tua valutazione per questa pagina: grazie!")
 DETAILS_MAX = 200
 POSITIVE_FROM = 4
-POSITIVE_QUESTION = "Quali sono stati gli aspetti che hai preferito?"
-NEGATIVE_QUESTION = "Dove hai incontrato le maggiori difficoltà?"
-# Designers Italia's answers, keyed so that a reworded label keeps its counts.
+POSITIVE_QUESTION = gettext_noop("Quali sono stati gli aspetti che hai preferito?")
+NEGATIVE_QUESTION = gettext_noop("Dove hai incontrato le maggiori difficoltà?")
+# Designers Italia's answers, keyed so that a reworded label keeps its counts. The texts are
+# Italian; the parents' page shows them translated (gettext_noop marks them for the catalogue).
 POSITIVE_ASPECTS = {
-    "chiare": "Le indicazioni erano chiare",
-    "complete": "Le indicazioni erano complete",
-    "procedura": "Capivo sempre che stavo procedendo correttamente",
-    "tecnica": "Non ho avuto problemi tecnici",
-    "altro": "Altro",
+    "chiare": gettext_noop("Le indicazioni erano chiare"),
+    "complete": gettext_noop("Le indicazioni erano complete"),
+    "procedura": gettext_noop("Capivo sempre che stavo procedendo correttamente"),
+    "tecnica": gettext_noop("Non ho avuto problemi tecnici"),
+    "altro": gettext_noop("Altro"),
 }
 NEGATIVE_ASPECTS = {
-    "non_chiare": "A volte le indicazioni non erano chiare",
-    "incomplete": "A volte le indicazioni non erano complete",
-    "incerto": "A volte non capivo se stavo procedendo correttamente",
-    "problemi_tecnici": "Ho avuto problemi tecnici",
-    "altro_negativo": "Altro",
+    "non_chiare": gettext_noop("A volte le indicazioni non erano chiare"),
+    "incomplete": gettext_noop("A volte le indicazioni non erano complete"),
+    "incerto": gettext_noop("A volte non capivo se stavo procedendo correttamente"),
+    "problemi_tecnici": gettext_noop("Ho avuto problemi tecnici"),
+    "altro_negativo": gettext_noop("Altro"),
 }
 ASPECT_LABELS = POSITIVE_ASPECTS | NEGATIVE_ASPECTS
 
@@ -56,7 +59,10 @@ class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=[(n, n) for n in range(1, 6)],
         coerce=int,
-        error_messages={"required": "Scegli da 1 a 5 stelle.", "invalid_choice": "Scegli da 1 a 5 stelle."},
+        error_messages={
+            "required": _("Scegli da 1 a 5 stelle."),
+            "invalid_choice": _("Scegli da 1 a 5 stelle."),
+        },
     )
     aspect_positive = forms.ChoiceField(choices=list(POSITIVE_ASPECTS.items()), required=False)
     aspect_negative = forms.ChoiceField(choices=list(NEGATIVE_ASPECTS.items()), required=False)
@@ -64,7 +70,7 @@ class FeedbackForm(forms.Form):
         required=False,
         max_length=DETAILS_MAX,
         error_messages={
-            "max_length": f"Scrivi al massimo {DETAILS_MAX} caratteri (ne hai scritti %(show_value)d)."
+            "max_length": _("Scrivi al massimo %(limit_value)d caratteri (ne hai scritti %(show_value)d).")
         },
     )
 
@@ -84,12 +90,14 @@ def feedback_record(
 ) -> Feedback:
     """Store a parent's rating of `page`; a second rating of the same page is refused."""
     if not 1 <= rating <= 5:
-        raise EnrollmentError("Scegli da 1 a 5 stelle.", code="feedback_rating")
+        raise EnrollmentError(gettext("Scegli da 1 a 5 stelle."), code="feedback_rating")
     allowed = POSITIVE_ASPECTS if rating >= POSITIVE_FROM else NEGATIVE_ASPECTS
     if aspect and aspect not in allowed:
-        raise EnrollmentError("Scegli una delle risposte proposte.", code="feedback_aspect")
+        raise EnrollmentError(gettext("Scegli una delle risposte proposte."), code="feedback_aspect")
     if len(details) > DETAILS_MAX:
-        raise EnrollmentError(f"Scrivi al massimo {DETAILS_MAX} caratteri.", code="feedback_details")
+        raise EnrollmentError(
+            gettext("Scrivi al massimo %(max)s caratteri.") % {"max": DETAILS_MAX}, code="feedback_details"
+        )
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(
@@ -104,7 +112,7 @@ def feedback_record(
             )
     except IntegrityError as exc:
         # The unique constraint decides, so two tabs sending at once still store one rating.
-        raise EnrollmentError(ALREADY_GIVEN, code="feedback_given") from exc
+        raise EnrollmentError(gettext(ALREADY_GIVEN), code="feedback_given") from exc
     return feedback
 
 

@@ -21,7 +21,10 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from stdnum.it import codicefiscale
 
 from core.limits import column_max_length
@@ -52,17 +55,19 @@ CAP_RE = re.compile(r"^\d{5}$")
 
 
 def _text(
-    label: str, *, max_length: int, field: type[forms.CharField] = forms.CharField, **kwargs: Any
+    label: StrOrPromise, *, max_length: int, field: type[forms.CharField] = forms.CharField, **kwargs: Any
 ) -> forms.CharField:
     messages = {
-        "required": f"Compila il campo «{label}».",
-        "max_length": f"«{label}» può avere al massimo {max_length} caratteri.",
+        "required": format_lazy(_("Compila il campo «{label}»."), label=label),
+        "max_length": format_lazy(
+            _("«{label}» può avere al massimo {max} caratteri."), label=label, max=max_length
+        ),
     }
     messages.update(kwargs.pop("error_messages", {}))
     return field(label=label, max_length=max_length, error_messages=messages, **kwargs)
 
 
-def _column(label: str, model: type[Guardian | Pupil], name: str, **kwargs: Any) -> forms.CharField:
+def _column(label: StrOrPromise, model: type[Guardian | Pupil], name: str, **kwargs: Any) -> forms.CharField:
     """A text field as long as the column it is stored in."""
     return _text(label, max_length=column_max_length(model, name), **kwargs)
 
@@ -93,17 +98,17 @@ def _question_field(question: Question) -> forms.Field:
             choices=[(o, o) for o in question.options or []],
             widget=forms.CheckboxSelectMultiple,
             error_messages={
-                "invalid_choice": "Scegli solo tra le opzioni proposte.",
-                "invalid_list": "Scegli una o più delle opzioni proposte.",
+                "invalid_choice": _("Scegli solo tra le opzioni proposte."),
+                "invalid_list": _("Scegli una o più delle opzioni proposte."),
             },
         )
     elif kind == "file":
         field = forms.FileField(
             required=False,
             error_messages={
-                "empty": "Il file è vuoto: allega un file PDF, JPEG o PNG.",
-                "invalid": "Il file non è stato ricevuto: riprova ad allegarlo.",
-                "missing": "Il file non è stato ricevuto: riprova ad allegarlo.",
+                "empty": _("Il file è vuoto: allega un file PDF, JPEG o PNG."),
+                "invalid": _("Il file non è stato ricevuto: riprova ad allegarlo."),
+                "missing": _("Il file non è stato ricevuto: riprova ad allegarlo."),
             },
         )
     elif kind == "textarea":
@@ -167,10 +172,13 @@ class ServiceQuestions:
         earlier = self.definition.question(condition.question)
         label = earlier.label if earlier else condition.question
         if isinstance(condition.equals, bool):
-            answer = "Sì" if condition.equals else "No"
+            answer = gettext("Sì") if condition.equals else gettext("No")
         else:
             answer = str(condition.equals)
-        return f"Da compilare solo se hai risposto «{answer}» a «{label}»."
+        return gettext("Da compilare solo se hai risposto «%(answer)s» a «%(question)s».") % {
+            "answer": answer,
+            "question": label,
+        }
 
 
 def _condition_text(value: Any) -> str:
@@ -181,12 +189,13 @@ def _condition_text(value: Any) -> str:
 
 
 # The enrollment's steps (issue #15); step 5, the riepilogo, is the summary page.
+# Italian names, translated where they are shown (gettext_noop marks them for the catalogue).
 STEPS: tuple[str, ...] = (
-    "Informativa privacy",
-    "Dati dell'alunno",
-    "Dati del genitore/tutore",
-    "Servizi",
-    "Riepilogo",
+    gettext_noop("Informativa privacy"),
+    gettext_noop("Dati dell'alunno"),
+    gettext_noop("Dati del genitore/tutore"),
+    gettext_noop("Servizi"),
+    gettext_noop("Riepilogo"),
 )
 FORM_STEPS = 4
 
@@ -206,49 +215,53 @@ class EnrollmentForm(forms.Form):
     """One form for one pupil; `services` None means the services are fixed
     (a renewal, or a form already submitted) and are not asked again."""
 
-    pupil_first_name = _column("Nome dell'alunno", Pupil, "first_name")
-    pupil_last_name = _column("Cognome dell'alunno", Pupil, "last_name")
-    pupil_codice_fiscale = _column("Codice fiscale dell'alunno", Pupil, "codice_fiscale")
+    pupil_first_name = _column(_("Nome dell'alunno"), Pupil, "first_name")
+    pupil_last_name = _column(_("Cognome dell'alunno"), Pupil, "last_name")
+    pupil_codice_fiscale = _column(_("Codice fiscale dell'alunno"), Pupil, "codice_fiscale")
     pupil_birth_date = forms.DateField(
-        label="Data di nascita dell'alunno",
+        label=_("Data di nascita dell'alunno"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
-            "required": "Compila il campo «Data di nascita dell'alunno».",
-            "invalid": "Inserisci la data di nascita nel formato gg/mm/aaaa.",
+            "required": _("Compila il campo «Data di nascita dell'alunno»."),
+            "invalid": _("Inserisci la data di nascita nel formato gg/mm/aaaa."),
         },
     )
-    pupil_birth_place = _column("Luogo di nascita dell'alunno", Pupil, "birth_place")
+    pupil_birth_place = _column(_("Luogo di nascita dell'alunno"), Pupil, "birth_place")
     pupil_school = forms.ChoiceField(
-        label="Scuola frequentata nell'anno scolastico",
-        choices=[("", "Scegli la scuola"), *Pupil.School.choices],
-        error_messages={"required": "Scegli la scuola che l'alunno frequenterà."},
+        label=_("Scuola frequentata nell'anno scolastico"),
+        choices=[("", _("Scegli la scuola")), *((value, _(label)) for value, label in Pupil.School.choices)],
+        error_messages={"required": _("Scegli la scuola che l'alunno frequenterà.")},
     )
-    pupil_class_section = _column("Classe e sezione", Pupil, "class_section", help_text="Ad esempio: 2ª A")
+    pupil_class_section = _column(
+        _("Classe e sezione"), Pupil, "class_section", help_text=_("Ad esempio: 2ª A")
+    )
 
-    guardian_first_name = _column("Nome del genitore/tutore", Guardian, "first_name")
-    guardian_last_name = _column("Cognome del genitore/tutore", Guardian, "last_name")
-    guardian_codice_fiscale = _column("Codice fiscale del genitore/tutore", Guardian, "codice_fiscale")
+    guardian_first_name = _column(_("Nome del genitore/tutore"), Guardian, "first_name")
+    guardian_last_name = _column(_("Cognome del genitore/tutore"), Guardian, "last_name")
+    guardian_codice_fiscale = _column(_("Codice fiscale del genitore/tutore"), Guardian, "codice_fiscale")
     guardian_email = _column(
-        "Email del genitore/tutore",
+        _("Email del genitore/tutore"),
         Guardian,
         "email",
         field=forms.EmailField,
-        error_messages={"invalid": "Inserisci un indirizzo email valido, ad esempio nome@esempio.it."},
+        error_messages={"invalid": _("Inserisci un indirizzo email valido, ad esempio nome@esempio.it.")},
     )
-    guardian_phone = _column("Telefono del genitore/tutore", Guardian, "phone")
-    guardian_address = _column("Indirizzo di residenza", Guardian, "address", help_text="Via e numero civico")
-    guardian_cap = _column("CAP", Guardian, "cap")
-    guardian_city = _column("Comune di residenza", Guardian, "city")
+    guardian_phone = _column(_("Telefono del genitore/tutore"), Guardian, "phone")
+    guardian_address = _column(
+        _("Indirizzo di residenza"), Guardian, "address", help_text=_("Via e numero civico")
+    )
+    guardian_cap = _column(pgettext_lazy("codice di avviamento postale", "CAP"), Guardian, "cap")
+    guardian_city = _column(_("Comune di residenza"), Guardian, "city")
 
     services = forms.ModelMultipleChoiceField(
-        label="Servizi richiesti",
+        label=_("Servizi richiesti"),
         queryset=Service.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Scegli almeno un servizio."},
+        error_messages={"required": _("Scegli almeno un servizio.")},
     )
     privacy = forms.BooleanField(
-        label=PRIVACY_TEXT,
+        label=_(PRIVACY_TEXT),
         required=False,
     )
 
@@ -284,9 +297,9 @@ class EnrollmentForm(forms.Form):
             offered = list(services)
         if lock_pupil_cf:
             self.fields["pupil_codice_fiscale"].disabled = True
-            self.fields[
-                "pupil_codice_fiscale"
-            ].help_text = "È il codice fiscale con cui hai effettuato l'accesso e non può essere cambiato."
+            self.fields["pupil_codice_fiscale"].help_text = _(
+                "È il codice fiscale con cui hai effettuato l'accesso e non può essere cambiato."
+            )
         self.service_questions: list[ServiceQuestions] = []
         # What answers_clean accepted, by service code, as JSON (files: the checked file).
         self.answers: dict[str, dict[str, Any]] = {}
@@ -371,8 +384,11 @@ class EnrollmentForm(forms.Form):
             posted = str(self.data.get(self.add_prefix("pupil_codice_fiscale")) or "").strip().upper()
             if posted and posted != value:
                 raise forms.ValidationError(
-                    f"Il codice fiscale dell'alunno è {value}, quello con cui hai effettuato "
-                    "l'accesso, e non può essere cambiato."
+                    gettext(
+                        "Il codice fiscale dell'alunno è %(cf)s, quello con cui hai effettuato "
+                        "l'accesso, e non può essere cambiato."
+                    )
+                    % {"cf": value}
                 )
         return value
 
@@ -383,20 +399,20 @@ class EnrollmentForm(forms.Form):
         value = self.cleaned_data["guardian_phone"].strip()
         if not PHONE_RE.match(value):
             raise forms.ValidationError(
-                "Inserisci un numero di telefono di sole cifre, ad esempio 035 123456."
+                gettext("Inserisci un numero di telefono di sole cifre, ad esempio 035 123456.")
             )
         return value
 
     def clean_guardian_cap(self) -> str:
         value = self.cleaned_data["guardian_cap"].strip()
         if not CAP_RE.match(value):
-            raise forms.ValidationError("Il CAP è formato da 5 cifre.")
+            raise forms.ValidationError(gettext("Il CAP è formato da 5 cifre."))
         return value
 
     def clean_privacy(self) -> bool:
         if not self.cleaned_data.get("privacy"):
             raise forms.ValidationError(
-                "Per proseguire è necessario autorizzare il trattamento dei dati personali."
+                gettext("Per proseguire è necessario autorizzare il trattamento dei dati personali.")
             )
         return True
 
@@ -417,19 +433,22 @@ class EnrollmentForm(forms.Form):
         year = self.school_year or (chosen[0].school_year if chosen else None)
         if birth and cf and codicefiscale.get_birth_date(cf) != birth:
             self.add_error(
-                "pupil_birth_date", "La data di nascita non corrisponde al codice fiscale dell'alunno."
+                "pupil_birth_date",
+                gettext("La data di nascita non corrisponde al codice fiscale dell'alunno."),
             )
         place, encoded = data.get("pupil_birth_place"), birth_from_codice_fiscale(cf or "")
         if place and encoded and encoded.place and not birth_place_matches(encoded, place):
             self.add_error(
                 "pupil_birth_place",
-                "Il luogo di nascita non corrisponde al codice fiscale dell'alunno, "
-                f"che indica {encoded.place}: "
-                "correggi il luogo o il codice fiscale.",
+                gettext(
+                    "Il luogo di nascita non corrisponde al codice fiscale dell'alunno, "
+                    "che indica %(place)s: correggi il luogo o il codice fiscale."
+                )
+                % {"place": encoded.place},
             )
         if birth and school and year:
             if birth > timezone.localdate():
-                self.add_error("pupil_birth_date", "La data di nascita non può essere nel futuro.")
+                self.add_error("pupil_birth_date", gettext("La data di nascita non può essere nel futuro."))
             else:
                 problem = birth_date_problem(birth_date=birth, school=school, school_year=year)
                 if problem:
@@ -447,11 +466,16 @@ class EnrollmentForm(forms.Form):
         for service in chosen:
             schools = service_definition(service).schools
             if schools is not None and school not in schools:
-                names = ", ".join(SCHOOL_LABELS[s].lower() for s in schools)
-                message = (
-                    f"{service.name} {service.school_year} è riservato agli alunni della {names}: "
-                    f"non è disponibile per la {SCHOOL_LABELS[school].lower()}."
-                )
+                names = ", ".join(gettext(SCHOOL_LABELS[s]).lower() for s in schools)
+                message = gettext(
+                    "%(service)s %(year)s è riservato agli alunni della %(schools)s: "
+                    "non è disponibile per la %(school)s."
+                ) % {
+                    "service": service.name,
+                    "year": service.school_year,
+                    "schools": names,
+                    "school": gettext(SCHOOL_LABELS[school]).lower(),
+                }
                 self.add_error("services" if "services" in self.fields else None, message)
 
     def stored_file(self, name: str) -> Any:

@@ -164,8 +164,9 @@ def _stored_riepiloghi(domande: set[Any]) -> list[Path]:
     comune = comune_current()
     paths = []
     for domanda in domande:
-        doc = Riepilogo(comune=comune, domanda=domanda)
-        paths += list(doc.stored_path().parent.glob(f"{doc._stem()}-*.pdf"))
+        for language, _ in settings.LANGUAGES:  # the English riepilogo is a file of its own
+            doc = Riepilogo(comune=comune, domanda=domanda, language=language)
+            paths += list(doc.stored_path().parent.glob(f"{doc._stem()}-*.pdf"))
     return paths
 
 

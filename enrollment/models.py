@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from enrollment.rules import GUARDIAN_FIELDS
 
@@ -127,9 +128,9 @@ class Pupil(models.Model):
     """An alunno, belonging to one guardian."""
 
     class School(models.TextChoices):
-        INFANZIA = "infanzia", "Scuola dell'infanzia"
-        PRIMARIA = "primaria", "Scuola primaria"
-        SECONDARIA = "secondaria", "Scuola secondaria di primo grado"
+        INFANZIA = "infanzia", gettext_noop("Scuola dell'infanzia")
+        PRIMARIA = "primaria", gettext_noop("Scuola primaria")
+        SECONDARIA = "secondaria", gettext_noop("Scuola secondaria di primo grado")
 
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="pupils")
     first_name = models.CharField("nome", max_length=100)
@@ -163,15 +164,15 @@ class Enrollment(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NUOVA = "nuova", "Nuova iscrizione"
-        RINNOVO = "rinnovo", "Rinnovo"
+        NUOVA = "nuova", gettext_noop("Nuova iscrizione")
+        RINNOVO = "rinnovo", gettext_noop("Rinnovo")
 
     class Status(models.TextChoices):
-        BOZZA = "bozza", "Bozza"
-        INVIATA = "inviata", "Inviata"
-        CONFERMATA = "confermata", "Confermata"
-        RESPINTA = "respinta", "Respinta"
-        ANNULLATA = "annullata", "Annullata"
+        BOZZA = "bozza", gettext_noop("Bozza")
+        INVIATA = "inviata", gettext_noop("Inviata")
+        CONFERMATA = "confermata", gettext_noop("Confermata")
+        RESPINTA = "respinta", gettext_noop("Respinta")
+        ANNULLATA = "annullata", gettext_noop("Annullata")
 
     domanda = models.UUIDField("domanda", default=uuid.uuid4, db_index=True)
     pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="enrollments")
@@ -196,6 +197,8 @@ class Enrollment(models.Model):
     waiting_position = models.PositiveIntegerField("posizione in lista d'attesa", null=True, blank=True)
     outcome_note = models.TextField("note sull'esito", blank=True)
     via_sportello = models.BooleanField("inserita allo sportello", default=False)
+    # The language of the portal when the parent submitted: later e-mails and PDFs speak it.
+    language = models.CharField("lingua del genitore", max_length=8, default=settings.LANGUAGE_CODE)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -353,7 +356,7 @@ class Graduatoria(models.Model):
     """
 
     class Status(models.TextChoices):
-        BOZZA = "bozza", "Bozza"
+        BOZZA = "bozza", gettext_noop("Bozza")
         PUBBLICATA = "pubblicata", "Pubblicata"
 
     service = models.OneToOneField(Service, on_delete=models.PROTECT, related_name="graduatoria")

@@ -1,14 +1,20 @@
 """The e-mails an enrollment sends to the parent: the receipt with the credentials letter, and the outcome.
 
 Queued by enrollment.services inside the transaction that causes them; the
-job queue sends them after commit.
+job queue sends them after commit. Each speaks the parent's language: the
+portal's at the submission (the parent's own request), then the one stored on
+the enrollment for what staff cause later. The PDFs they attach carry that
+language in their spec, since the mail job renders them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from core.models import OutgoingEmail
 from core.services import email_enqueue
@@ -27,6 +33,17 @@ def recipient(enrollment: Enrollment) -> list[str]:
     return [email] if email else []
 
 
+def parent_language(enrollment: Enrollment) -> str:
+    """The language the parent used when submitting `enrollment` (Italian unless they chose another)."""
+    supported = {code for code, _ in settings.LANGUAGES}
+    return enrollment.language if enrollment.language in supported else settings.LANGUAGE_CODE
+
+
+def _language_params(language: str) -> dict[str, str]:
+    """A PDF spec's language: omitted for Italian, so the default documents keep their names."""
+    return {} if language == settings.LANGUAGE_CODE else {"language": language}
+
+
 def notify_submitted(rows: list[Enrollment]) -> None:
     """The receipt of a submitted form, with its riepilogo attached.
 
@@ -39,20 +56,24 @@ def notify_submitted(rows: list[Enrollment]) -> None:
     from enrollment.documents import document_prepare_defer
 
     first = rows[0]
-    riepilogo = {"document": "enrollment.riepilogo", "params": {"domanda": str(first.domanda)}}
+    language = parent_language(first)
+    riepilogo = {
+        "document": "enrollment.riepilogo",
+        "params": {"domanda": str(first.domanda)} | _language_params(language),
+    }
     to = recipient(first)
     if not to:
         document_prepare_defer(spec=riepilogo)
         return
     comune = comune_current()
     context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
-    email_enqueue(
-        to=to,
-        subject=f"Ricevuta iscrizione {first.pupil.full_name} - {comune.display_name}",
-        body=render_to_string("enrollment/email/submitted.txt", context),
-        attachments=[riepilogo],
-        purpose="enrollment_submitted",
-    )
+    with translation.override(language):
+        subject = gettext("Ricevuta iscrizione %(pupil)s - %(comune)s") % {
+            "pupil": first.pupil.full_name,
+            "comune": comune.display_name,
+        }
+        body = render_to_string("enrollment/email/submitted.txt", context)
+    email_enqueue(to=to, subject=subject, body=body, attachments=[riepilogo], purpose="enrollment_submitted")
 
 
 def notify_credentials(rows: list[Enrollment]) -> None:
@@ -64,19 +85,29 @@ def notify_credentials(rows: list[Enrollment]) -> None:
         return
     comune = comune_current()
     letter = credentials.letter_credentials(account=account)
+    # Sent before the rows record their language: the portal's language of this very request.
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = gettext("Credenziali di accesso al portale - %(comune)s") % {"comune": comune.display_name}
+        body = render_to_string("enrollment/email/credentials.txt", {"comune": comune, "credentials": letter})
+    params = {"account_id": account.pk} | _language_params(language)
     email_enqueue(
         to=to,
-        subject=f"Credenziali di accesso al portale - {comune.display_name}",
-        body=render_to_string("enrollment/email/credentials.txt", {"comune": comune, "credentials": letter}),
-        attachments=[{"document": "enrollment.lettera_credenziali", "params": {"account_id": account.pk}}],
+        subject=subject,
+        body=body,
+        attachments=[{"document": "enrollment.lettera_credenziali", "params": params}],
         purpose="credentials_letter",
     )
 
 
 def _credentials_letter_sent(account_id: int) -> bool:
     """Whether the lettera credenziali of the account is on its way: only the first submission sends it."""
-    letter = [{"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}]
-    return OutgoingEmail.objects.filter(purpose="credentials_letter", attachments__contains=letter).exists()
+    return OutgoingEmail.objects.filter(
+        purpose="credentials_letter",
+        attachments__contains=[
+            {"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}
+        ],
+    ).exists()
 
 
 def mail_parent(
@@ -88,15 +119,19 @@ def mail_parent(
     context: dict[str, Any] | None = None,
     attachments: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name."""
+    """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name.
+
+    The body is rendered in the parent's language; `subject` is the caller's, as given."""
     to = recipient(enrollment)
     if not to:
         return
     comune = comune_current()
+    with translation.override(parent_language(enrollment)):
+        body = render_to_string(template, {"enrollment": enrollment, "comune": comune, **(context or {})})
     email_enqueue(
         to=to,
         subject=f"{subject} - {comune.display_name}",
-        body=render_to_string(template, {"enrollment": enrollment, "comune": comune, **(context or {})}),
+        body=body,
         purpose=purpose,
         attachments=attachments,
     )
@@ -104,10 +139,15 @@ def mail_parent(
 
 def notify_outcome(enrollment: Enrollment, purpose: str, *, position: DebtPosition | None = None) -> None:
     """The decision's mail; with the debt position of a confirmation, its avviso attached."""
+    with translation.override(parent_language(enrollment)):
+        subject = gettext("Iscrizione n. %(reference)s %(status)s") % {
+            "reference": enrollment.reference,
+            "status": gettext(enrollment.get_status_display()).lower(),
+        }
     mail_parent(
         enrollment,
         template="enrollment/email/outcome.txt",
-        subject=f"Iscrizione n. {enrollment.reference} {enrollment.get_status_display().lower()}",
+        subject=subject,
         purpose=purpose,
         context={"position": position, "rate": list(position.instalments.all()) if position else []},
         attachments=[{"document": "payments.avviso", "params": {"position_id": position.pk}}]

@@ -7,21 +7,26 @@ import hashlib
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
 from identity import validators
 
-# The consent text of both seeds, word for word.
-PRIVACY_TEXT = (
+# The consent text of both seeds, word for word. The Italian text is the one consented to and
+# stored (its version below); pages in English show its translation (gettext_noop marks it).
+PRIVACY_TEXT = gettext_noop(
     "Autorizzo il trattamento dei miei dati personali ai sensi dell'art. 13 del regolamento (UE) "
     "n. 2016/679 e successive modifiche ed integrazioni, Codice in materia di protezione dei dati "
     "personali."
 )
 PRIVACY_VERSION = "art13-" + hashlib.sha256(PRIVACY_TEXT.encode()).hexdigest()[:12]
 
-SIBLINGS_NOTE = (
+# Shown translated by the templates ({% translate siblings_note %}).
+SIBLINGS_NOTE = gettext_noop(
     "Attenzione: in caso di iscrizione di più fratelli, iscrivere tutti gli utenti con lo stesso "
     "genitore/tutore."
 )
-DRAFT_NOTE = (
+DRAFT_NOTE = gettext_noop(
     "Il salvataggio in bozza dell'iscrizione non è sufficiente per considerare valida l'iscrizione: "
     "per inviarla al gestore del servizio è necessario arrivare fino all'ultimo passo e premere "
     '"Invia Iscrizione".'
@@ -36,11 +41,11 @@ SCHOOL_AGES = {"infanzia": (2, 6), "primaria": (5, 12), "secondaria": (10, 16)}
 # The enrollment form's words for the problems identity.validators finds in
 # a pupil's or guardian's codice fiscale (the login form has its own).
 CODICE_FISCALE_MESSAGES = {
-    "required": "Il codice fiscale deve essere di 16 caratteri.",
-    "length": "Il codice fiscale deve essere di 16 caratteri.",
-    "format": "Il codice fiscale non è valido: controlla lettere e cifre.",
-    "checksum": "Il codice fiscale non è valido: il carattere di controllo non corrisponde.",
-    "birth_date": "Il codice fiscale non è valido: controlla lettere e cifre.",
+    "required": _("Il codice fiscale deve essere di 16 caratteri."),
+    "length": _("Il codice fiscale deve essere di 16 caratteri."),
+    "format": _("Il codice fiscale non è valido: controlla lettere e cifre."),
+    "checksum": _("Il codice fiscale non è valido: il carattere di controllo non corrisponde."),
+    "birth_date": _("Il codice fiscale non è valido: controlla lettere e cifre."),
 }
 
 
@@ -55,14 +60,14 @@ def birth_date_problem(*, birth_date: date, school: str, school_year: str) -> st
     age = first_year - birth_date.year
     low, high = SCHOOL_AGES[school]
     if not low <= age <= high:
-        return (
-            f"La data di nascita non è compatibile con la scuola indicata per l'anno scolastico "
-            f"{school_year}: sono previsti alunni tra {low} e {high} anni."
-        )
+        return gettext(
+            "La data di nascita non è compatibile con la scuola indicata per l'anno scolastico "
+            "%(year)s: sono previsti alunni tra %(low)s e %(high)s anni."
+        ) % {"year": school_year, "low": low, "high": high}
     return None
 
 
-DRAFT_MISSING = (
+DRAFT_MISSING = gettext_noop(
     "Per salvare in bozza l'iscrizione è necessario aver compilato i dati dell'alunno e del "
     "genitore/tutore, scelto almeno un servizio e accettato l'autorizzazione al trattamento dei dati "
     "personali."

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.cache import caches
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from enrollment.answers import answers_from_json
 from enrollment.definitions import service_definition, service_definitions_share
@@ -399,7 +400,7 @@ class AnswerRow:
 
 def _answer_text(value: Any) -> str:
     if isinstance(value, bool):
-        return "Sì" if value else "No"
+        return gettext("Sì") if value else gettext("No")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, date):
@@ -420,7 +421,7 @@ def enrollment_answer_rows(*, enrollment: Enrollment) -> list[AnswerRow]:
             continue
         if q.type == "file":
             upload = files.get(str(values[q.id]))
-            text = upload.name if upload else "file non disponibile"
+            text = upload.name if upload else gettext("file non disponibile")
             rows.append(AnswerRow(q.id, q.label, text, upload=upload))
         else:
             rows.append(AnswerRow(q.id, q.label, _answer_text(values[q.id])))
@@ -460,7 +461,7 @@ class ServiceCard:
 def service_card(*, service: Service) -> ServiceCard:
     definition = service_definition(service)
     labels = dict(Pupil.School.choices)
-    schools = [labels[s] for s in (definition.schools or [])]
+    schools = [gettext(labels[s]) for s in (definition.schools or [])]
     residents = None
     if definition.ranking is not None:
         residents = next((c.points for c in definition.ranking.criteria if c.source == "residency"), None)
@@ -471,21 +472,29 @@ def service_card(*, service: Service) -> ServiceCard:
     fees = definition.fees
     if fees is not None:
         if fees.kind == "flat" and fees.amount is not None:
-            fee_lines.append(f"Quota annuale: {euro(fees.amount)}")
+            fee_lines.append(gettext("Quota annuale: %(amount)s") % {"amount": euro(fees.amount)})
         else:
             previous = None
             for band in fees.bands:
                 amount = euro(band.amount) if band.amount is not None else ""
                 if band.up_to is not None:
-                    fee_lines.append(f"ISEE fino a {euro(band.up_to)}: {amount}")
+                    fee_lines.append(
+                        gettext("ISEE fino a %(limit)s: %(amount)s")
+                        % {"limit": euro(band.up_to), "amount": amount}
+                    )
                     previous = band.up_to
                 elif previous is not None:
-                    fee_lines.append(f"ISEE oltre {euro(previous)} o non dichiarato: {amount}")
+                    fee_lines.append(
+                        gettext("ISEE oltre %(limit)s o non dichiarato: %(amount)s")
+                        % {"limit": euro(previous), "amount": amount}
+                    )
                 else:
-                    fee_lines.append(f"Quota annuale: {amount}")
+                    fee_lines.append(gettext("Quota annuale: %(amount)s") % {"amount": amount})
         if fees.sibling_discount_percent:
             percent = format(fees.sibling_discount_percent.normalize(), "f").replace(".", ",")
-            discount = f"Dal secondo figlio iscritto al servizio la quota è ridotta del {percent}%."
+            discount = gettext(
+                "Dal secondo figlio iscritto al servizio la quota è ridotta del %(percent)s%%."
+            ) % {"percent": percent}
     return ServiceCard(
         schools=schools,
         residents_points=residents,

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from core.services import audit_record
 from enrollment.answers import answers_clean
@@ -50,8 +52,9 @@ SYNCED_FIELDS = (
     "renewals",
 )
 Status = Enrollment.Status
-READ_ONLY = "L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata."
-DOMANDA_CHANGED = (
+# Italian constants (also compared by callers); raised and shown through gettext.
+READ_ONLY = gettext_noop("L'iscrizione è già stata esaminata dall'ufficio e non può più essere modificata.")
+DOMANDA_CHANGED = gettext_noop(
     "L'iscrizione è stata modificata nel frattempo (da un altro dispositivo o dall'ufficio): "
     "rileggerla e riprovare."
 )
@@ -99,10 +102,12 @@ def _local(dt: Any) -> str:
 
 
 def window_message(service: Service) -> str:
-    return (
-        f"Le iscrizioni a {service.name} {service.school_year} sono aperte dal "
-        f"{_local(service.opens_at)} al {_local(service.closes_at)}."
-    )
+    return gettext("Le iscrizioni a %(service)s %(year)s sono aperte dal %(opens)s al %(closes)s.") % {
+        "service": service.name,
+        "year": service.school_year,
+        "opens": _local(service.opens_at),
+        "closes": _local(service.closes_at),
+    }
 
 
 def reference_allocate(*, year: int) -> str:
@@ -126,12 +131,15 @@ def service_accepts_check(*, service: Service, kind: str) -> None:
     """Refuse a new row of `kind` in `service` that the service does not accept now."""
     if kind == Enrollment.Kind.NUOVA and not service.new_enrollments:
         raise EnrollmentError(
-            f"{service.name} {service.school_year} accetta solo rinnovi, non nuove iscrizioni.",
+            gettext("%(service)s %(year)s accetta solo rinnovi, non nuove iscrizioni.")
+            % {"service": service.name, "year": service.school_year},
             code="service_closed",
         )
     if kind == Enrollment.Kind.RINNOVO and not service.renewals:
         raise EnrollmentError(
-            f"{service.name} {service.school_year} non accetta rinnovi.", code="service_closed"
+            gettext("%(service)s %(year)s non accetta rinnovi.")
+            % {"service": service.name, "year": service.school_year},
+            code="service_closed",
         )
     if not service.is_open():
         raise EnrollmentError(window_message(service), code="outside_window")
@@ -162,14 +170,14 @@ def domanda_save(
     extra = extra or {}
     if not consent:
         raise EnrollmentError(
-            "Per salvare l'iscrizione è necessario autorizzare il trattamento dei dati personali.",
+            gettext("Per salvare l'iscrizione è necessario autorizzare il trattamento dei dati personali."),
             code="consent_required",
         )
     if not services:
-        raise EnrollmentError("Scegli almeno un servizio.", code="service_required")
+        raise EnrollmentError(gettext("Scegli almeno un servizio."), code="service_required")
     if draft and kind != Enrollment.Kind.NUOVA:
         raise EnrollmentError(
-            "La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni.",
+            gettext("La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni."),
             code="draft_not_allowed",
         )
     now = timezone.now()
@@ -185,7 +193,7 @@ def domanda_save(
             if not existing:
                 raise EnrollmentError("Iscrizione non trovata.", code="not_found")
             if not all(e.is_editable for e in existing):
-                raise EnrollmentError(READ_ONLY, code="read_only")
+                raise EnrollmentError(gettext(READ_ONLY), code="read_only")
             kind = existing[0].kind
         pupil = pupil_save(guardian=guardian, data=pupil_data, pupil=existing[0].pupil if existing else None)
         domanda = domanda or uuid.uuid4()
@@ -194,8 +202,10 @@ def domanda_save(
         submitted = any(e.status != Status.BOZZA for e in existing)
         if submitted and set(wanted) != set(by_service):
             raise EnrollmentError(
-                "Dopo l'invio non è possibile cambiare i servizi richiesti: annulla l'iscrizione e "
-                "presentane una nuova.",
+                gettext(
+                    "Dopo l'invio non è possibile cambiare i servizi richiesti: annulla l'iscrizione e "
+                    "presentane una nuova."
+                ),
                 code="services_fixed",
             )
         for service_id, dropped in by_service.items():
@@ -267,8 +277,10 @@ def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: A
                 or (account is not None and upload.account_id == account.pk)
             ):
                 raise EnrollmentError(
-                    "L'allegato indicato non esiste o non appartiene a questa iscrizione: "
-                    "allega di nuovo il file.",
+                    gettext(
+                        "L'allegato indicato non esiste o non appartiene a questa iscrizione: "
+                        "allega di nuovo il file."
+                    ),
                     code="upload_unknown",
                 )
             if upload.enrollment_id != enrollment.pk:
@@ -306,8 +318,13 @@ def enrollment_create(
     taken = Enrollment.objects.select_for_update().filter(pupil=pupil, service=service).first()
     if taken is not None and taken.status != Status.ANNULLATA:
         raise EnrollmentError(
-            f"{pupil.full_name} ha già un'iscrizione a {service.name} {service.school_year} "
-            f"(n. {taken.reference}).",
+            gettext("%(pupil)s ha già un'iscrizione a %(service)s %(year)s (n. %(reference)s).")
+            % {
+                "pupil": pupil.full_name,
+                "service": service.name,
+                "year": service.school_year,
+                "reference": taken.reference,
+            },
             code="duplicate",
         )
     if taken is not None:
@@ -347,18 +364,20 @@ def _domanda_lock(*, account: Account, domanda: uuid.UUID, version: str) -> Doma
         raise EnrollmentError("Iscrizione non trovata.", code="not_found")
     state = domanda_state_of(rows=rows, account=account)
     if state.version != version:
-        raise EnrollmentError(DOMANDA_CHANGED, code="changed")
+        raise EnrollmentError(gettext(DOMANDA_CHANGED), code="changed")
     return state
 
 
 def domanda_check_edit(*, state: DomandaState, draft: bool) -> None:
     """Refuse a change to the form that its state does not allow."""
     if not state.editable:
-        raise EnrollmentError(READ_ONLY, code="read_only")
+        raise EnrollmentError(gettext(READ_ONLY), code="read_only")
     if draft and not state.can_draft:
         raise EnrollmentError(
-            "La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni non ancora "
-            "inviate.",
+            gettext(
+                "La funzionalità di salvataggio in bozza è attiva solo per le nuove iscrizioni non ancora "
+                "inviate."
+            ),
             code="draft_not_allowed",
         )
 
@@ -400,7 +419,7 @@ def domanda_submit(
     with transaction.atomic():
         state = _domanda_lock(account=account, domanda=domanda, version=version)
         if state.submitted:
-            raise EnrollmentError("L'iscrizione è già stata inviata.", code="already_submitted")
+            raise EnrollmentError(gettext("L'iscrizione è già stata inviata."), code="already_submitted")
         return enrollments_submit(enrollments=state.live, by=account, request=request)
 
 
@@ -426,7 +445,7 @@ def domanda_withdraw(
                 )
             targets = [by_id[pk] for pk in items]
         if not targets:
-            raise EnrollmentError("L'iscrizione è già stata annullata.", code="invalid_transition")
+            raise EnrollmentError(gettext("L'iscrizione è già stata annullata."), code="invalid_transition")
         return [enrollment_withdraw(enrollment=e, by=account, request=request) for e in targets]
 
 
@@ -492,7 +511,8 @@ def enrollments_submit(
         for e in rows:
             if e.status == Status.ANNULLATA:
                 raise EnrollmentError(
-                    f"L'iscrizione n. {e.reference} è stata annullata e non può essere inviata.",
+                    gettext("L'iscrizione n. %(reference)s è stata annullata e non può essere inviata.")
+                    % {"reference": e.reference},
                     code="invalid_transition",
                 )
         if not to_submit:
@@ -514,6 +534,7 @@ def enrollments_submit(
         }
         # Read under the lock: the submission time orders places and waiting list.
         now = timezone.now()
+        language = translation.get_language() or settings.LANGUAGE_CODE
         for e in to_submit:
             e.service = services[e.service_id]
         _window_check(to_submit, at=now)
@@ -524,6 +545,7 @@ def enrollments_submit(
             e.submitted_at = now
             e.updated_at = now
             e.guardian_snapshot = e.guardian.snapshot()
+            e.language = language
             e.save(
                 update_fields=[
                     "status",
@@ -531,6 +553,7 @@ def enrollments_submit(
                     "updated_at",
                     "waiting_position",
                     "guardian_snapshot",
+                    "language",
                 ]
             )
             audit_record(

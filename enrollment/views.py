@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from enrollment import documents, feedback
@@ -51,8 +51,8 @@ from identity.http import AuthenticatedRequest
 from identity.models import Account
 from identity.services import safe_next_url, session_keep_after_save
 
-TEMPORARY_PASSWORD_SENT = (
-    "Ti abbiamo inviato una password temporanea a {email}: per rientrare nell'iscrizione inserisci "  # noqa: S105 (a message)
+TEMPORARY_PASSWORD_SENT = gettext_noop(
+    "Ti abbiamo inviato una password temporanea a {email}: per rientrare nell'iscrizione inserisci "
     "il Codice Fiscale Alunno e questa password in 'Sono un nuovo iscritto'."
 )
 
@@ -149,9 +149,9 @@ def _requested_step(request: HttpRequest) -> int:
 def _steps_context(current: int) -> dict[str, Any]:
     return {
         "step": current,
-        "step_name": STEPS[current - 1],
+        "step_name": gettext(STEPS[current - 1]),
         "steps_total": len(STEPS),
-        "steps": [{"number": i, "name": name} for i, name in enumerate(STEPS, start=1)],
+        "steps": [{"number": i, "name": gettext(name)} for i, name in enumerate(STEPS, start=1)],
     }
 
 
@@ -235,10 +235,10 @@ def _save_from_form(
 def _after_save(request: HttpRequest, *, draft: bool) -> None:
     """The page's messages after a save; the session stays valid if it set a temporary password."""
     if draft:
-        messages.success(request, "Bozza salvata. " + DRAFT_NOTE)
+        messages.success(request, gettext("Bozza salvata.") + " " + gettext(DRAFT_NOTE))
     sent_to = session_keep_after_save(request=request)
     if sent_to:
-        messages.info(request, TEMPORARY_PASSWORD_SENT.format(email=sent_to))
+        messages.info(request, gettext(TEMPORARY_PASSWORD_SENT).format(email=sent_to))
 
 
 def _draft_reopen(request: HttpRequest, domanda: uuid.UUID) -> HttpResponse:
@@ -285,7 +285,7 @@ def enrollment_new(request: AuthenticatedRequest) -> HttpResponse:
         if not form.is_valid():
             _invalid_step(form)
             if draft:
-                form.add_error(None, DRAFT_MISSING)
+                form.add_error(None, gettext(DRAFT_MISSING))
             return _render_form(request, form, **context)
         rows = _save_from_form(request, form, draft=draft)
         if rows is None:
@@ -308,7 +308,7 @@ def _domanda_or_404(request: AuthenticatedRequest, domanda: uuid.UUID) -> Domand
 def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     state = _domanda_or_404(request, domanda)
     if not state.editable:
-        messages.info(request, READ_ONLY)
+        messages.info(request, gettext(READ_ONLY))
         return redirect("enrollment:summary", domanda=domanda)
     first, live, can_draft = state.first, state.live, state.can_draft
     draft = request.POST.get("azione") == "bozza" and can_draft
@@ -337,7 +337,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         if not form.is_valid():
             _invalid_step(form)
             if draft:
-                form.add_error(None, DRAFT_MISSING)
+                form.add_error(None, gettext(DRAFT_MISSING))
             return _render_form(request, form, **context)
         rows = _save_from_form(request, form, draft=draft, state=state)
         if rows is None:
@@ -346,7 +346,7 @@ def domanda_edit(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRespo
         if draft:
             return _draft_reopen(request, domanda)
         if not state.draft:
-            messages.success(request, "Modifiche salvate.")
+            messages.success(request, gettext("Modifiche salvate."))
         return redirect("enrollment:summary", domanda=domanda)
     return _render_form(request, form, **context)
 
@@ -363,13 +363,16 @@ def domanda_summary(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpRe
                 _after_save(request, draft=False)
                 waiting = [e for e in submitted if e.on_waiting_list]
                 messages.success(
-                    request, "Iscrizione inviata. Riceverai una email di conferma con il riepilogo."
+                    request, gettext("Iscrizione inviata. Riceverai una email di conferma con il riepilogo.")
                 )
                 for e in waiting:
                     messages.warning(
                         request,
-                        f"{e.service.name}: i posti sono esauriti, l'iscrizione è in lista d'attesa "
-                        f"in posizione {e.waiting_position}.",
+                        gettext(
+                            "%(service)s: i posti sono esauriti, l'iscrizione è in lista d'attesa "
+                            "in posizione %(position)s."
+                        )
+                        % {"service": e.service.name, "position": e.waiting_position},
                     )
             elif action == "bozza" and first.kind == Enrollment.Kind.NUOVA:
                 domanda_save(
@@ -412,12 +415,16 @@ def _feedback_context(request: AuthenticatedRequest, *, page: str) -> dict[str, 
     return {
         "feedback_page": page,
         "feedback_given": feedback.feedback_given(account=request.user, page=page),
-        "feedback_title": feedback.TITLE,
-        "feedback_thanks": feedback.THANKS,
-        "feedback_positive": (feedback.POSITIVE_QUESTION, feedback.POSITIVE_ASPECTS),
-        "feedback_negative": (feedback.NEGATIVE_QUESTION, feedback.NEGATIVE_ASPECTS),
+        "feedback_title": gettext(feedback.TITLE),
+        "feedback_thanks": gettext(feedback.THANKS),
+        "feedback_positive": (gettext(feedback.POSITIVE_QUESTION), _translated(feedback.POSITIVE_ASPECTS)),
+        "feedback_negative": (gettext(feedback.NEGATIVE_QUESTION), _translated(feedback.NEGATIVE_ASPECTS)),
         "feedback_details_max": feedback.DETAILS_MAX,
     }
+
+
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    return {key: gettext(label) for key, label in labels.items()}
 
 
 @parent_required
@@ -443,12 +450,12 @@ def feedback_send(request: AuthenticatedRequest) -> HttpResponse:
         error = " ".join(str(errors[0]) for errors in form.errors.values())
     if wants_json:
         return JsonResponse(
-            {"error": error} if error else {"message": feedback.THANKS}, status=400 if error else 200
+            {"error": error} if error else {"message": gettext(feedback.THANKS)}, status=400 if error else 200
         )
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, feedback.THANKS)
+        messages.success(request, gettext(feedback.THANKS))
     return redirect(safe_next_url(request, default=reverse("enrollment:parent_home")))
 
 
@@ -468,7 +475,10 @@ def enrollment_withdraw_view(request: AuthenticatedRequest, pk: int) -> HttpResp
     except EnrollmentError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"L'iscrizione n. {enrollment.reference} è stata annullata.")
+        messages.success(
+            request,
+            gettext("L'iscrizione n. %(reference)s è stata annullata.") % {"reference": enrollment.reference},
+        )
     return redirect("enrollment:parent_home")
 
 
@@ -552,17 +562,26 @@ def pdf_download(request: HttpRequest, doc: documents.PdfDocument) -> HttpRespon
 @parent_required
 def riepilogo_pdf(request: AuthenticatedRequest, domanda: uuid.UUID) -> HttpResponse:
     _domanda_or_404(request, domanda)
-    return pdf_download(request, documents.Riepilogo(comune=comune_current(), domanda=domanda))
+    return pdf_download(
+        request, documents.Riepilogo(comune=comune_current(), domanda=domanda, language=request.LANGUAGE_CODE)
+    )
 
 
 @parent_required
 def manuale_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    return pdf_download(request, documents.ManualeInformativo(comune=comune_current()))
+    return pdf_download(
+        request, documents.ManualeInformativo(comune=comune_current(), language=request.LANGUAGE_CODE)
+    )
 
 
 @parent_required
 def credenziali_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    return pdf_download(request, documents.LetteraCredenziali(comune=comune_current(), account=request.user))
+    return pdf_download(
+        request,
+        documents.LetteraCredenziali(
+            comune=comune_current(), account=request.user, language=request.LANGUAGE_CODE
+        ),
+    )
 
 
 def _may_download(request: HttpRequest, upload: Upload) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from stdnum.exceptions import InvalidChecksum, InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale
@@ -19,19 +21,19 @@ CF_LENGTH = 16
 # enrollment.rules words the same problems for the enrollment form.
 # `%(length)s` is the number of characters typed, `%(expected)s` the right
 # control character.
-CODICE_FISCALE_MESSAGES: Mapping[str, str] = {
-    "required": "Inserire il codice fiscale dell'alunno.",
-    "length": "Il codice fiscale deve avere 16 caratteri: ne sono stati inseriti %(length)s.",
-    "format": (
+CODICE_FISCALE_MESSAGES: Mapping[str, StrOrPromise] = {
+    "required": _("Inserire il codice fiscale dell'alunno."),
+    "length": _("Il codice fiscale deve avere 16 caratteri: ne sono stati inseriti %(length)s."),
+    "format": _(
         "Il codice fiscale non ha un formato valido: 6 lettere (cognome e nome), "
         "2 cifre (anno), 1 lettera (mese), 2 cifre (giorno), 4 caratteri (comune) "
         "e 1 lettera di controllo."
     ),
-    "checksum": (
+    "checksum": _(
         "Il carattere di controllo (l'ultimo) non è corretto: con questi dati dovrebbe essere "
         "%(expected)s. Verificare il codice fiscale."
     ),
-    "birth_date": "Il codice fiscale contiene una data di nascita non valida.",
+    "birth_date": _("Il codice fiscale contiene una data di nascita non valida."),
 }
 
 
@@ -46,7 +48,9 @@ def identifier_normalize(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip().casefold()
 
 
-def codice_fiscale_clean(value: str, *, messages: Mapping[str, str] = CODICE_FISCALE_MESSAGES) -> str:
+def codice_fiscale_clean(
+    value: str, *, messages: Mapping[str, StrOrPromise] = CODICE_FISCALE_MESSAGES
+) -> str:
     """The personal codice fiscale in upper case without spaces, or a ValidationError saying what is wrong.
 
     The rules are python-stdnum's (shape with omocodia letters, control

@@ -7,15 +7,17 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from payments.models import DebtPosition, GateException, Instalment
 from tenants.config import Payments
 
-LABEL_PAID = "Pagato"
-LABEL_DUE = "Da pagare"
-LABEL_OVERDUE = "Scaduto"
-LABEL_PREPARING = "In preparazione"
-LABEL_CANCELLED = "Annullato"
+# Compared as they are; the page translates them where it shows them.
+LABEL_PAID = gettext_noop("Pagato")
+LABEL_DUE = gettext_noop("Da pagare")
+LABEL_OVERDUE = gettext_noop("Scaduto")
+LABEL_PREPARING = gettext_noop("In preparazione")
+LABEL_CANCELLED = gettext_noop("Annullato")
 
 
 def instalment_label(instalment: Instalment, *, today: date | None = None) -> str:

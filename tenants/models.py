@@ -114,8 +114,7 @@ class Comune(TenantMixin):
         return f"{article} {self.display_name}"
 
     # The same phrases in the reader's language, for the translated pages
-    # (footer, privacy, accessibility): English has no article to agree.
-    # Mails and PDFs stay Italian and use the properties above.
+    # (footer, privacy, accessibility, parents' mails and PDFs): English has no article to agree.
     @property
     def name_of_translated(self) -> str:
         """'del Comune di Palosco' in Italian, 'of Comune di Palosco' in English."""
@@ -129,6 +128,13 @@ class Comune(TenantMixin):
         if self.kind == self.Kind.CITTA:
             return pgettext("articolo + città", "la %(name)s") % {"name": self.display_name}
         return pgettext("articolo + comune", "il %(name)s") % {"name": self.display_name}
+
+    @property
+    def name_to_translated(self) -> str:
+        """'al Comune di Palosco' in Italian, 'to Comune di Palosco' in English."""
+        if self.kind == self.Kind.CITTA:
+            return pgettext("a + città", "alla %(name)s") % {"name": self.display_name}
+        return pgettext("a + comune", "al %(name)s") % {"name": self.display_name}
 
     @property
     def display_name_to(self) -> str:

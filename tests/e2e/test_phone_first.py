@@ -3,7 +3,8 @@
 For each page, in each state a family can reach (no enrollment yet, a form
 with errors, a draft, submitted, confirmed, rejected, a renewal), in both
 comuni: nothing scrolls sideways, no button is cut by the screen's edge, and
-axe-core finds no WCAG 2.1 A/AA violation. The rating component is then used
+axe-core finds no WCAG 2.1 A/AA violation; the same again in English, on a
+phone and on a desktop. The rating component is then used
 with scripts on: the follow-up question follows the stars and the answers go
 without leaving the page.
 """
@@ -13,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from enrollment.backoffice.roles import OPERATORE
 from enrollment.feedback import THANKS
@@ -142,6 +144,53 @@ def test_parents_pages_fit_a_phone_and_pass_axe(
         for name, path in {"home": "/", "accesso": "/accesso/", **_service_pages(comune)}.items():
             public.goto(path)
             problems += _problems(public, f"{slug} {size} {name}")
+        public.close()
+    signed_in.close()
+    anonymous.close()
+    assert problems == []
+
+
+# English is chosen with the header's selector, which stores this cookie (issue #15).
+ENGLISH_SIZES = {"telefono": VIEWPORTS["telefono"], "computer": VIEWPORTS["computer"]}
+
+
+def _english(context: BrowserContext, base: str) -> BrowserContext:
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": base}])
+    return context
+
+
+@pytest.mark.parametrize("slug", ["palosco", "romanodilombardia"])
+def test_parents_pages_in_english_fit_a_phone_and_pass_axe(
+    browser: Browser, live_comuni: int, committed_comuni: dict[str, Comune], slug: str
+) -> None:
+    """The same pages with English chosen: `lang="en"`, no WCAG violation, nothing cut by longer words."""
+    comune = committed_comuni[slug]
+    parent, pages = _family(comune)
+    base = f"http://{slug}.localhost:{live_comuni}"
+    signed_in = _english(logged_in_context(browser, comune=comune, account=parent, base_url=base), base)
+    anonymous = _english(browser.new_context(base_url=base, locale="it-IT"), base)
+    problems: list[str] = []
+    for size, (width, height) in ENGLISH_SIZES.items():
+        page = signed_in.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in pages.items():
+            page.goto(path)
+            assert page.locator("html").get_attribute("lang") == "en", path
+            problems += _problems(page, f"{slug} en {size} {name}")
+        for step in (1, 2, 3, 4):
+            page.goto(f"/iscrizioni/nuova/?passo={step}")
+            expect(page.get_by_role("heading", name=f"Step {step} of 5")).to_be_visible()
+            problems += _problems(page, f"{slug} en {size} new enrollment step {step}")
+        page.get_by_role("button", name="Go to the enrollment summary").click()
+        expect(page.get_by_role("heading", name="Check the details you entered")).to_be_visible()
+        problems += _problems(page, f"{slug} en {size} new enrollment with errors")
+        page.close()
+        public = anonymous.new_page()
+        public.set_viewport_size({"width": width, "height": height})
+        for name, path in {"home": "/", "accesso": "/accesso/", **_service_pages(comune)}.items():
+            public.goto(path)
+            assert public.locator("html").get_attribute("lang") == "en", path
+            problems += _problems(public, f"{slug} en {size} {name}")
         public.close()
     signed_in.close()
     anonymous.close()
