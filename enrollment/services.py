@@ -594,7 +594,10 @@ def _answers_complete_check(rows: Sequence[Enrollment]) -> None:
         labels = {q.id: q.label for q in questions}
         listed = "; ".join(f"«{labels.get(qid, qid)}»: {message}" for qid, message in errors.items())
         raise EnrollmentError(
-            f"{e.service.name}: la domanda non è completa. {listed} Modifica la domanda e inviala di nuovo.",
+            gettext(
+                "%(service)s: la domanda non è completa. %(missing)s Modifica la domanda e inviala di nuovo."
+            )
+            % {"service": e.service.name, "missing": listed},
             code="answers_incomplete",
         )
 
