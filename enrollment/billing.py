@@ -69,6 +69,7 @@ def enrollments_debt_open(
                 instalments=definition.fees.instalments if definition.fees else (),
                 service_code=service.code,
                 school_year=enrollment.school_year,
+                language=enrollment.language,
             )
         )
     try:

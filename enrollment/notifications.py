@@ -118,16 +118,21 @@ def mail_parent(
     purpose: str,
     context: dict[str, Any] | None = None,
     attachments: list[dict[str, Any]] | None = None,
+    subject_params: dict[str, Any] | None = None,
 ) -> None:
     """Queue `template` about `enrollment` to its parent, the subject ending with the comune's name.
 
-    The body is rendered in the parent's language; `subject` is the caller's, as given."""
+    Body and subject are in the parent's language: with `subject_params`, `subject` is an
+    Italian msgid (gettext_noop) translated here and filled with them; without, it is taken
+    as the caller wrote it."""
     to = recipient(enrollment)
     if not to:
         return
     comune = comune_current()
     with translation.override(parent_language(enrollment)):
         body = render_to_string(template, {"enrollment": enrollment, "comune": comune, **(context or {})})
+        if subject_params is not None:
+            subject = gettext(subject) % subject_params
     email_enqueue(
         to=to,
         subject=f"{subject} - {comune.display_name}",

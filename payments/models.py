@@ -48,6 +48,8 @@ class DebtPosition(models.Model):
     description = models.CharField("causale", max_length=140)
     service_code = models.CharField(max_length=20, blank=True)
     school_year = models.CharField(max_length=9, blank=True)
+    # The payer's language for the mails about it (reminders): the enrollment's, else Italian.
+    language = models.CharField("lingua di chi paga", max_length=8, default=settings.LANGUAGE_CODE)
     amount_cents = models.PositiveBigIntegerField("importo (centesimi)")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PREPARAZIONE)
     sync = models.CharField(max_length=12, choices=Sync.choices, default=Sync.DA_INVIARE)

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from core.services import audit_record, email_enqueue
 from payments.models import DebtPosition, Instalment
@@ -47,16 +50,16 @@ def reminders_due(*, today: date, min_days_overdue: int = 1) -> list[Reminder]:
     out = []
     for rate in grouped.values():
         position = rate[0].position
-        out.append(
-            Reminder(
-                position=position,
-                rate=rate,
-                subject=f"Promemoria di pagamento: {position.description} - {comune.display_name}"[:200],
-                body=render_to_string(
-                    "payments/email/reminder.txt", {"position": position, "rate": rate, "comune": comune}
-                ),
+        # In the payer's language (the enrollment's); the attached avviso keeps pagoPA's Italian.
+        with translation.override(position.language or settings.LANGUAGE_CODE):
+            subject = gettext("Promemoria di pagamento: %(description)s - %(comune)s") % {
+                "description": position.description,
+                "comune": comune.display_name,
+            }
+            body = render_to_string(
+                "payments/email/reminder.txt", {"position": position, "rate": rate, "comune": comune}
             )
-        )
+        out.append(Reminder(position=position, rate=rate, subject=subject[:200], body=body))
     return out
 
 

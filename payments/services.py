@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
@@ -91,6 +92,7 @@ class PositionRequest:
     service_code: str = ""
     school_year: str = ""
     origin: str = DebtPosition.Origin.ISCRIZIONE
+    language: str = settings.LANGUAGE_CODE
 
 
 def position_create(
@@ -106,6 +108,7 @@ def position_create(
     service_code: str = "",
     school_year: str = "",
     origin: str = DebtPosition.Origin.ISCRIZIONE,
+    language: str = settings.LANGUAGE_CODE,
     by: Any = None,
     request: HttpRequest | None = None,
     today: date | None = None,
@@ -119,6 +122,7 @@ def position_create(
         source=source, payer_codice_fiscale=payer_codice_fiscale, payer_name=payer_name,
         description=description, amount=amount, instalments=instalments, payer_account=payer_account,
         payer_email=payer_email, service_code=service_code, school_year=school_year, origin=origin,
+        language=language,
     )  # fmt: skip
     (position,) = positions_create(wanted=[wanted], by=by, request=request, today=today)
     return position
@@ -176,6 +180,7 @@ def positions_create(
                 iupd=f"{config.ente_codice_fiscale}-{uuid.uuid4().hex}",
                 source=item.source,
                 origin=item.origin,
+                language=item.language,
                 adapter=config.adapter,
                 payer_account=item.payer_account,
                 payer_codice_fiscale=item.payer_codice_fiscale.upper(),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.services import audit_record
 from enrollment.backoffice.roles import Action, role_require
@@ -146,7 +147,8 @@ def graduatoria_publish(*, service: Service, by: Account, request: HttpRequest |
             mail_parent(
                 enrollment,
                 template="enrollment/email/graduatoria.txt",
-                subject=f"Graduatoria pubblicata: iscrizione n. {enrollment.reference}",
+                subject=gettext_noop("Graduatoria pubblicata: iscrizione n. %(reference)s"),
+                subject_params={"reference": enrollment.reference},
                 purpose="graduatoria_published",
                 context={"entry": by_enrollment[enrollment.pk]},
             )

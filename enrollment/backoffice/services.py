@@ -24,6 +24,7 @@ from django.db.models import F, Max
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pydantic import ValidationError as PydanticValidationError
 
 from core.services import audit_record, email_enqueue
@@ -99,7 +100,8 @@ def enrollment_reopen_notify(
         mail_parent(
             row,
             template="backoffice/email/reopened.txt",
-            subject=f"Iscrizione n. {row.reference} di nuovo in esame",
+            subject=gettext_noop("Iscrizione n. %(reference)s di nuovo in esame"),
+            subject_params={"reference": row.reference},
             purpose="enrollment_reopened",
         )
     return row
@@ -186,7 +188,8 @@ def waiting_list_promote(*, service: Service, by: Account, request: HttpRequest 
         mail_parent(
             first,
             template="backoffice/email/promoted.txt",
-            subject=f"Iscrizione n. {first.reference}: si è liberato un posto",
+            subject=gettext_noop("Iscrizione n. %(reference)s: si è liberato un posto"),
+            subject_params={"reference": first.reference},
             purpose="enrollment_promoted",
         )
     return first

@@ -24,6 +24,7 @@ from django_tenants.utils import tenant_context
 from core import attachments
 from core.models import OutgoingEmail
 from enrollment.backoffice.roles import OPERATORE
+from enrollment.backoffice.services import enrollment_reopen_notify
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_confirm
 from identity.models import Account
@@ -331,6 +332,16 @@ def test_mails_and_pdfs_speak_the_language_of_the_parent_who_submitted(palosco: 
             purpose="enrollment_confirmed", to=[italian.guardian_shown.email]
         )
         assert "è stata confermata" in italian_outcome.body
+        # Subjects written by the back office's services follow the parent too.
+        enrollment_reopen_notify(enrollment=english, by=staff)
+        enrollment_reopen_notify(enrollment=italian, by=staff)
+        reopened = {m.to[0]: m.subject for m in OutgoingEmail.objects.filter(purpose="enrollment_reopened")}
+        assert reopened[english.guardian_shown.email].startswith(
+            f"Enrollment no. {english.reference} is under review again"
+        )
+        assert reopened[italian.guardian_shown.email].startswith(
+            f"Iscrizione n. {italian.reference} di nuovo in esame"
+        )
 
 
 def test_a_pdf_download_follows_the_page_language_and_keeps_the_italian_file_apart(palosco: Comune) -> None:

@@ -18,8 +18,9 @@ from tests.factories import StaffFactory
 from tests.payments.conftest import payments_configure
 
 
-def _overdue(days: int, email: str = "mario@example.org") -> None:
+def _overdue(days: int, email: str = "mario@example.org", language: str = "it") -> None:
     position = position_create(
+        language=language,
         source=f"enrollment:r{days}{email}",
         payer_codice_fiscale="RSSMRA80A01H501U",
         payer_name="Mario Rossi",
@@ -67,3 +68,17 @@ def test_a_rata_reminded_recently_is_left_out(local_romano: Comune) -> None:
     assert reminders_send(today=today) == 1
     assert reminders_due(today=today + timedelta(days=3)) == []
     assert len(reminders_due(today=today + timedelta(days=8))) == 1
+
+
+def test_a_reminder_speaks_the_payers_language(local_romano: Comune) -> None:
+    """The position keeps the enrollment's language; the reminder is written in it."""
+    _overdue(10, email="english@example.org", language="en")
+    _overdue(10, email="italiano@example.org")
+    assert reminders_send(today=timezone.localdate()) == 2
+    mails = {m.to[0]: m for m in OutgoingEmail.objects.filter(purpose="payment_reminder")}
+    english, italian = mails["english@example.org"], mails["italiano@example.org"]
+    assert english.subject.startswith("Payment reminder: TRASPORTO 2025/2026")
+    assert "Dear Mario Rossi," in english.body and "instalment 1: 90,00 €" in english.body
+    assert "Gentile" not in english.body and "scaduta" not in english.body
+    assert italian.subject.startswith("Promemoria di pagamento: TRASPORTO 2025/2026")
+    assert "Gentile Mario Rossi," in italian.body and "rata 1: 90,00 €, scaduta il" in italian.body
