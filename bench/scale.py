@@ -230,7 +230,8 @@ def gunicorn(
         "DJANGO_SETTINGS_MODULE": settings,
         "SECRET_KEY": secret,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "platform"), str(ROOT)]),
+        # The project first: bench/payments.py must not shadow the payments app.
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform"), str(ROOT / "bench")]),
         "BENCH_FIXED_SCHEMA": "palosco",
     }
     server = subprocess.Popen(
