@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,10 +29,10 @@ from openpyxl.cell import WriteOnlyCell
 
 from enrollment.answers import answers_from_json
 from enrollment.definitions import service_definition
-from enrollment.fees import fee_for
 from enrollment.models import Enrollment, Service
+from enrollment.selectors import enrollment_fees
 from tenants.config import ROME
-from tenants.service_definition import Question, ServiceDefinition
+from tenants.service_definition import Question
 
 CHUNK = 2000
 HEADERS = [
@@ -80,24 +79,6 @@ def export_headers(service: Service | None) -> list[str]:
     return [*HEADERS, FEE_HEADER, *(q.label for q in questions)]
 
 
-def _sibling_keys(rows: list[Enrollment]) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
-    """For enrollment_fee's sibling rule, one query per chunk of the export: per
-    (guardian, service) of `rows`, the sorted (first saved, id) of the requests that count."""
-    found = (
-        Enrollment.objects.filter(
-            guardian_id__in={e.guardian_id for e in rows}, service_id__in={e.service_id for e in rows}
-        )
-        .exclude(status__in=(Enrollment.Status.ANNULLATA, Enrollment.Status.RESPINTA))
-        .values_list("guardian_id", "service_id", "first_saved_at", "id")
-    )
-    keys: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
-    for guardian_id, service_id, first_saved_at, pk in found:
-        keys.setdefault((guardian_id, service_id), []).append((first_saved_at, pk))
-    for value in keys.values():
-        value.sort()
-    return keys
-
-
 def _chunks(qs: QuerySet[Enrollment]) -> Iterator[list[Enrollment]]:
     chunk: list[Enrollment] = []
     for e in qs.iterator(chunk_size=CHUNK):
@@ -112,37 +93,28 @@ def _chunks(qs: QuerySet[Enrollment]) -> Iterator[list[Enrollment]]:
 def export_rows(qs: QuerySet[Enrollment], *, service: Service | None = None) -> Iterator[list[Any]]:
     """Typed values (dates, datetimes, Decimals, ints, bools, lists) in `export_headers` order.
 
-    The fee is computed as `enrollment.selectors.enrollment_fee` does, with the
+    The fee is `enrollment.selectors.enrollment_fees` of each chunk: the
     families' earlier requests read in one query per chunk rather than one per
     row, so memory stays bounded by the chunk.
     """
     kinds, statuses = dict(Enrollment.Kind.choices), dict(Enrollment.Status.choices)
     questions = service_definition(service).questions if service is not None else []
-    definitions: dict[tuple[int, str], ServiceDefinition] = {}
     for chunk in _chunks(qs):
-        siblings = _sibling_keys(chunk)
+        fees = enrollment_fees(enrollments=chunk)
         for e in chunk:
-            yield _row(e, questions, definitions, siblings, kinds, statuses)
+            yield _row(e, questions, fees[e.pk], kinds, statuses)
 
 
 def _row(
     e: Enrollment,
     questions: list[Question],
-    definitions: dict[tuple[int, str], ServiceDefinition],
-    siblings: dict[tuple[int, int], list[tuple[datetime, int]]],
+    fee: Decimal | None,
     kinds: dict[str, str],
     statuses: dict[str, str],
 ) -> list[Any]:
     p, g = e.pupil, e.guardian_shown
-    definition = definitions.get((e.service_id, e.service.definition_version))
-    if definition is None:
-        definition = definitions[(e.service_id, e.service.definition_version)] = service_definition(e.service)
-    answers = answers_from_json(questions=definition.questions, data=e.extra or {})
-    fee = None
-    if definition.fees is not None:
-        # A pupil has one request per service, so every earlier key is another child's.
-        earlier = bisect_left(siblings.get((e.guardian_id, e.service_id), []), (e.first_saved_at, e.pk))
-        fee = fee_for(fees=definition.fees, answers=answers, sibling_index=earlier)
+    # Parsed once per service by enrollment_fees (service_definitions_share).
+    answers = answers_from_json(questions=service_definition(e.service).questions, data=e.extra or {})
     return [
         e.reference,
         e.service.name,
