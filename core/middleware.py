@@ -19,16 +19,17 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from core.languages import language_supported
+
 
 class ChosenLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.supported = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         api = request.path_info.startswith("/api/")
-        language = chosen if chosen in self.supported and not api else settings.LANGUAGE_CODE
+        language = settings.LANGUAGE_CODE if api else language_supported(chosen)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         try:

@@ -37,6 +37,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from weasyprint import HTML
 
 from core import attachments
+from core.languages import language_params, language_supported
 from core.pdf import font_configuration, pdf_store
 from core.tenancy import current_schema
 from enrollment.credentials import LetterCredentials, letter_credentials
@@ -56,8 +57,7 @@ class PdfDocument:
 
     def __init__(self, *, comune: Comune, language: str = settings.LANGUAGE_CODE) -> None:
         self.comune = comune
-        supported = {code for code, _ in settings.LANGUAGES}
-        self.language = language if language in supported else settings.LANGUAGE_CODE
+        self.language = language_supported(language)
 
     def filename(self) -> str:
         raise NotImplementedError
@@ -100,10 +100,10 @@ class PdfDocument:
         return {}
 
     def spec(self) -> dict[str, Any]:
-        params = self.attachment_params()
-        if self.language != settings.LANGUAGE_CODE:
-            params["language"] = self.language
-        return {"document": self.attachment_name, "params": params}
+        return {
+            "document": self.attachment_name,
+            "params": self.attachment_params() | language_params(self.language),
+        }
 
     def _stem(self) -> str:
         # Italian keeps the stem it always had; another language is a file of its own.

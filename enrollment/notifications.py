@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
+from core.languages import language_params, language_supported
 from core.models import OutgoingEmail
 from core.services import email_enqueue
 from enrollment import credentials
@@ -35,13 +35,7 @@ def recipient(enrollment: Enrollment) -> list[str]:
 
 def parent_language(enrollment: Enrollment) -> str:
     """The language the parent used when submitting `enrollment` (Italian unless they chose another)."""
-    supported = {code for code, _ in settings.LANGUAGES}
-    return enrollment.language if enrollment.language in supported else settings.LANGUAGE_CODE
-
-
-def _language_params(language: str) -> dict[str, str]:
-    """A PDF spec's language: omitted for Italian, so the default documents keep their names."""
-    return {} if language == settings.LANGUAGE_CODE else {"language": language}
+    return language_supported(enrollment.language)
 
 
 def notify_submitted(rows: list[Enrollment]) -> None:
@@ -59,7 +53,7 @@ def notify_submitted(rows: list[Enrollment]) -> None:
     language = parent_language(first)
     riepilogo = {
         "document": "enrollment.riepilogo",
-        "params": {"domanda": str(first.domanda)} | _language_params(language),
+        "params": {"domanda": str(first.domanda)} | language_params(language),
     }
     to = recipient(first)
     if not to:
@@ -86,11 +80,11 @@ def notify_credentials(rows: list[Enrollment]) -> None:
     comune = comune_current()
     letter = credentials.letter_credentials(account=account)
     # Sent before the rows record their language: the portal's language of this very request.
-    language = translation.get_language() or settings.LANGUAGE_CODE
+    language = language_supported(translation.get_language())
     with translation.override(language):
         subject = gettext("Credenziali di accesso al portale - %(comune)s") % {"comune": comune.display_name}
         body = render_to_string("enrollment/email/credentials.txt", {"comune": comune, "credentials": letter})
-    params = {"account_id": account.pk} | _language_params(language)
+    params = {"account_id": account.pk} | language_params(language)
     email_enqueue(
         to=to,
         subject=subject,

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from core.languages import language_supported
 from core.services import audit_record
 from enrollment.answers import answers_clean
 from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollments_debt_open
@@ -534,7 +534,7 @@ def enrollments_submit(
         }
         # Read under the lock: the submission time orders places and waiting list.
         now = timezone.now()
-        language = translation.get_language() or settings.LANGUAGE_CODE
+        language = language_supported(translation.get_language())
         for e in to_submit:
             e.service = services[e.service_id]
         _window_check(to_submit, at=now)

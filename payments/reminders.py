@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
+from core.languages import language_supported
 from core.services import audit_record, email_enqueue
 from payments.models import DebtPosition, Instalment
 from payments.selectors import instalments_for_staff
@@ -51,7 +51,7 @@ def reminders_due(*, today: date, min_days_overdue: int = 1) -> list[Reminder]:
     for rate in grouped.values():
         position = rate[0].position
         # In the payer's language (the enrollment's); the attached avviso keeps pagoPA's Italian.
-        with translation.override(position.language or settings.LANGUAGE_CODE):
+        with translation.override(language_supported(position.language)):
             subject = gettext("Promemoria di pagamento: %(description)s - %(comune)s") % {
                 "description": position.description,
                 "comune": comune.display_name,
