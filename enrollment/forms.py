@@ -40,6 +40,7 @@ from enrollment.rules import (
     codice_fiscale_clean,
 )
 from enrollment.uploads import (
+    CARRIED_GONE,
     CheckedFile,
     UploadRefused,
     upload_carried,
@@ -567,10 +568,7 @@ class EnrollmentForm(forms.Form):
         # Unattached, or already this form's own answer (a save sent twice): never another enrollment's.
         if upload.enrollment_id is not None and str(upload.id) != str(self.initial.get(name) or ""):
             del self.carried_tokens[name]
-            self.add_error(
-                name,
-                gettext("Il file allegato in un passo precedente non è più disponibile: allegalo di nuovo."),
-            )
+            self.add_error(name, gettext(CARRIED_GONE))
             return None
         self.carried_uploads[name] = upload
         return upload

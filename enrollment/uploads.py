@@ -46,7 +46,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from core.services import audit_record
 from core.tenancy import current_schema
@@ -145,6 +145,9 @@ def upload_store(
 
 
 CARRY_SALT = "enrollment.uploads.carried"
+CARRIED_GONE = gettext_noop(
+    "Il file allegato in un passo precedente non è più disponibile: allegalo di nuovo."
+)
 
 
 def upload_carry(*, checked: CheckedFile, account: Any, question_id: str) -> tuple[Upload, str]:
@@ -165,7 +168,7 @@ def upload_carry_token(*, upload: Upload) -> str:
 
 def upload_carried(*, token: str, account: Any, question_id: str) -> Upload:
     """The upload a form step's reference names, for this parent on this comune; else UploadRefused."""
-    gone = gettext("Il file allegato in un passo precedente non è più disponibile: allegalo di nuovo.")
+    gone = gettext(CARRIED_GONE)
     try:
         ref = signing.loads(
             token, salt=CARRY_SALT, max_age=timedelta(hours=settings.UPLOADS_UNATTACHED_MAX_HOURS)
