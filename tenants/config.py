@@ -35,15 +35,14 @@ from pydantic import (
 )
 from stdnum.it import iva
 
-from tenants.definition_reasons import reason_in_italian
+from tenants.definition_reasons import reason_in_italian, refusal_order
 from tenants.service_definition import (
     Fees,
     Question,
     Ranking,
     School,
     ServiceDefinition,
-    definition_check,
-    definition_refuse,
+    definition_validated,
 )
 
 LOGIN_BACKENDS = ("codice_fiscale", "credentials", "spid", "cie")
@@ -243,13 +242,7 @@ class ServiceConfig(_Strict):
     def _definition(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ServiceConfig:
         # Wrapped: a refused field elsewhere in the service (or in one of its
         # questions) must not hide the definition's broken references.
-        try:
-            service: ServiceConfig = handler(data)
-        except ValidationError as exc:
-            definition_refuse(exc, data)
-            raise
-        definition_check(questions=service.questions, ranking=service.ranking, fees=service.fees)
-        return service
+        return definition_validated(data, handler)
 
     @property
     def definition(self) -> ServiceDefinition:
@@ -440,21 +433,9 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
     return f" ({', '.join(names)})"
 
 
-def _grouping(loc: tuple[Any, ...]) -> tuple[str, ...]:
-    """Up to the service's question or criterion: its refusals together, in the order found."""
-    key: list[str] = []
-    ints = 0
-    for part in loc:
-        key.append(f"{part:06d}" if isinstance(part, int) else str(part))
-        ints += isinstance(part, int)
-        if ints == 2:
-            break
-    return tuple(key)
-
-
 def _format_validation_error(source: str, exc: ValidationError, data: Any) -> list[str]:
     lines = []
-    for err in sorted(exc.errors(), key=lambda e: _grouping(tuple(e["loc"]))):
+    for err in sorted(exc.errors(), key=lambda e: refusal_order(tuple(e["loc"]), items=2)):
         loc = tuple(err["loc"])
         path = ".".join(str(p) for p in loc) or "(file)"
         lines.append(f"{source}: {path}{_where(loc, data)}: {_italian(err)}")

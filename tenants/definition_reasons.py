@@ -8,6 +8,7 @@ back office read them in Italian through this table.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _Q = r"'([^']*)'"
 REASONS: list[tuple[str, str]] = [
@@ -71,3 +72,16 @@ def reason_in_italian(message: str) -> str | None:
         if match:
             return italian.format(*match.groups())
     return None
+
+
+def refusal_order(loc: tuple[Any, ...], *, items: int) -> tuple[str, ...]:
+    """Sort key of a refusal: its location up to the `items`-th list index (the service, the
+    question or criterion), numbers padded, so one item's refusals come together in order."""
+    key: list[str] = []
+    seen = 0
+    for part in loc:
+        key.append(f"{part:06d}" if isinstance(part, int) else str(part))
+        seen += isinstance(part, int)
+        if seen == items:
+            break
+    return tuple(key)

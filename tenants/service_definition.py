@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -514,6 +514,33 @@ def _partial_criterion(raw: Any, errors: list[ErrorDetails], prefix: Loc) -> Cri
     return Criterion.model_construct(**{"question": None, "equals": None, **known})
 
 
+class _Defining(Protocol):
+    """What holds a definition: the service's config, or the definition itself."""
+
+    @property
+    def questions(self) -> Sequence[Question]: ...
+    @property
+    def ranking(self) -> Ranking | None: ...
+    @property
+    def fees(self) -> Fees | None: ...
+
+
+_D = TypeVar("_D", bound=_Defining)
+
+
+def definition_validated(data: Any, handler: Callable[[Any], _D]) -> _D:
+    """A model holding a definition (questions, ranking, fees), parsed by pydantic's `handler`
+    then checked across its parts; a refused field does not hide the broken references
+    among those that parsed (`definition_refuse`)."""
+    try:
+        parsed = handler(data)
+    except ValidationError as exc:
+        definition_refuse(exc, data)
+        raise
+    definition_check(questions=parsed.questions, ranking=parsed.ranking, fees=parsed.fees)
+    return parsed
+
+
 def definition_refuse(exc: ValidationError, data: Any) -> None:
     """Raise `exc` with also the references that do not hold among the parts that did parse.
 
@@ -571,13 +598,7 @@ class ServiceDefinition(_Strict):
     @model_validator(mode="wrap")
     @classmethod
     def _definition(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ServiceDefinition:
-        try:
-            definition: ServiceDefinition = handler(data)
-        except ValidationError as exc:
-            definition_refuse(exc, data)
-            raise
-        definition_check(questions=definition.questions, ranking=definition.ranking, fees=definition.fees)
-        return definition
+        return definition_validated(data, handler)
 
     @property
     def version(self) -> str:

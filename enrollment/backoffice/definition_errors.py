@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tenants.definition_reasons import reason_in_italian
+from tenants.definition_reasons import reason_in_italian, refusal_order
 
 FIELDS = {
     "id": "identificativo", "label": "etichetta", "type": "tipo", "options": "opzioni",
@@ -96,21 +96,9 @@ def _place(loc: tuple[Any, ...], data: Any) -> str:
     return place[0].upper() + place[1:]
 
 
-def _grouping(error: Any) -> tuple[str, ...]:
-    """Up to the question or criterion: its refusals together, in the order found."""
-    key: list[str] = []
-    ints = 0
-    for part in tuple(error["loc"]):
-        key.append(f"{part:06d}" if isinstance(part, int) else str(part))
-        ints += isinstance(part, int)
-        if ints == 1:
-            break
-    return tuple(key)
-
-
 def definition_errors(exc: ValidationError, data: Any, *, service_code: str) -> list[str]:
     """One Italian line per refusal, every refusal at once: which service, where, then why."""
     return [
         f"Servizio {service_code}, {_place(tuple(e['loc']), data)}: {_reason(e)}."
-        for e in sorted(exc.errors(), key=_grouping)
+        for e in sorted(exc.errors(), key=lambda e: refusal_order(tuple(e["loc"]), items=1))
     ]
