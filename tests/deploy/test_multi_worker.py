@@ -12,9 +12,13 @@ request, so a test can tell which worker served what.
   test IdP and the demo IdP whatever the environment says.
 - Metrics: requests spread over the workers add up in one scrape.
 - One of two instances is killed during a load loop: nginx sends every GET
-  again to the other one (proxy_next_upstream), and every parent's
-  submission ends up committed exactly once (a POST is never resent by
-  nginx; the client sends it again and submission is idempotent).
+  that had not started its answer again to the other one
+  (proxy_next_upstream), and every parent's submission ends up committed
+  exactly once (a POST is never resent by nginx; the client sends it again
+  and submission is idempotent). A GET whose answer headers had already
+  left the killed worker (gunicorn writes headers and body in two writes)
+  arrives cut: nginx has passed the headers on and cannot take them back.
+  At most one such answer per killed worker, and the nginx log names it.
 """
 
 from __future__ import annotations
@@ -513,10 +517,16 @@ def test_killing_one_of_two_instances_loses_no_request_and_no_submission(
         nginx.terminate()
         nginx.wait()
 
-    assert load.get_errors == [] and set(load.gets) == {200}, (load.gets, load.get_errors[:3])
+    # Only answers cut in the middle by the kill, at most one per worker of A
+    # (a sync worker serves one request at a time); nothing refused, no 502.
+    cut = [e for e in load.get_errors if "IncompleteRead" in e]
+    assert load.get_errors == cut and len(cut) <= 2, load.get_errors[:3]
+    assert set(load.gets) == {200}, load.gets
+    log = nginx_log.read_text()
+    assert log.count("upstream prematurely closed connection while reading upstream") >= len(cut), log
     assert len(first.served()) >= 40 and len(second.served()) > served_before_kill
     # nginx did meet the dead instance (requests cut or refused) and passed them on: no client saw it.
-    assert f'upstream: "http://127.0.0.1:{first.port}' in nginx_log.read_text()
+    assert f'upstream: "http://127.0.0.1:{first.port}' in log
     with schema_context("palosco"):
         rows = Enrollment.objects.filter(domanda__in=domande)
         assert rows.count() == families
