@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from api import services
 from api.models import ApiToken
 from api.selectors import token_for_key
+from core import shared_state
 from core.services import client_ip
 from identity.models import Account
 
@@ -143,33 +144,58 @@ def next_step(account: Account) -> str | None:
     return None
 
 
-class _ConfiguredRateThrottle(throttling.SimpleRateThrottle):
-    """Rates read from settings.API_THROTTLE_RATES at each request (tests may change them).
+class _ConfiguredRateThrottle(throttling.BaseThrottle):
+    """`scope`'s rate from settings.API_THROTTLE_RATES, read at each request (tests may change them).
 
-    Keys go through the default cache, whose key function adds the schema
-    name: counts are per comune.
+    One atomic counter per caller on the shared state (core.shared_state: one
+    INSERT ... ON CONFLICT on PostgreSQL, INCR on Redis), its window starting
+    at the caller's first request. DRF's own throttles keep a list of
+    timestamps in the cache with a read and a write: not atomic (parallel
+    requests all read the same history and all pass) and, on the database
+    cache, six queries per throttle per request. The window is fixed, not
+    sliding: a caller may fit up to twice its rate around a window's end.
+    Keys carry the schema name: counts are per comune.
     """
 
     scope: str  # each throttle names its rate
 
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
+    def get_ident_key(self, request: Request) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate = settings.API_THROTTLE_RATES.get(self.scope)
+        ident = self.get_ident_key(request)
+        if rate is None or ident is None:
+            return True
+        allowed, seconds = self.parse_rate(rate)
+        self.key = f"api:throttle:{self.scope}:{ident}"
+        return shared_state.counter_incr(self.key, window=seconds) <= allowed
+
+    def wait(self) -> float | None:
+        return shared_state.counter_seconds_left(self.key) or None
+
+    @staticmethod
+    def parse_rate(rate: str) -> tuple[int, int]:
+        """Read "120/min" as (120, 60), as DRF does."""
+        allowed, seconds = throttling.SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        assert allowed is not None and seconds is not None
+        return allowed, seconds
 
 
 class UserThrottle(_ConfiguredRateThrottle):
     scope = "user"
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def get_ident_key(self, request: Request) -> str | None:
         if not request.user or not request.user.is_authenticated:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+        return str(request.user.pk)
 
 
 class IpThrottle(_ConfiguredRateThrottle):
     scope = "ip"
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def get_ident_key(self, request: Request) -> str | None:
+        return self.get_ident(request)
 
     def get_ident(self, request: Request) -> str:
         # DRF's own reading trusts any X-Forwarded-For; ours only the proxies'.

@@ -10,6 +10,7 @@ path of the JSON body, to its Italian messages.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -174,7 +175,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     if auth_header:
         headers["WWW-Authenticate"] = auth_header
     if wait is not None:
-        headers["Retry-After"] = str(int(wait) + 1)
+        wait = max(math.ceil(wait), 1)  # whole seconds, never "0"
+        headers["Retry-After"] = str(wait)
     if isinstance(exc, ApiError):
         body = error_body(exc.code, exc.message)
     elif isinstance(exc, exceptions.ValidationError):
@@ -184,7 +186,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         message = str(exc.detail) if _is_ours(exc) else MESSAGES.get(exc.status_code, str(exc.detail))
         if isinstance(exc, exceptions.Throttled) and wait is not None:
-            message = f"Troppe richieste: riprovare tra {int(wait) + 1} secondi."
+            message = f"Troppe richieste: riprovare tra {wait} secondi."
         body = error_body(str(code), message)
     set_rollback()
     return JsonResponse(

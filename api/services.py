@@ -84,7 +84,9 @@ def token_rebind(*, token: ApiToken) -> None:
     """Keep this device signed in after its own account changed password (like
     `update_session_auth_hash` for a web session)."""
     account = Account.objects.get(pk=token.account_id)
-    ApiToken.objects.filter(pk=token.pk).update(account_hash=account.get_session_auth_hash())
+    current = account.get_session_auth_hash()
+    if token.account_hash != current:  # most calls changed no password: no write
+        ApiToken.objects.filter(pk=token.pk).update(account_hash=current)
 
 
 def token_revoke(*, token: ApiToken, by: Account, request: HttpRequest | None = None) -> ApiToken:

@@ -136,7 +136,9 @@ def email_enqueue(
             raise ValueError(f"the retries of a code e-mail take longer than {valid_for}")
         task = email_send_code
 
-    with transaction.atomic():
+    # The row and its job together; inside a caller's transaction no savepoint
+    # (two round trips per mail): a failure here undoes the caller's step.
+    with transaction.atomic(savepoint=False):
         email = OutgoingEmail.objects.create(
             to=to,
             subject=subject,

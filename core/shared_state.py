@@ -96,6 +96,22 @@ def counter_get(name: str) -> int:
     return int(row[0]) if row else 0
 
 
+def counter_seconds_left(name: str) -> float:
+    """Seconds until the counter `name` restarts (0 if it is missing or expired)."""
+    if _uses_redis():
+        # Django's RedisCache has no ttl(); its client (redis-py) does.
+        client = cache._cache.get_client(write=False)  # type: ignore[attr-defined]
+        return max(float(client.ttl(cache.make_and_validate_key(name))), 0.0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT GREATEST(EXTRACT(EPOCH FROM expires_at - clock_timestamp()), 0) FROM {_table()} "  # noqa: S608
+            "WHERE key = %s",
+            [_key(name)],
+        )
+        row = cursor.fetchone()
+    return float(row[0]) if row else 0.0
+
+
 def counter_delete(name: str) -> None:
     if _uses_redis():
         cache.delete(name)

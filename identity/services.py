@@ -164,7 +164,7 @@ def codice_utente_assign(*, account: Account, by: Account | None = None) -> str:
     A family that entered with "Sono un nuovo iscritto" keeps the password it
     chose and gets a codice utente for the renewals of the following years.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # called inside a submission: no savepoint trips
         account = Account.objects.select_for_update().get(pk=account.pk)
         if not account.codice_utente:
             account.codice_utente = _codice_utente_allocate(comune_current())
@@ -254,7 +254,7 @@ def temporary_password_ensure(*, account: Account) -> bool:
     verified address. Accounts of other kinds (credentials, SPID/CIE) are
     left as they are.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a submission's transaction: no savepoint trips
         # The row lock makes two parallel first saves issue one password.
         account = Account.objects.select_for_update().get(pk=account.pk)
         if account.created_by_backend != "codice_fiscale" or account.has_usable_password():

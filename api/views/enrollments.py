@@ -78,6 +78,16 @@ def domanda_response(request: Request, domanda: uuid.UUID, *, code: int = 200) -
     return Response(DomandaSerializer(data).data, status=code, headers={"ETag": data["etag"]})
 
 
+def _version_claimed(request: Request) -> str | None:
+    """The one version named by If-Match (428 without it); None when it names several or "*"."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired()
+    tags = {tag.strip() for tag in header.split(",")}
+    tag = tags.pop() if len(tags) == 1 else ""
+    return tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else None
+
+
 def _version_read(request: Request, state: DomandaState) -> str:
     """The version of the form the client read (If-Match), which must still be the current one."""
     header = request.headers.get("If-Match", "").strip()
@@ -229,12 +239,13 @@ class EnrollmentSubmitView(APIView):
         tags=["Iscrizioni"],
     )
     def post(self, request: Request, domanda: uuid.UUID) -> Response:
-        state = domanda_state_or_404(request, domanda)
-        domanda_submit(
-            account=caller(request), domanda=domanda, version=_version_read(request, state), request=request
-        )
+        # One version claimed: domanda_submit checks it on the locked rows (412
+        # if stale, 404 if not the caller's form), with no read before.
+        version = _version_claimed(request) or _version_read(request, domanda_state_or_404(request, domanda))
+        state = domanda_submit(account=caller(request), domanda=domanda, version=version, request=request)
         keep_this_device(request)  # a temporary password may just have been set
-        return domanda_response(request, domanda)
+        data = domanda_data(state)
+        return Response(DomandaSerializer(data).data, headers={"ETag": data["etag"]})
 
 
 class EnrollmentWithdrawView(APIView):

@@ -52,6 +52,20 @@ def test_parallel_submits_submit_once(committed_palosco) -> None:
         assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 1
 
 
+def test_parallel_calls_of_one_account_pass_exactly_its_rate(committed_palosco, settings) -> None:
+    """The counter is one atomic increment: parallel calls cannot all read a count below the rate."""
+    settings.API_THROTTLE_RATES = settings.API_THROTTLE_RATES | {"user": "5/min"}
+    with schema_context("palosco"):
+        parent = parent_create(username="PAL-000996")
+        keys = [token_for(committed_palosco, parent, f"D{n}") for n in range(12)]
+    devices = [api_client(committed_palosco, key) for key in keys]
+    responses = together([lambda d=d: d.get("/api/v1/me/") for d in devices])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 5 + [429] * 7, codes
+    waits = [int(r["Retry-After"]) for r in responses if r.status_code == 429]
+    assert all(0 < w <= 60 for w in waits), waits
+
+
 def test_module_uses_the_test_database(in_palosco) -> None:
     """Makes pytest-django create the test database for this module's committed tests."""
     assert connection.settings_dict["NAME"].startswith("test_")

@@ -202,6 +202,9 @@ def test_submit_once_then_409_and_one_receipt(palosco_api: Client) -> None:
     assert submitted.status_code == 200, submitted.json()
     item = submitted.json()["items"][0]
     assert item["status"] == "inviata" and item["submitted_at"] and submitted.json()["draft"] is False
+    # The answer is built from the rows just written: the same as reading the form again.
+    read = palosco_api.get(f"/api/v1/enrollments/{created['id']}/")
+    assert (submitted.json(), submitted["ETag"]) == (read.json(), read["ETag"])
     again = post(palosco_api, url, **{"If-Match": submitted["ETag"]})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_submitted"
     stale = post(palosco_api, url, **{"If-Match": created["etag"]})
@@ -235,8 +238,13 @@ def test_full_service_gives_a_waiting_list_position(palosco_api: Client, in_palo
     data = body()
     data["pupil"] = data["pupil"] | {"codice_fiscale": SIBLING_CF, "birth_date": SIBLING_BIRTH.isoformat()}
     mine = _create(palosco_api, data).json()
+    # A stranger who learnt the form's id and version is told it does not exist.
+    stranger = post(other, f"/api/v1/enrollments/{mine['id']}/submit/", **{"If-Match": mine["etag"]})
+    assert stranger.status_code == 404 and stranger.json()["error"]["code"] == "not_found"
     response = post(palosco_api, f"/api/v1/enrollments/{mine['id']}/submit/", **{"If-Match": mine["etag"]})
     assert response.status_code == 200
+    read = palosco_api.get(f"/api/v1/enrollments/{mine['id']}/")
+    assert (response.json(), response["ETag"]) == (read.json(), read["ETag"])
     assert response.json()["items"][0]["status"] == "inviata"
     assert response.json()["items"][0]["waiting_position"] == 1
 

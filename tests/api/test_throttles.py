@@ -15,8 +15,7 @@ SCHOOL_IP = "10.20.30.40"
 
 
 def _per_minute(rate: str) -> int:
-    count, seconds = UserThrottle.parse_rate(UserThrottle.__new__(UserThrottle), rate)
-    assert count is not None and seconds is not None
+    count, seconds = UserThrottle.parse_rate(rate)
     return count * 60 // seconds
 
 

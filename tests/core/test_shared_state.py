@@ -41,6 +41,16 @@ def test_counter_counts_per_comune_and_clears(backend: str, palosco, romano) -> 
         assert shared_state.counter_get("c") == 0
 
 
+def test_counter_says_when_it_restarts(backend: str, palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    with schema_context("palosco"):
+        assert shared_state.counter_seconds_left("w") == 0
+        shared_state.counter_incr("w", window=60)
+        shared_state.counter_incr("w", window=60)  # the window runs from the first increment
+        assert 0 < shared_state.counter_seconds_left("w") <= 60
+    with schema_context("romanodilombardia"):
+        assert shared_state.counter_seconds_left("w") == 0
+
+
 def test_mark_is_set_once_per_comune(backend: str, palosco, romano) -> None:  # type: ignore[no-untyped-def]
     with schema_context("palosco"):
         assert shared_state.mark_add("m", ttl=60)

@@ -343,7 +343,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Read at each request (api.auth): per account, per IP, and per IP on the
-# endpoints that take secrets. Counts live in the cache, per comune.
+# endpoints that take secrets. Counts are atomic counters in the shared state
+# (core.shared_state: PostgreSQL, or Redis with CACHE_URL), per comune.
 # A school's network or a mobile carrier's NAT puts hundreds of families
 # behind one address at a window's opening: the account's rate binds first,
 # the per-IP ones are generous and stop one machine, not a school (the
