@@ -1,4 +1,4 @@
-"""The e-mails an enrollment sends to the parent: the receipt with the credentials letter, and the outcome.
+"""The e-mails an enrollment sends to the parent: the receipt, the credentials letter, and the outcome.
 
 Queued by enrollment.services inside the transaction that causes them; the
 job queue sends them after commit. Each speaks the parent's language: the
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -39,35 +41,38 @@ def parent_language(enrollment: Enrollment) -> str:
 
 
 def notify_submitted(rows: list[Enrollment]) -> None:
-    """The receipt of a submitted form, with its riepilogo attached.
+    """The receipt of a submitted form: what was sent, and where to download its riepilogo.
 
-    The mail job renders the riepilogo when it attaches it, and the parent's
-    download then finds it stored; only a form with no address to mail gets
-    a job of its own for it. The manuale is the same for the whole comune:
-    its first download queues it (a queueing lock shared by every submission
-    of the comune made them wait for each other at a window's opening).
+    The riepilogo PDF is not attached: it is rendered when first downloaded
+    (enrollment.views.pdf_download prepares and stores it). At a window's
+    opening every parent submits at once, and rendering a PDF for each
+    receipt kept the worker busy for minutes after the burst while few
+    parents ever open it; the receipt itself, a plain message, leaves at
+    once. The credentials letter, which the comune's guide promises in the
+    mail, stays attached (notify_credentials).
     """
-    from enrollment.documents import document_prepare_defer
-
     first = rows[0]
-    language = parent_language(first)
-    riepilogo = {
-        "document": "enrollment.riepilogo",
-        "params": {"domanda": str(first.domanda)} | language_params(language),
-    }
     to = recipient(first)
     if not to:
-        document_prepare_defer(spec=riepilogo)
         return
     comune = comune_current()
-    context = {"enrollments": rows, "pupil": first.pupil, "guardian": first.guardian_shown, "comune": comune}
-    with translation.override(language):
+    riepilogo_url = settings.COMUNE_URL_TEMPLATE.format(host=comune.settings.hosts[0]) + reverse(
+        "enrollment:riepilogo_pdf", args=[first.domanda]
+    )
+    context = {
+        "enrollments": rows,
+        "pupil": first.pupil,
+        "guardian": first.guardian_shown,
+        "comune": comune,
+        "riepilogo_url": riepilogo_url,
+    }
+    with translation.override(parent_language(first)):
         subject = gettext("Ricevuta iscrizione %(pupil)s - %(comune)s") % {
             "pupil": first.pupil.full_name,
             "comune": comune.display_name,
         }
         body = render_to_string("enrollment/email/submitted.txt", context)
-    email_enqueue(to=to, subject=subject, body=body, attachments=[riepilogo], purpose="enrollment_submitted")
+    email_enqueue(to=to, subject=subject, body=body, purpose="enrollment_submitted")
 
 
 def notify_credentials(rows: list[Enrollment]) -> None:

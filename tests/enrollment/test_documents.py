@@ -8,13 +8,14 @@ import zlib
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from core.models import OutgoingEmail
 from enrollment.credentials import LetterCredentials, PasswordState
 from enrollment.documents import LetteraCredenziali, ManualeInformativo, Riepilogo
 from enrollment.models import Enrollment
 from enrollment.services import enrollment_confirm, enrollments_submit
-from tests.enrollment.conftest import pupil_data, service
+from tests.enrollment.conftest import parent_create, pupil_data, service
 from tests.factories import domanda_create
 from tests.jobs import run_pending_jobs
 
@@ -122,9 +123,20 @@ def test_submission_mails_receipt_and_letter_over_smtp(in_palosco, palosco_paren
     receipt = next(m for s, m in by_subject.items() if s.startswith("Ricevuta iscrizione"))
     letter = next(m for s, m in by_subject.items() if s.startswith("Credenziali di accesso"))
     assert receipt["To"] == "genitore@example.org"
-    files = {p.get_filename(): p.get_payload(decode=True) for p in receipt.walk() if p.get_filename()}
-    assert list(files) == [f"riepilogo-iscrizione-{rows[0].reference}.pdf"]
-    assert next(iter(files.values())).startswith(b"%PDF-")
+    # The receipt carries no PDF: it links the riepilogo, rendered when first downloaded.
+    assert [p.get_filename() for p in receipt.walk() if p.get_filename()] == []
+    (link,) = re.findall(r"https://palosco\.localhost(/\S+/riepilogo\.pdf)", receipt.get_payload(decode=True).decode())
+    parent = Client(HTTP_HOST="palosco.localhost")
+    parent.force_login(palosco_parent)
+    assert parent.get(link).status_code == 202  # in preparation: one job queued
+    assert run_pending_jobs(task_name="enrollment.document_prepare") == 1
+    download = parent.get(link)
+    assert download.status_code == 200 and download.content.startswith(b"%PDF-")
+    assert f"riepilogo-iscrizione-{rows[0].reference}.pdf" in download["Content-Disposition"]
+    assert Client(HTTP_HOST="palosco.localhost").get(link).status_code == 302  # to the login page
+    other_parent = Client(HTTP_HOST="palosco.localhost")
+    other_parent.force_login(parent_create(username="PAL-000951"))
+    assert other_parent.get(link).status_code == 404
     letter_files = [p.get_filename() for p in letter.walk() if p.get_filename()]
     assert letter_files == ["lettera-credenziali.pdf"]
     body = "\n".join(smtp_server.bodies())

@@ -299,9 +299,13 @@ def test_mails_and_pdfs_speak_the_language_of_the_parent_who_submitted(palosco: 
         assert receipt.subject.startswith("Enrollment receipt for ")
         assert "has been sent to Comune di Palosco" in receipt.body and "Gentile" not in receipt.body
         assert "inviata" not in receipt.body
-        (spec,) = receipt.attachments
-        assert spec["params"]["language"] == "en"
-        _, content, _ = attachments.render(spec)
+        # The receipt links the riepilogo; its PDF, rendered at the first download, speaks English.
+        assert receipt.attachments == []
+        link = reverse("enrollment:riepilogo_pdf", args=[english.domanda])
+        assert link in receipt.body and "The application's summary" in receipt.body
+        _, content, _ = attachments.render(
+            {"document": "enrollment.riepilogo", "params": {"domanda": str(english.domanda), "language": "en"}}
+        )
         text = _pdf_text(content)
         assert "Summary of the enrollment application" in text and "Pupil's details" in text
         assert "Dati dell'alunno" not in text and "Consenso prestato" not in text
@@ -316,8 +320,8 @@ def test_mails_and_pdfs_speak_the_language_of_the_parent_who_submitted(palosco: 
         )
         assert italian_receipt.subject.startswith("Ricevuta iscrizione ")
         assert "è stata inviata al Comune di Palosco" in italian_receipt.body
-        (italian_spec,) = italian_receipt.attachments
-        assert "language" not in italian_spec["params"]
+        assert italian_receipt.attachments == [] and "Il riepilogo della domanda" in italian_receipt.body
+        italian_spec = {"document": "enrollment.riepilogo", "params": {"domanda": str(italian.domanda)}}
         italian_text = _pdf_text(attachments.render(italian_spec)[1])
         assert "Dati dell'alunno" in italian_text and "Pupil's details" not in italian_text
 

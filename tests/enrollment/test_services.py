@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEntry, OutgoingEmail
@@ -147,9 +148,10 @@ def test_submit_moves_bozza_to_inviata_once_with_one_receipt(palosco_parent) -> 
     assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 1
     receipt = OutgoingEmail.objects.get(purpose="enrollment_submitted")
     assert receipt.to == ["genitore@example.org"]
-    assert receipt.attachments == [
-        {"document": "enrollment.riepilogo", "params": {"domanda": str(rows[0].domanda)}}
-    ]
+    # No PDF to render for the receipt: it links the riepilogo, rendered at its first download.
+    assert receipt.attachments == []
+    link = reverse("enrollment:riepilogo_pdf", args=[rows[0].domanda])
+    assert f"https://palosco.localhost{link}" in receipt.body
     assert AuditEntry.objects.filter(action="enrollment.submitted").count() == 2
     assert Enrollment.objects.count() == 2
 
