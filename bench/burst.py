@@ -10,7 +10,7 @@ parents, and for each parent an account, an API token and a draft. Then:
 1. baseline: `--baseline` parents submit one after another from one client;
 2. burst: `--parents` parents submit through `--clients` concurrent HTTPS
    connections, as fast as the stack answers;
-3. drain: the worker's jobs (receipt and credentials mails with their PDFs)
+3. drain: the worker's jobs (receipts, and credentials mails with their PDF)
    are timed until none is left.
 
 Prints submissions/s and p50/p95/p99 of both runs and their ratios, the
@@ -280,10 +280,11 @@ def drain(smtp: Any, *, since: float, mails_before: int) -> None:
     while jobs_left():
         time.sleep(0.5)
     seconds = time.perf_counter() - since
-    mails = len(smtp.messages) - mails_before
+    sent = smtp.messages[mails_before:]
+    pdfs = sum(1 for m in sent for part in m.walk() if part.get_content_type() == "application/pdf")
     print(
-        f"drain: {mails} mails with their PDFs sent {seconds:.1f} s after the burst began "
-        f"= {mails / seconds:.1f} mails/s"
+        f"drain: {len(sent)} mails ({pdfs} PDFs attached) sent {seconds:.1f} s after the burst began "
+        f"= {len(sent) / seconds:.1f} mails/s"
     )
 
 

@@ -75,6 +75,20 @@ class Stack:
     web_port: int
     ca: Path
     log: Path
+    pid: int = 0  # serve_prod.py's
+
+    def children(self) -> dict[int, str]:
+        """serve_prod.py's child processes: pid → command line."""
+        found = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == self.pid:
+                    command = (stat.parent / "cmdline").read_bytes()
+                    found[int(stat.parent.name)] = command.replace(b"\0", b" ").decode()
+            except (OSError, ValueError, IndexError):
+                continue  # ended meanwhile
+        return found
 
     def url(self, host: str, path: str = "/") -> str:
         return f"https://{host}:{self.https_port}{path}"
@@ -129,6 +143,7 @@ def prod_stack(committed_comuni, smtp_server, tmp_path: Path, resolve_localhost)
         process = subprocess.Popen(  # noqa: S603 (our own script, fixed arguments)
             [sys.executable, str(SCRIPT)], env=environment, stdout=log, stderr=subprocess.STDOUT
         )
+    stack.pid = process.pid
     try:
         for _ in range(POLLS):
             if process.poll() is not None:
@@ -233,6 +248,11 @@ def test_parent_renews_and_staff_confirm_through_nginx_tls_gunicorn_and_worker(
     assert redirect.status_code == 301
     assert redirect.headers["Location"] == prod_stack.url(host, "/accesso/")
     assert parent.get(prod_stack.url(host, "/readyz"), timeout=30).status_code == 404
+    # The job workers run at a lower priority than the web (WORKER_NICE, default 10).
+    niceness = {cmd: os.getpriority(os.PRIO_PROCESS, pid) for pid, cmd in prod_stack.children().items()}
+    workers = [n for cmd, n in niceness.items() if "procrastinate worker" in cmd]
+    assert workers and set(workers) == {10}, niceness
+    assert [n for cmd, n in niceness.items() if "gunicorn" in cmd] == [0], niceness
     assert parent.get(prod_stack.url(host, "/healthz"), timeout=30).status_code == 200
 
     home = parent.get(prod_stack.url(host), timeout=30)

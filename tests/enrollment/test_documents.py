@@ -125,7 +125,8 @@ def test_submission_mails_receipt_and_letter_over_smtp(in_palosco, palosco_paren
     assert receipt["To"] == "genitore@example.org"
     # The receipt carries no PDF: it links the riepilogo, rendered when first downloaded.
     assert [p.get_filename() for p in receipt.walk() if p.get_filename()] == []
-    (link,) = re.findall(r"https://palosco\.localhost(/\S+/riepilogo\.pdf)", receipt.get_payload(decode=True).decode())
+    text = receipt.get_payload(decode=True).decode()
+    (link,) = re.findall(r"https://palosco\.localhost(/\S+/riepilogo\.pdf)", text)
     parent = Client(HTTP_HOST="palosco.localhost")
     parent.force_login(palosco_parent)
     assert parent.get(link).status_code == 202  # in preparation: one job queued

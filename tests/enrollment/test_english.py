@@ -303,9 +303,8 @@ def test_mails_and_pdfs_speak_the_language_of_the_parent_who_submitted(palosco: 
         assert receipt.attachments == []
         link = reverse("enrollment:riepilogo_pdf", args=[english.domanda])
         assert link in receipt.body and "The application's summary" in receipt.body
-        _, content, _ = attachments.render(
-            {"document": "enrollment.riepilogo", "params": {"domanda": str(english.domanda), "language": "en"}}
-        )
+        params = {"domanda": str(english.domanda), "language": "en"}
+        _, content, _ = attachments.render({"document": "enrollment.riepilogo", "params": params})
         text = _pdf_text(content)
         assert "Summary of the enrollment application" in text and "Pupil's details" in text
         assert "Dati dell'alunno" not in text and "Consenso prestato" not in text
