@@ -16,7 +16,9 @@ parents, and for each parent an account, an API token and a draft. Then:
 Prints submissions/s and p50/p95/p99 of both runs and their ratios, the
 drain rate (mails/s, jobs/s), and checks the outcome in the database: every
 answered submission committed once, exactly the capacity placed, the rest on
-the waiting list in submission order, one receipt each. `--py-spy` records
+the waiting list in submission order, one receipt each. It also prints the
+CPU seconds each role used during the burst (web, PostgreSQL, nginx, the
+worker, this bench's own clients), from /proc. `--py-spy` records
 the gunicorn workers during the burst and prints where they spent it.
 
 Cleans up only what it made: the `benchburst` comune (schema, hosts,
@@ -276,6 +278,47 @@ def jobs_left() -> int:
         return int(cursor.fetchone()[0])
 
 
+ROLES = {
+    "gunicorn": "web (gunicorn)",
+    "procrastinate": "job worker",
+    "nginx": "nginx",
+    "postgres": "PostgreSQL",
+}
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each role's processes, this bench's own included.
+
+    Read from /proc: a process that ended meanwhile (a recycled gunicorn
+    worker) takes its seconds with it, so the web's share is a floor.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = collections.Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(stat.parent.name) == os.getpid():
+            used["this bench (its 50 clients' TLS, the SMTP sink)"] += seconds
+            continue
+        role = next((name for key, name in ROLES.items() if key in command), None)
+        if role is not None:
+            used[role] += seconds
+    return used
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], *, submissions: int) -> None:
+    spent = {role: after.get(role, 0.0) - before.get(role, 0.0) for role in after}
+    total = sum(spent.values())
+    print(f"CPU during the burst: {total:.1f} s in all, {1000 * total / submissions:.0f} ms per submission")
+    for role, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        each = 1000 * seconds / submissions
+        print(f"  {role:<48} {seconds:6.1f} s  {seconds / total:5.1%}  {each:4.0f} ms each")
+
+
 def drain(smtp: Any, *, since: float, mails_before: int) -> None:
     while jobs_left():
         time.sleep(0.5)
@@ -413,8 +456,10 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(1)  # attached before the first request
+        cpu_before = cpu_by_role()
         burst_started = time.perf_counter()
         seconds, results = submit_all(burst_items, port=stack.https_port, clients=args.clients)
+        cpu_after = cpu_by_role()
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait()
@@ -424,6 +469,7 @@ def main() -> None:
             f"ratios: throughput {figures['rate'] / base['rate']:.1f}x the single client; "
             f"p95 {figures['p95'] / base['p50']:.1f}x the single client's p50; load average {load:.2f}"
         )
+        cpu_report(cpu_before, cpu_after, submissions=len(results))
         drain(collector, since=burst_started, mails_before=mails_before)
         check(comune, capacity=args.capacity, ok=answered + sum(1 for s, _ in results if s == 200))
         if spy is not None:

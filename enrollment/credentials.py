@@ -53,7 +53,8 @@ def letter_credentials(*, account: Account) -> LetterCredentials:
     state = _password_state(account)
     masked = email_mask(account.email) if state == PasswordState.TEMPORARY else ""
     if account.kind == Account.Kind.PARENT:
-        code = codice_utente_assign(account=account)
+        # A codice utente once given is never taken back: no locked read when it is there.
+        code = account.codice_utente or codice_utente_assign(account=account)
     else:
         code = account.codice_utente or account.username
     return LetterCredentials(codice_utente=code, password_state=state, email_masked=masked)

@@ -249,8 +249,11 @@ def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: A
     """The answers to keep on `enrollment`, its checked files stored as uploads.
 
     A file answer is the id of an upload: a new file is stored now; an id
-    sent back must be one already on this enrollment or uploaded by the same
-    account, so no one can attach another family's file. A submitted
+    sent back must be one already on this enrollment, or one the same account
+    uploaded and no enrollment holds yet (the API's uploads, a file carried
+    across the form's steps). So no one can attach another family's file, and
+    a file of one enrollment is never taken from it by another (a sibling's
+    form naming its id): the family uploads it again. A submitted
     enrollment keeps its answers to questions the definition no longer asks
     (they were sent under the earlier version and are shown as such); a
     draft is re-validated against the current definition only.
@@ -274,7 +277,7 @@ def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: A
             upload = uploads_by_id([str(value)]).get(str(value))
             if upload is None or not (
                 upload.enrollment_id == enrollment.pk
-                or (account is not None and upload.account_id == account.pk)
+                or (upload.enrollment_id is None and account is not None and upload.account_id == account.pk)
             ):
                 raise EnrollmentError(
                     gettext(
@@ -356,7 +359,11 @@ def _domanda_lock(*, account: Account, domanda: uuid.UUID, version: str) -> Doma
     read and decided on (the API's If-Match, the web page's own read)."""
     guardian = guardian_for_account(account=account)
     rows = (
-        list(domanda_enrollments(domanda=domanda, guardian=guardian).select_for_update(of=("self",)))
+        list(
+            domanda_enrollments(domanda=domanda, guardian=guardian)
+            .select_related("guardian__account")  # what a submission's mails read
+            .select_for_update(of=("self",))
+        )
         if guardian
         else []
     )
@@ -424,7 +431,7 @@ def domanda_submit(
         state = _domanda_lock(account=account, domanda=domanda, version=version)
         if state.submitted:
             raise EnrollmentError(gettext("L'iscrizione è già stata inviata."), code="already_submitted")
-        written = {e.pk: e for e in _submit(enrollments=state.live, by=account, request=request)}
+        written = {e.pk: e for e in _submit(enrollments=state.live, by=account, request=request, locked=True)}
     return domanda_state_of(rows=[written.get(e.pk, e) for e in state.rows], account=account)
 
 
@@ -514,10 +521,13 @@ def enrollments_submit(
         return _submit(enrollments=enrollments, by=by, request=request)
 
 
-def _submit(*, enrollments: Sequence[Enrollment], by: Any, request: HttpRequest | None) -> list[Enrollment]:
+def _submit(
+    *, enrollments: Sequence[Enrollment], by: Any, request: HttpRequest | None, locked: bool = False
+) -> list[Enrollment]:
     """enrollments_submit's work, inside the caller's transaction (domanda_submit's own, with no
-    savepoint: two round trips fewer at a window's opening)."""
-    rows = _lock(enrollments)
+    savepoint: two round trips fewer at a window's opening). `locked`: the caller has just read
+    `enrollments` under their row locks, with their service, pupil, guardian and account."""
+    rows = sorted(enrollments, key=lambda e: e.pk) if locked else _lock(enrollments)
     to_submit = [e for e in rows if e.status == Status.BOZZA]
     for e in rows:
         if e.status == Status.ANNULLATA:
@@ -531,8 +541,9 @@ def _submit(*, enrollments: Sequence[Enrollment], by: Any, request: HttpRequest 
     # Refused before any work or lock; checked again on the locked rows below.
     _window_check(to_submit, at=timezone.now())
     _answers_complete_check(to_submit)
-    for account_id in {e.guardian.account_id for e in to_submit if e.guardian.account_id}:
-        temporary_password_ensure(account=Account(pk=account_id))
+    accounts = {e.guardian.account_id: e.guardian.account for e in to_submit if e.guardian.account_id}
+    for account in accounts.values():
+        temporary_password_ensure(account=account)
     notify_credentials(to_submit)
     # The critical section: from here to the commit, concurrent forms on the
     # same services wait. Services are locked in a fixed order so two forms

@@ -254,6 +254,8 @@ def temporary_password_ensure(*, account: Account) -> bool:
     verified address. Accounts of other kinds (credentials, SPID/CIE) are
     left as they are.
     """
+    if not account._state.adding and account.created_by_backend != "codice_fiscale":
+        return False  # read from the database, and an account's backend never changes: no locked read
     with transaction.atomic(savepoint=False):  # inside a submission's transaction: no savepoint trips
         # The row lock makes two parallel first saves issue one password.
         account = Account.objects.select_for_update().get(pk=account.pk)

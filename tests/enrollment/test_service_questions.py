@@ -17,10 +17,26 @@ from django_tenants.utils import tenant_context
 from enrollment.definitions import definition_json, service_definition
 from enrollment.models import Enrollment, Service, Upload
 from enrollment.selectors import enrollment_answer_rows
+from enrollment.services import EnrollmentError, answers_store
 from enrollment.uploads import upload_path
 from tenants.service_definition import ServiceDefinition
-from tests.enrollment.conftest import form_data, logged_in, parent_create, service
-from tests.factories import GUARDIAN_BIRTH, PUPIL_BIRTH, StaffFactory, last_year_confirmed, make_cf
+from tests.enrollment.conftest import (
+    SIBLING_BIRTH,
+    SIBLING_CF,
+    form_data,
+    logged_in,
+    parent_create,
+    pupil_data,
+    service,
+)
+from tests.factories import (
+    GUARDIAN_BIRTH,
+    PUPIL_BIRTH,
+    StaffFactory,
+    domanda_create,
+    last_year_confirmed,
+    make_cf,
+)
 
 # As the YAML writes them, with en dashes.
 WEEKS = ["1ª settimana (29/6–3/7)", "2ª settimana (6/7–10/7)", "3ª settimana (13/7–17/7)"]
@@ -330,6 +346,43 @@ def test_the_public_service_page(in_palosco, palosco, romano) -> None:
     )
     assert anonymous.get("/servizi/MENSA/2025-2026/").status_code == 404  # Romano's service
     assert Client(HTTP_HOST="romanodilombardia.localhost").get("/servizi/CRE/2025-2026/").status_code == 404
+
+
+def test_a_file_of_one_enrollment_is_not_taken_by_a_siblings(in_palosco, palosco_parent) -> None:
+    """The same family, a second child: naming the first child's certificate is refused, and it stays."""
+    client = logged_in(in_palosco, palosco_parent)
+    data = _cre_form(settimane=[WEEKS[0]], dieta="true")
+    data["extra_CRE_certificato"] = SimpleUploadedFile("certificato.pdf", PDF)
+    assert client.post("/iscrizioni/nuova/", data).status_code == 302
+    first, upload = Enrollment.objects.get(service__code="CRE"), Upload.objects.get()
+    sibling = domanda_create(
+        palosco_parent,
+        [service("CRE")],
+        pupil=pupil_data(codice_fiscale=SIBLING_CF, birth_date=SIBLING_BIRTH),
+    )[0]
+    with pytest.raises(EnrollmentError) as refused:
+        answers_store(
+            enrollment=sibling,
+            answers={"settimane": [WEEKS[0]], "dieta": True, "certificato": str(upload.id)},
+            account=palosco_parent,
+        )
+    assert refused.value.code == "upload_unknown"
+    upload.refresh_from_db()
+    assert upload.enrollment == first and first.extra["certificato"] == str(upload.id)
+    # A file uploaded but not yet on any enrollment is the family's to attach.
+    loose = Upload.objects.create(
+        account=palosco_parent,
+        question_id="certificato",
+        name="nuovo.pdf",
+        content_type="application/pdf",
+        size=3,
+    )
+    stored = answers_store(
+        enrollment=sibling, answers={"settimane": [WEEKS[0]], "dieta": True, "certificato": str(loose.id)},
+        account=palosco_parent,
+    )  # fmt: skip
+    loose.refresh_from_db()
+    assert stored["certificato"] == str(loose.id) and loose.enrollment == sibling
 
 
 def test_a_replaced_or_dropped_file_is_removed_after_the_commit(
