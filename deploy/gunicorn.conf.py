@@ -9,7 +9,15 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "platform"))
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# One process per core, two threads each. Our requests are CPU-bound (Django,
+# DRF, templates) against a PostgreSQL on the same cores, not waiting on the
+# network: the usual 2 x cores + 1 (5 x 2 threads here) only made ten
+# handlers fight for two cores. At a window's opening (bench/burst.py, 2
+# cores, 1,000 parents) it gave 32.6-40.2 submissions/s, p95 2.5-5.0 s;
+# 2 x 2 threads gives 46.2/s, p95 1.5 s, at 42 instead of 58 ms of CPU per
+# submission (2 x 1 thread: 48.4/s, p95 1.15 s, but a slow export would then
+# hold half the web). WEB_CONCURRENCY and GUNICORN_THREADS override both.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Recycle workers: each connection caches catalog entries of every schema it
 # touches; with thousands of comuni this bounds per-process memory.

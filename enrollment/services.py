@@ -541,9 +541,10 @@ def _submit(
     # Refused before any work or lock; checked again on the locked rows below.
     _window_check(to_submit, at=timezone.now())
     _answers_complete_check(to_submit)
-    accounts = {e.guardian.account_id: e.guardian.account for e in to_submit if e.guardian.account_id}
+    accounts = {e.guardian.account_id: e.guardian.account for e in to_submit}
     for account in accounts.values():
-        temporary_password_ensure(account=account)
+        if account is not None:
+            temporary_password_ensure(account=account)
     notify_credentials(to_submit)
     # The critical section: from here to the commit, concurrent forms on the
     # same services wait. Services are locked in a fixed order so two forms
