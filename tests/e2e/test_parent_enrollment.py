@@ -138,13 +138,16 @@ def test_palosco_new_enrollment_draft_summary_submit_documents(
         assert DATETIME.match(box[label]), (label, box[label])
     page.screenshot(path=artifacts / "palosco-03-inviata.png", full_page=True)
 
-    # The documents are rendered by the queue, never in the request: until the
-    # worker has run, the parent gets a short "in preparazione" page.
+    # The documents are rendered by the queue, never in the request: the
+    # riepilogo and the manuale at their first download (the parent gets a
+    # short "in preparazione" page), the letter by the mail that attaches it.
     summary_url = page.url
-    page.get_by_role("link", name="Manuale informativo (PDF)").click()
-    expect(page.get_by_role("status")).to_contain_text("Il documento è in preparazione")
+    for link in ("Riepilogo della domanda d'iscrizione (PDF)", "Manuale informativo (PDF)"):
+        page.goto(summary_url)
+        page.get_by_role("link", name=link).click()
+        expect(page.get_by_role("status")).to_contain_text("Il documento è in preparazione")
     with schema_context("palosco"):
-        run_pending_jobs()  # documents, and the receipt whose attachments are stored too
+        run_pending_jobs()  # the two documents, and the mails with the letter
     page.goto(summary_url)
     for link in (
         "Riepilogo della domanda d'iscrizione (PDF)",
