@@ -9,15 +9,20 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "platform"))
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# One process per core, two threads each. Our requests are CPU-bound (Django,
-# DRF, templates) against a PostgreSQL on the same cores, not waiting on the
-# network: the usual 2 x cores + 1 (5 x 2 threads here) only made ten
-# handlers fight for two cores. At a window's opening (bench/burst.py, 2
-# cores, 1,000 parents) it gave 32.6-40.2 submissions/s, p95 2.5-5.0 s;
-# 2 x 2 threads gives 46.2/s, p95 1.5 s, at 42 instead of 58 ms of CPU per
-# submission (2 x 1 thread: 48.4/s, p95 1.15 s, but a slow export would then
-# hold half the web). WEB_CONCURRENCY and GUNICORN_THREADS override both.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+# One process per core plus one, two threads each. The usual 2 x cores + 1
+# is for requests that wait on the network; ours mostly use the CPU (Django,
+# DRF, templates) next to a PostgreSQL on the same cores. Measured on 2 cores
+# (README, "Measurements"), workers x threads:
+#   5 x 2 (2 x cores + 1): burst 32.6-40.2 submissions/s, p95 2.5-5.0 s;
+#                          home 325 req/s, p95 371 ms
+#   3 x 2 (cores + 1):     burst 38.9/s, p95 2.45 s; home 322 req/s, p95 269 ms
+#   2 x 2 (cores):         burst 46.2/s, p95 1.54 s; home 206-217 req/s
+# One process per core serves submissions best but halves what the pages can
+# overlap while they wait on PostgreSQL (the host lookup, the cache); cores + 1
+# keeps the pages' throughput with a shorter tail. WEB_CONCURRENCY and
+# GUNICORN_THREADS override both (e.g. 2 x 2 for a host that only takes a
+# window's submissions).
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Recycle workers: each connection caches catalog entries of every schema it
 # touches; with thousands of comuni this bounds per-process memory.
