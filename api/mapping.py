@@ -20,6 +20,11 @@ def etag(state: DomandaState) -> str:
     return f'"{state.version}"'
 
 
+def etag_version(tag: str) -> str | None:
+    """The version an `etag` names; None for anything else ("*", a weak or bare tag)."""
+    return tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else None
+
+
 def form_invalid(form: Any) -> exceptions.ValidationError:
     """A plain form's errors, under the names of its fields."""
     return exceptions.ValidationError(

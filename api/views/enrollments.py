@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from api.auth import ParentReady, caller, keep_this_device
 from api.errors import PreconditionFailed, PreconditionRequired
-from api.mapping import domanda_data, enrollment_form_errors, etag, save_kwargs, to_form_data
+from api.mapping import domanda_data, enrollment_form_errors, etag, etag_version, save_kwargs, to_form_data
 from api.serializers import (
     DomandaSerializer,
     EnrollmentCreateSerializer,
@@ -78,22 +78,23 @@ def domanda_response(request: Request, domanda: uuid.UUID, *, code: int = 200) -
     return Response(DomandaSerializer(data).data, status=code, headers={"ETag": data["etag"]})
 
 
-def _version_claimed(request: Request) -> str | None:
-    """The one version named by If-Match (428 without it); None when it names several or "*"."""
+def _if_match(request: Request) -> set[str]:
+    """The entity tags the client sent in If-Match (428 without it)."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired()
-    tags = {tag.strip() for tag in header.split(",")}
-    tag = tags.pop() if len(tags) == 1 else ""
-    return tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else None
+    return {tag.strip() for tag in header.split(",")}
+
+
+def _version_claimed(request: Request) -> str | None:
+    """The one version named by If-Match; None when it names several, or "*"."""
+    tags = _if_match(request)
+    return etag_version(next(iter(tags))) if len(tags) == 1 else None
 
 
 def _version_read(request: Request, state: DomandaState) -> str:
     """The version of the form the client read (If-Match), which must still be the current one."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        raise PreconditionRequired()
-    if etag(state) not in {tag.strip() for tag in header.split(",")}:
+    if etag(state) not in _if_match(request):
         raise PreconditionFailed()
     return state.version
 
