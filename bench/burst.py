@@ -292,21 +292,16 @@ def cpu_by_role() -> dict[str, float]:
     Read from /proc: a process that ended meanwhile (a recycled gunicorn
     worker) takes its seconds with it, so the web's share is a floor.
     """
-    tick = os.sysconf("SC_CLK_TCK")
+    from tests.processes import processes
+
     used: dict[str, float] = collections.Counter()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # ended meanwhile
-        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-        if int(stat.parent.name) == os.getpid():
-            used["this bench (its 50 clients' TLS, the SMTP sink)"] += seconds
+    for process in processes():
+        if process.pid == os.getpid():
+            used["this bench (its 50 clients' TLS, the SMTP sink)"] += process.cpu_seconds
             continue
-        role = next((name for key, name in ROLES.items() if key in command), None)
+        role = next((name for key, name in ROLES.items() if key in process.command), None)
         if role is not None:
-            used[role] += seconds
+            used[role] += process.cpu_seconds
     return used
 
 

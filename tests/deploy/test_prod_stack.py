@@ -39,6 +39,7 @@ from tests.deploy.serve_prod import SCRIPT, serve_prod
 from tests.enrollment.backoffice.conftest import staff_create
 from tests.enrollment.conftest import guardian_data, parent_create, pupil_data, service
 from tests.identity.conftest import code_from
+from tests.processes import processes
 
 pytestmark = pytest.mark.prod_stack
 PASSWORD = "Password-Genitore-1"
@@ -79,16 +80,7 @@ class Stack:
 
     def children(self) -> dict[int, str]:
         """serve_prod.py's child processes: pid → command line."""
-        found = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-                if ppid == self.pid:
-                    command = (stat.parent / "cmdline").read_bytes()
-                    found[int(stat.parent.name)] = command.replace(b"\0", b" ").decode()
-            except (OSError, ValueError, IndexError):
-                continue  # ended meanwhile
-        return found
+        return {p.pid: p.command for p in processes() if p.ppid == self.pid}
 
     def url(self, host: str, path: str = "/") -> str:
         return f"https://{host}:{self.https_port}{path}"
