@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -484,18 +484,19 @@ def _place_or_queue(enrollment: Enrollment) -> None:
         # A ranked service gives places at the graduatoria's publication, not in submission order.
         enrollment.waiting_position = None
         return
-    taken = (
-        Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE, waiting_position__isnull=True)
+    # One round trip under the lock: the places taken and the waiting list's end together.
+    counts = (
+        Enrollment.objects.filter(service=service)
         .exclude(pk=enrollment.pk)
-        .count()
+        .aggregate(
+            taken=Count("pk", filter=Q(status__in=HOLDS_PLACE, waiting_position__isnull=True)),
+            last=Max("waiting_position", filter=Q(status=Status.INVIATA)),
+        )
     )
-    if taken < service.capacity:
+    if counts["taken"] < service.capacity:
         enrollment.waiting_position = None
         return
-    last = Enrollment.objects.filter(service=service, status=Status.INVIATA).aggregate(
-        m=Max("waiting_position")
-    )["m"]
-    enrollment.waiting_position = (last or 0) + 1
+    enrollment.waiting_position = (counts["last"] or 0) + 1
 
 
 def enrollments_submit(
