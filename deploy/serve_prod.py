@@ -168,14 +168,30 @@ def worker_nice() -> int:
     while the burst goes on, and its PDFs took a core from the web processes
     that PostgreSQL and nginx share (bench/burst.py). The jobs are background
     work: they wait for idle CPU, and still drain the moment the burst ends.
-    The systemd unit sets the same Nice=; compose gives the worker a quarter
-    of the CPU weight (cpu_shares); Kubernetes runs it in pods of its own.
+    The systemd unit sets the same Nice=; compose gives the worker the lowest
+    CPU weight (cpu_shares: 2); Kubernetes runs it in pods of its own.
     """
     return int(os.environ.get("WORKER_NICE", "") or 10)
 
 
+def worker_sched_idle() -> bool:
+    """Whether the workers run in the kernel's idle class (WORKER_SCHED_IDLE, default 1; 0 for nice only).
+
+    Nice 10 alone still left the worker 27 % of the CPU during a burst
+    (bench/burst.py): its eight job threads each weigh 110 against a web
+    thread's 1,024, and they took every moment the web spent waiting for
+    PostgreSQL or the service lock. SCHED_IDLE runs them only on a core that
+    nothing else wants. A job that holds a row lock the web waits for still
+    runs: the waiting web leaves the core idle. The systemd unit sets the
+    same (CPUSchedulingPolicy=idle).
+    """
+    return (os.environ.get("WORKER_SCHED_IDLE", "") or "1") != "0"
+
+
 def _lower_priority() -> None:
     os.nice(worker_nice())
+    if worker_sched_idle():
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def main() -> int:

@@ -37,8 +37,8 @@ def test_compose_runs_the_same_commands_and_profile() -> None:
     assert services["release"]["command"] == f'sh -c "{RELEASE}"'
     assert services["web"]["command"] == WEB
     assert services["worker"]["command"] == WORKER
-    # The worker yields the CPU to the web, as serve_prod's nice 10 does (weight 1024 by default).
-    assert services["worker"]["cpu_shares"] < 1024 and "cpu_shares" not in services["web"]
+    # The worker yields the CPU to the web, as serve_prod's idle class does (weight 1024 by default).
+    assert services["worker"]["cpu_shares"] <= 2 and "cpu_shares" not in services["web"]
     for role in ("release", "web", "worker"):
         assert services[role]["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.prod"
     nginx = services["nginx"]
@@ -62,7 +62,9 @@ def test_systemd_units_run_the_same_commands_and_profile() -> None:
         assert "Environment=DJANGO_SETTINGS_MODULE=config.settings.prod" in text, unit
     worker = (units / "iscrizioni-worker.service").read_text()
     assert f"Nice={serve_prod.worker_nice()}" in worker.splitlines()
-    assert "Nice=" not in (units / "iscrizioni-web.service").read_text()
+    assert serve_prod.worker_sched_idle() and "CPUSchedulingPolicy=idle" in worker.splitlines()
+    web = (units / "iscrizioni-web.service").read_text()
+    assert "Nice=" not in web and "CPUSchedulingPolicy" not in web
 
 
 def test_kubernetes_runs_the_same_commands_with_probes_resources_and_secrets() -> None:

@@ -240,11 +240,23 @@ def test_parent_renews_and_staff_confirm_through_nginx_tls_gunicorn_and_worker(
     assert redirect.status_code == 301
     assert redirect.headers["Location"] == prod_stack.url(host, "/accesso/")
     assert parent.get(prod_stack.url(host, "/readyz"), timeout=30).status_code == 404
-    # The job workers run at a lower priority than the web (WORKER_NICE, default 10).
-    niceness = {cmd: os.getpriority(os.PRIO_PROCESS, pid) for pid, cmd in prod_stack.children().items()}
+    # The job workers run at a lower priority than the web (WORKER_NICE, default 10) and
+    # in the kernel's idle class (WORKER_SCHED_IDLE), threads included.
+    children = prod_stack.children()
+    niceness = {cmd: os.getpriority(os.PRIO_PROCESS, pid) for pid, cmd in children.items()}
     workers = [n for cmd, n in niceness.items() if "procrastinate worker" in cmd]
     assert workers and set(workers) == {10}, niceness
     assert [n for cmd, n in niceness.items() if "gunicorn" in cmd] == [0], niceness
+    policies = {
+        cmd: {os.sched_getscheduler(int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()}
+        for pid, cmd in children.items()
+    }
+    assert {frozenset(p) for cmd, p in policies.items() if "procrastinate worker" in cmd} == {
+        frozenset({os.SCHED_IDLE})
+    }, policies
+    assert {frozenset(p) for cmd, p in policies.items() if "gunicorn" in cmd} == {
+        frozenset({os.SCHED_OTHER})
+    }, policies
     assert parent.get(prod_stack.url(host, "/healthz"), timeout=30).status_code == 200
 
     home = parent.get(prod_stack.url(host), timeout=30)
