@@ -22,9 +22,19 @@ class _TenantConnection(Protocol):
 
     def set_tenant(self, tenant: Any, include_public: bool = True) -> None: ...
 
+    def search_path_forget(self) -> None: ...
+
 
 def tenant_connection() -> _TenantConnection:
     return cast(_TenantConnection, connection)
+
+
+def public_cache_key(key: str, key_prefix: str, version: int) -> str:
+    """django-tenants' cache key as made on the public schema, whatever schema the connection is on."""
+    # Imported here: settings import this module (core.logs) before django-tenants can be.
+    from django_tenants.utils import get_public_schema_name
+
+    return f"{get_public_schema_name()}:{key_prefix}:{version}:{key}"
 
 
 def current_schema() -> str:

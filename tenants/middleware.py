@@ -7,17 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.core.cache import caches
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_tenant_domain_model
 
-from core.tenancy import to_public
+from core.tenancy import tenant_connection, to_public
 from tenants import waiting_room
 from tenants.config import WaitingRoom
 from tenants.models import Comune, Domain
-from tenants.services import host_cache_key
+from tenants.services import HOSTS_CACHE, host_cache_key
 
 HOST_CACHE_SECONDS = 60
 
@@ -25,17 +27,24 @@ HOST_CACHE_SECONDS = 60
 class ComuneMiddleware(TenantMainMiddleware):
     """django-tenants' middleware with a cached lookup and our own error pages.
 
-    The cache key is made while the connection is on the public schema, so it
-    is the same for every process sharing the cache; services that change a
-    comune's hosts or status delete it (tenants.services._forget_hosts).
+    The host is looked up in the shared "hosts" cache before the connection
+    is pointed anywhere: its keys are the public schema's whatever schema the
+    connection is on, so they are the same for every process, and services
+    that change a comune's hosts or status delete them
+    (tenants.services._forget_hosts). django-tenants first points the
+    connection at the public schema, which cost a `SET search_path` for the
+    lookup and another for the comune on every request; now a request to the
+    comune the connection last served sends none (core.postgresql_backend).
     """
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Comune:
+        hosts = caches[HOSTS_CACHE]
         key = host_cache_key(hostname)
-        tenant = cache.get(key)
+        tenant = hosts.get(key)
         if tenant is None:
+            to_public()
             tenant = super().get_tenant(domain_model, hostname)
-            cache.set(key, tenant, HOST_CACHE_SECONDS)
+            hosts.set(key, tenant, HOST_CACHE_SECONDS)
         return tenant
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
@@ -43,11 +52,23 @@ class ComuneMiddleware(TenantMainMiddleware):
         return HttpResponse(html, status=404)
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        response = super().process_request(request)
-        if response is not None:
-            return response
-        tenant = getattr(request, "tenant", None)
-        if isinstance(tenant, Comune) and tenant.schema_name != "public" and tenant.is_suspended:
+        # django-tenants' steps, with the lookup before any switch (class docstring).
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            to_public()
+            return HttpResponseNotFound()
+        domain_model = get_tenant_domain_model()
+        try:
+            tenant = self.get_tenant(domain_model, hostname)
+        except domain_model.DoesNotExist:
+            to_public()
+            return self.no_tenant_found(request, hostname)
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        tenant_connection().set_tenant(tenant)
+        self.setup_url_routing(request)
+        if tenant.schema_name != "public" and tenant.is_suspended:
             html = render_to_string("tenants/suspended.html", {"comune": tenant}, request=None)
             to_public()
             return HttpResponse(html, status=503, headers={"Retry-After": "3600"})

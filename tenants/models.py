@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext
 from django_tenants.models import DomainMixin, TenantMixin
 
-from core.tenancy import to_public
+from core.tenancy import tenant_connection, to_public
 
 if TYPE_CHECKING:
     from tenants.config import ComuneConfig
@@ -97,9 +97,13 @@ class Comune(TenantMixin):
         ):
             to_public()
             return True
-        return super().create_schema(
-            check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
-        )
+        try:
+            return super().create_schema(
+                check_if_exists=check_if_exists, sync_schema=sync_schema, verbosity=verbosity
+            )
+        finally:
+            # django-tenants' clone_schema() sets the path in PL/pgSQL: set it again.
+            tenant_connection().search_path_forget()
 
     @property
     def display_name_with_article(self) -> str:

@@ -316,8 +316,9 @@ def schema_clone(*, template: str, new: str) -> bool:
     clone does not copy; the caller then uses django-tenants' clone.
     """
     # The raw `SET search_path` below bypasses django-tenants, which sets the
-    # path once per switch (TENANT_LIMIT_SET_CALLS): give the connection its
-    # tenant back, which also makes the next cursor set the path again.
+    # path once per switch (TENANT_LIMIT_SET_CALLS) and not again for the
+    # schemas it last set (core.postgresql_backend): give the connection its
+    # tenant back and make the next cursor set the path again.
     previous = tenant_connection().tenant
     try:
         with connection.cursor() as cursor:
@@ -353,6 +354,7 @@ def schema_clone(*, template: str, new: str) -> bool:
             for statement in (*plan.constraints, *plan.indexes, *plan.foreign_keys):
                 cursor.execute(statement)
     finally:
+        tenant_connection().search_path_forget()
         tenant_connection().set_tenant(previous)
     return True
 

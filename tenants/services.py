@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -62,14 +62,17 @@ def _comune_fields(cfg: ComuneConfig) -> dict[str, Any]:
     }
 
 
+# The cache of host -> comune (settings.CACHES["hosts"]).
+HOSTS_CACHE = "hosts"
+
+
 def host_cache_key(hostname: str) -> str:
     return f"comune-by-host:{hostname}"
 
 
 def _forget_hosts(hosts: list[str]) -> None:
-    # The middleware caches host -> comune; keys are made in the public schema.
-    with schema_context(get_public_schema_name()):
-        cache.delete_many([host_cache_key(h) for h in hosts])
+    # The middleware caches host -> comune (its keys are the public schema's, from any schema).
+    caches[HOSTS_CACHE].delete_many([host_cache_key(h) for h in hosts])
 
 
 def comune_catalogue_changed(*, schema_name: str) -> None:

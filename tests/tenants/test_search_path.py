@@ -8,12 +8,18 @@ whatever path the rollback left.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.db import ProgrammingError, connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from enrollment.models import Service
+from tenants.models import Comune
 from tenants.provisioning import schema_clone, template_schema_name
+from tenants.services import HOSTS_CACHE, comune_suspend, host_cache_key
+from tests.conftest import PALOSCO_HOST, ROMANO_HOST
 
 
 def _current_schema() -> str:
@@ -63,3 +69,69 @@ def test_the_fast_clone_leaves_the_connection_in_its_comune(palosco, romano) -> 
         assert set(Service.objects.values_list("pk", "code")) == palosco_ids
     with connection.cursor() as cursor:
         cursor.execute('DROP SCHEMA "clonepath" CASCADE')
+
+
+def _sets(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SET search_path")]
+
+
+def test_requests_to_the_comune_the_connection_serves_send_no_search_path(palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    # The host lookup reads public's table by its full name before any switch;
+    # the comune's queries then run on the path the server already has.
+    palosco_client, romano_client = Client(HTTP_HOST=PALOSCO_HOST), Client(HTTP_HOST=ROMANO_HOST)
+    with schema_context("palosco"):
+        palosco_codes = sorted(Service.objects.values_list("code", flat=True))
+    with schema_context("romanodilombardia"):
+        romano_codes = sorted(Service.objects.values_list("code", flat=True))
+    assert palosco_codes != romano_codes
+
+    def codes(client: Client) -> list[str]:
+        response = client.get("/api/v1/services/", HTTP_ACCEPT="application/json")
+        assert response.status_code == 200
+        return sorted(s["code"] for s in response.json()["results"])
+
+    assert codes(romano_client) == romano_codes  # both hosts in the cache
+    assert codes(palosco_client) == palosco_codes
+    with CaptureQueriesContext(connection) as queries:
+        assert codes(palosco_client) == palosco_codes
+    assert _sets(queries) == []
+    # Another comune: its path once, and its own rows, then the first comune's again.
+    with CaptureQueriesContext(connection) as queries:
+        assert codes(romano_client) == romano_codes
+        assert codes(palosco_client) == palosco_codes
+    assert _sets(queries) == [
+        'SET search_path = "romanodilombardia","public"',
+        'SET search_path = "palosco","public"',
+    ]
+    # A rollback undoes the path: the next request sets it again.
+    transaction.savepoint_rollback(transaction.savepoint())
+    with CaptureQueriesContext(connection) as queries:
+        assert codes(palosco_client) == palosco_codes
+    assert _sets(queries) == ['SET search_path = "palosco","public"']
+
+
+def test_the_host_cache_table_is_found_in_public_from_any_comune_path(palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    # The lookup runs on the path the last request left ("<comune>, public").
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = %s",
+            [settings.CACHES["default"]["LOCATION"]],
+        )
+        assert [row[0] for row in cursor.fetchall()] == [get_public_schema_name()]
+
+
+def test_the_host_cache_has_the_public_schemas_keys_from_any_schema(palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    hosts = caches[HOSTS_CACHE]
+    with schema_context(get_public_schema_name()):
+        public_key = cache.make_key(host_cache_key(PALOSCO_HOST))
+    for schema in ("palosco", "romanodilombardia", get_public_schema_name()):
+        with schema_context(schema):
+            assert hosts.make_key(host_cache_key(PALOSCO_HOST)) == public_key
+
+
+def test_a_suspension_made_from_a_comune_schema_shows_on_the_next_request(palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    client = Client(HTTP_HOST=PALOSCO_HOST)
+    assert client.get("/").status_code == 200
+    with schema_context("romanodilombardia"):  # the lookup's keys do not depend on this
+        comune_suspend(comune=Comune.objects.get(pk=palosco.pk), reason="prova")
+    assert client.get("/").status_code == 503

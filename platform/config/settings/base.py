@@ -152,7 +152,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db_url_config(database_url())}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["ENGINE"] = "core.postgresql_backend"  # django-tenants' (core/postgresql_backend)
 # Each connection caches catalog entries of every schema it touches: keep
 # connections short-lived so thousands of schemas do not grow one process.
 # gunicorn's workers reuse their threads, so a bounded age saves a connect
@@ -210,6 +210,13 @@ if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
 # read for another.
 CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
 CACHES["default"]["REVERSE_KEY_FUNCTION"] = "django_tenants.cache.reverse_key"
+# The host -> comune lookup (tenants.middleware) runs before the request's
+# connection is pointed anywhere: the same store, with the public schema's
+# keys whatever schema the connection is on. On the database the table is
+# found through any path the connection may have ("<comune>, public"; no
+# comune schema has a table of that name: tests/tenants/test_search_path.py),
+# so the lookup needs no `SET search_path` first.
+CACHES["hosts"] = CACHES["default"] | {"KEY_FUNCTION": "core.tenancy.public_cache_key"}
 # Per process, and only for values that are a pure function of a version read
 # from the database with the request (a comune's catalogue version, the digest
 # of its config): a stale entry cannot be served, only evicted. Bounded: about
