@@ -421,8 +421,14 @@ def main() -> None:
             cleanup(comune)
             print(f"dropped {SLUG}")
         return
-    comune = scratch_comune()
+    # The directory first: a comune made and then left by a failing mkdtemp would stop the next run.
+    (ROOT / ".data").mkdir(exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-burst-", dir=ROOT / ".data"))
+    try:
+        comune = scratch_comune()
+    except BaseException:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
     collector = _Collector()
     smtp = Controller(collector, hostname="127.0.0.1", port=_free_port())
