@@ -13,18 +13,18 @@ import json
 from datetime import timedelta
 from html import unescape
 
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 
 from enrollment.models import Service
 from enrollment.selectors import LOCAL_CACHE, catalogue_on_offer
 from superadmin.operations import comune_config_update
 from tenants.config import ComuneConfig, config_from_stored
 from tenants.models import Comune
-from tenants.services import host_cache_key
+from tenants.services import _forget_hosts as forget_hosts
 
 
 def _home(client: Client) -> str:
@@ -34,9 +34,8 @@ def _home(client: Client) -> str:
 
 
 def _forget_hosts(*comuni: Comune) -> None:
-    # As the services do after a write: host keys are made in the public schema.
-    with schema_context(get_public_schema_name()):
-        cache.delete_many([host_cache_key(d.domain) for c in comuni for d in c.domains.all()])
+    # As the services do after a write.
+    forget_hosts([d.domain for c in comuni for d in c.domains.all()])
 
 
 def _fresh(comune: Comune) -> Comune:

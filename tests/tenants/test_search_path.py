@@ -76,7 +76,7 @@ def _sets(queries: CaptureQueriesContext) -> list[str]:
 
 
 def test_requests_to_the_comune_the_connection_serves_send_no_search_path(palosco, romano) -> None:  # type: ignore[no-untyped-def]
-    # The host lookup reads public's table by its full name before any switch;
+    # The host lookup runs before any switch, on whatever path the connection has;
     # the comune's queries then run on the path the server already has.
     palosco_client, romano_client = Client(HTTP_HOST=PALOSCO_HOST), Client(HTTP_HOST=ROMANO_HOST)
     with schema_context("palosco"):
