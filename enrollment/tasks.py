@@ -13,17 +13,14 @@ from enrollment.gdpr import retention_apply
 from enrollment.graduatorie import graduatoria_rank, graduatorie_due
 from enrollment.selectors import comune_current
 from enrollment.uploads import uploads_unattached_sweep
+from tenants.selectors import comuni_active
 
 
 @app.periodic(cron="30 3 * * *", periodic_id="enrollment.retention")
 @app.task(queue="maintenance", name="enrollment.retention_all")
 def retention_all(timestamp: int) -> None:
     """Every night, one retention job per active comune (each opens its own schema)."""
-    from tenants.models import Comune
-
-    for schema_name in Comune.objects.filter(status=Comune.Status.ACTIVE).values_list(
-        "schema_name", flat=True
-    ):
+    for schema_name in comuni_active().values_list("schema_name", flat=True):
         retention_run.defer(schema_name=schema_name)
 
 
@@ -39,11 +36,7 @@ def retention_run(*, schema_name: str) -> None:
 def graduatorie_all(timestamp: int) -> None:
     """Every quarter of an hour, one job per active comune computes the graduatorie
     of its services whose window has just closed (each job opens its own schema)."""
-    from tenants.models import Comune
-
-    for schema_name in Comune.objects.filter(status=Comune.Status.ACTIVE).values_list(
-        "schema_name", flat=True
-    ):
+    for schema_name in comuni_active().values_list("schema_name", flat=True):
         graduatorie_run.defer(schema_name=schema_name)
 
 

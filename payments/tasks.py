@@ -10,7 +10,7 @@ from procrastinate.contrib.django import app
 from payments.appio import io_deliver
 from payments.reminders import reminders_send
 from payments.services import position_sync, positions_reconcile, positions_sync
-from tenants.selectors import comune_current
+from tenants.selectors import comune_current, comuni_active
 
 # pagoPA outages last minutes to hours: 15 attempts, exponential wait from
 # 3 s up to about 4 days in total (3^n seconds), so a position is never given up early.
@@ -34,9 +34,7 @@ def positions_send(*, schema_name: str, position_ids: list[int]) -> None:
 @app.task(queue="maintenance", name="payments.reconcile_all")
 def reconcile_all(timestamp: int) -> None:
     """Every hour, one reconciliation job per active comune paid through GPD."""
-    from tenants.models import Comune
-
-    for comune in Comune.objects.filter(status=Comune.Status.ACTIVE):
+    for comune in comuni_active():
         payments = comune.settings.payments
         if payments is not None and payments.adapter == "gpd":
             reconcile_run.defer(schema_name=comune.schema_name)
@@ -58,9 +56,7 @@ def io_send(*, schema_name: str, message_id: int) -> None:
 @app.task(queue="maintenance", name="payments.reminders_all")
 def reminders_all(timestamp: int) -> None:
     """Every morning, the automatic reminders of each comune that set `reminder_days_after_due`."""
-    from tenants.models import Comune
-
-    for comune in Comune.objects.filter(status=Comune.Status.ACTIVE):
+    for comune in comuni_active():
         payments = comune.settings.payments
         if payments is not None and payments.reminder_days_after_due:
             reminders_run.defer(schema_name=comune.schema_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django_tenants.utils import get_public_schema_name
 
 from core.tenancy import current_schema, tenant_connection
 from tenants.models import Comune
@@ -18,6 +19,15 @@ def comune_current() -> Comune:
     if isinstance(tenant, Comune):
         return tenant
     return Comune.objects.get(schema_name=current_schema())
+
+
+def comuni_active() -> QuerySet[Comune]:
+    """The active comuni, for the periodic jobs that run once per comune.
+
+    The platform's own record (the public schema) is active too but has no
+    comune tables: a job opened there failed on its first query.
+    """
+    return Comune.objects.filter(status=Comune.Status.ACTIVE).exclude(schema_name=get_public_schema_name())
 
 
 def comuni_list() -> QuerySet[Comune]:
