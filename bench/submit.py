@@ -7,10 +7,11 @@ gunicorn. For each parent, interleaved: GET of the form (the baseline: the
 same token, throttles and tenant lookup) and then its submission. Prints the
 CPU time (this process only: PostgreSQL's is its own) and the wall time per
 request, medians over the parents, with the ratio of submission to GET, and
-the statements each made. `--profile` prints cProfile's top functions of
-the submissions. Drops the scratch comune at the end.
+the statements each made. `--profile [GET]` prints cProfile's top functions
+of the submissions (or of the GETs). Drops the scratch comune at the end.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/submit.py [--parents 300] [--profile]
+    DATABASE_URL=postgres://… .venv/bin/python bench/submit.py [--parents 300]
+        [--profile [GET]] [--sort tottime]
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON line per request would
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parents", type=int, default=300)
-    parser.add_argument("--profile", action="store_true", help="cProfile the submissions")
+    parser.add_argument(
+        "--profile", nargs="?", const="submit", choices=("submit", "GET"), help="cProfile these requests"
+    )
+    parser.add_argument("--sort", default="cumulative", help="cProfile's order (cumulative, tottime)")
     args = parser.parse_args()
 
     from bench import burst  # its scratch comune and parents
@@ -74,12 +78,12 @@ def main() -> None:
                         call(label, *item)
                     statements[label] = len(queries.captured_queries)
                     continue
-                if profile is not None and label == "submit":
+                if profile is not None and label == args.profile:
                     profile.enable()
                 cpu, wall = time.process_time(), time.perf_counter()
                 response = call(label, *item)
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-                if profile is not None and label == "submit":
+                if profile is not None and label == args.profile:
                     profile.disable()
                 assert response.status_code == 200, (label, response.status_code, response.content[:300])
                 if n > 10:  # the first ones warm this process's caches and connection
@@ -98,7 +102,7 @@ def main() -> None:
             f"wall {medians['submit'][1] / medians['GET'][1]:.2f}x"
         )
         if profile is not None:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
     finally:
         connection.close()
         burst.cleanup(Comune.objects.get(pk=comune.pk))
