@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -101,12 +102,18 @@ def notify_credentials(rows: list[Enrollment]) -> None:
 
 def _credentials_letter_sent(account_id: int) -> bool:
     """Whether the lettera credenziali of the account is on its way: only the first submission sends it."""
+    return credentials_letters(account_id).exists()
+
+
+def credentials_letters(account_id: int) -> QuerySet[OutgoingEmail]:
+    """The mails that carried the account's lettera credenziali: found through the
+    attachments' GIN index (core.models.OutgoingEmail), not by reading every letter."""
     return OutgoingEmail.objects.filter(
         purpose="credentials_letter",
         attachments__contains=[
             {"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}
         ],
-    ).exists()
+    )
 
 
 def mail_parent(
