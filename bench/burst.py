@@ -21,13 +21,17 @@ CPU seconds each role used during the burst (web, PostgreSQL, nginx, the
 worker, this bench's own clients), from /proc. `--py-spy` records
 the gunicorn workers during the burst and prints where they spent it.
 
+`--history N` first fills the comune with what N families of past years
+left (a credentials letter, a receipt and an audit entry each): a comune in
+its second year, where a check that reads every past row shows its cost.
+
 Cleans up only what it made: the `benchburst` comune (schema, hosts,
 record), its jobs and its stored PDFs. A `benchburst` comune that already
 exists was not made by this run: the bench stops instead (`--drop` removes
 a leftover of an interrupted run).
 
     DATABASE_URL=postgres://... .venv/bin/python bench/burst.py [--parents 1000] [--clients 50]
-        [--capacity 600] [--baseline 50] [--py-spy] [--keep] [--drop]
+        [--capacity 600] [--baseline 50] [--history 0] [--py-spy] [--keep] [--drop]
 """
 
 from __future__ import annotations
@@ -136,6 +140,39 @@ def families(comune: Any, *, first: int, count: int, capacity: int) -> list[tupl
             token = ApiTokenFactory.create(account=account).key  # type: ignore[attr-defined]
             items.append((f"/api/v1/enrollments/{row.domanda}/submit/", token, etag(state)))
     return items
+
+
+def history(comune: Any, *, families: int) -> None:
+    """What `families` families of past years left in the comune's tables: each a
+    credentials letter and a receipt (sent), and an audit entry. A new comune has
+    none, and a check that reads them all costs nothing there: these rows make it
+    show. Their accounts' ids are far above the parents': their letters are not the
+    burst's."""
+    from django_tenants.utils import tenant_context
+
+    from core.models import AuditEntry, OutgoingEmail
+
+    def mails(n: int) -> list[Any]:
+        to = [f"storico.{n}@example.org"]
+        letter = {"document": "enrollment.lettera_credenziali", "params": {"account_id": n}}
+        sent = OutgoingEmail.Status.SENT
+        return [
+            OutgoingEmail(to=to, subject="Credenziali di accesso al portale", body="Gentile famiglia, " * 40,
+                          attachments=[letter], purpose="credentials_letter", status=sent),
+            OutgoingEmail(to=to, subject="Ricevuta iscrizione", body="Gentile famiglia, " * 60,
+                          purpose="enrollment_submitted", status=sent),
+        ]  # fmt: skip
+
+    with tenant_context(comune):
+        for start in range(0, families, 5000):
+            ids = range(10_000_000 + start, 10_000_000 + min(start + 5000, families))
+            OutgoingEmail.objects.bulk_create([m for n in ids for m in mails(n)], batch_size=1000)
+            entries = [AuditEntry(action="enrollment.submitted", actor_label=f"storico {n}") for n in ids]
+            AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE core_outgoingemail; ANALYZE core_auditentry")
 
 
 class Stack:
@@ -326,7 +363,8 @@ def drain(smtp: Any, *, since: float, mails_before: int) -> None:
     )
 
 
-def check(comune: Any, *, capacity: int, ok: int) -> None:
+def check(comune: Any, *, capacity: int, ok: int, history: int = 0) -> None:
+    """The outcome in the database; `history` audit entries and receipts were there before."""
     from django_tenants.utils import tenant_context
 
     from core.models import AuditEntry, OutgoingEmail
@@ -338,8 +376,8 @@ def check(comune: Any, *, capacity: int, ok: int) -> None:
         )
         placed = [e for e in sent if e.waiting_position is None]
         waiting = [e.waiting_position for e in sent if e.waiting_position is not None]
-        audits = AuditEntry.objects.filter(action="enrollment.submitted").count()
-        receipts = OutgoingEmail.objects.filter(purpose="enrollment_submitted").count()
+        audits = AuditEntry.objects.filter(action="enrollment.submitted").count() - history
+        receipts = OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() - history
         problems = []
         if len(sent) != ok:
             problems.append(f"{ok} submissions answered 200 but {len(sent)} are inviata")
@@ -404,6 +442,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--capacity", type=int, default=600)
     parser.add_argument("--baseline", type=int, default=50, help="parents of the single-client run")
+    parser.add_argument(
+        "--history", type=int, default=0, help="past families' mails and audit entries already in the comune"
+    )
     parser.add_argument("--py-spy", action="store_true", help="profile the gunicorn workers during the burst")
     parser.add_argument("--keep", action="store_true", help="keep the scratch comune afterwards")
     parser.add_argument("--drop", action="store_true", help="only remove a leftover scratch comune")
@@ -438,8 +479,12 @@ def main() -> None:
         started = time.perf_counter()
         baseline_items = families(comune, first=0, count=args.baseline, capacity=args.capacity)
         burst_items = families(comune, first=args.baseline, count=args.parents, capacity=args.capacity)
+        history(comune, families=args.history)
         made = args.baseline + args.parents
-        print(f"setup: {made} parents with a draft in {time.perf_counter() - started:.0f} s")
+        print(
+            f"setup: {made} parents with a draft, {args.history} past families' mails and audit entries, "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         stack = Stack(data_dir=data_dir, smtp_port=smtp.port)
         print(f"stack ready (log {stack.log}); load average {os.getloadavg()[0]:.2f}")
         seconds, results = submit_all(baseline_items, port=stack.https_port, clients=1)
@@ -472,7 +517,12 @@ def main() -> None:
         )
         cpu_report(cpu_before, cpu_after, submissions=len(results))
         drain(collector, since=burst_started, mails_before=mails_before)
-        check(comune, capacity=args.capacity, ok=answered + sum(1 for s, _ in results if s == 200))
+        check(
+            comune,
+            capacity=args.capacity,
+            ok=answered + sum(1 for s, _ in results if s == 200),
+            history=args.history,
+        )
         if spy is not None:
             py_spy_top(data_dir / "py-spy.txt")
     finally:
