@@ -21,6 +21,7 @@ from api.selectors import token_for_key
 from core import shared_state
 from core.services import client_ip
 from identity.models import Account
+from identity.services import temporary_password_pending
 
 BEARER = "Bearer"
 
@@ -102,10 +103,12 @@ def caller(request: Request) -> Account:
 
 
 def keep_this_device(request: Request) -> None:
-    """After a password change by this caller (own change, or a temporary password
-    set by the first draft), its token stays valid; the others end."""
+    """After a save by this caller that set its temporary password (the first save of a
+    codice-fiscale account), its token stays valid; the others end. An account that
+    could not get one when the request began (any other, or one with a password)
+    kept its password: no read."""
     token = current_token(request)
-    if token is not None:
+    if token is not None and temporary_password_pending(caller(request)):
         services.token_rebind(token=token)
 
 

@@ -245,6 +245,11 @@ def temporary_password_issue(*, account: Account) -> None:
         audit_record(action="password.temporary_issue", obj=account, actor_label="sistema")
 
 
+def temporary_password_pending(account: Account) -> bool:
+    """Whether a save of the family's data would give `account` a temporary password now."""
+    return account.created_by_backend == "codice_fiscale" and not account.has_usable_password()
+
+
 def temporary_password_ensure(*, account: Account) -> bool:
     """Called by every service that saves a family's data: True when it issued the password now.
 
@@ -259,7 +264,7 @@ def temporary_password_ensure(*, account: Account) -> bool:
     with transaction.atomic(savepoint=False):  # inside a submission's transaction: no savepoint trips
         # The row lock makes two parallel first saves issue one password.
         account = Account.objects.select_for_update().get(pk=account.pk)
-        if account.created_by_backend != "codice_fiscale" or account.has_usable_password():
+        if not temporary_password_pending(account):
             return False
         temporary_password_issue(account=account)
         return True

@@ -164,6 +164,44 @@ def test_first_draft_of_a_codice_fiscale_account_mails_the_temporary_password(in
     assert app.get("/api/v1/me/").json()["account"]["next_step"] == "password_change"
 
 
+def test_only_a_save_that_may_set_a_temporary_password_rebinds_the_token(
+    palosco_api: Client, in_palosco, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The token is bound to the account's password: a save that issued a temporary
+    password rebinds it (the test above), any other save leaves it unread."""
+    from api import services
+
+    rebinds: list[int] = []
+    rebind = services.token_rebind
+
+    def counted(*, token):  # type: ignore[no-untyped-def]
+        rebinds.append(token.pk)
+        rebind(token=token)
+
+    monkeypatch.setattr(services, "token_rebind", counted)
+    # A parent with a password, for another pupil than the codice-fiscale account's below.
+    sibling = body()
+    sibling["pupil"] = sibling["pupil"] | {
+        "codice_fiscale": SIBLING_CF,
+        "birth_date": SIBLING_BIRTH.isoformat(),
+    }
+    created = _create(palosco_api, sibling).json()
+    submitted = post(
+        palosco_api, f"/api/v1/enrollments/{created['id']}/submit/", **{"If-Match": created["etag"]}
+    )
+    assert submitted.status_code == 200 and rebinds == []
+
+    account = Account.objects.create_user(
+        username=PUPIL_CF, kind=Account.Kind.PARENT, codice_fiscale=PUPIL_CF,
+        created_by_backend="codice_fiscale", email="nuovo@example.org", email_verified_at=timezone.now(),
+    )  # fmt: skip
+    app = api_client(in_palosco, token_for(in_palosco, account))
+    assert _create(app, body(draft=True)).status_code == 201
+    assert len(rebinds) == 1
+    # Rebound: the token still names the account (403 for the forced step, not 401).
+    assert app.get("/api/v1/enrollments/").status_code == 403
+
+
 def test_edit_needs_if_match_and_detects_the_other_device(
     palosco_api: Client, in_palosco, palosco_parent
 ) -> None:
