@@ -484,14 +484,12 @@ def _place_or_queue(enrollment: Enrollment) -> None:
         # A ranked service gives places at the graduatoria's publication, not in submission order.
         enrollment.waiting_position = None
         return
-    # One round trip under the lock: the places taken and the waiting list's end together.
-    counts = (
-        Enrollment.objects.filter(service=service)
-        .exclude(pk=enrollment.pk)
-        .aggregate(
-            taken=Count("pk", filter=Q(status__in=HOLDS_PLACE, waiting_position__isnull=True)),
-            last=Max("waiting_position", filter=Q(status=Status.INVIATA)),
-        )
+    # One round trip under the lock: the places taken and the waiting list's end together,
+    # from the index alone (enrollment_service_places). The enrollment itself is still
+    # `bozza` in the database, so it is not counted.
+    counts = Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE).aggregate(
+        taken=Count("status", filter=Q(waiting_position__isnull=True)),  # a column of the index
+        last=Max("waiting_position", filter=Q(status=Status.INVIATA)),
     )
     if counts["taken"] < service.capacity:
         enrollment.waiting_position = None
