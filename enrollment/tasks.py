@@ -6,14 +6,14 @@ files it stores.
 
 from __future__ import annotations
 
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 from procrastinate.contrib.django import app
 
 from enrollment.gdpr import retention_apply
 from enrollment.graduatorie import graduatoria_rank, graduatorie_due
 from enrollment.selectors import comune_current
 from enrollment.uploads import uploads_unattached_sweep
-from tenants.selectors import comuni_active
+from tenants.selectors import comuni, comuni_active
 
 
 @app.periodic(cron="30 3 * * *", periodic_id="enrollment.retention")
@@ -52,11 +52,7 @@ def graduatorie_run(*, schema_name: str) -> None:
 @app.task(queue="maintenance", name="enrollment.uploads_sweep_all")
 def uploads_sweep_all(timestamp: int) -> None:
     """Every night, one sweep of unattached API uploads per comune (each opens its own schema)."""
-    from tenants.models import Comune
-
-    for schema_name in Comune.objects.exclude(schema_name=get_public_schema_name()).values_list(
-        "schema_name", flat=True
-    ):
+    for schema_name in comuni().values_list("schema_name", flat=True):
         uploads_sweep_run.defer(schema_name=schema_name)
 
 

@@ -21,14 +21,17 @@ def comune_current() -> Comune:
     return Comune.objects.get(schema_name=current_schema())
 
 
-def comuni_active() -> QuerySet[Comune]:
-    """The active comuni, for the periodic jobs that run once per comune.
+def comuni() -> QuerySet[Comune]:
+    """Every comune, whatever its status, without the platform's own record (the
+    public schema), which has no comune tables: a job opened there fails on its
+    first query."""
+    return Comune.objects.exclude(schema_name=get_public_schema_name())
 
-    The platform's own record (the public schema) is active too but has no
-    comune tables: a job opened there failed on its first query.
-    """
-    return Comune.objects.filter(status=Comune.Status.ACTIVE).exclude(schema_name=get_public_schema_name())
+
+def comuni_active() -> QuerySet[Comune]:
+    """The active comuni, for the periodic jobs that run once per comune."""
+    return comuni().filter(status=Comune.Status.ACTIVE)
 
 
 def comuni_list() -> QuerySet[Comune]:
-    return Comune.objects.exclude(schema_name="public").prefetch_related("domains").order_by("name")
+    return comuni().prefetch_related("domains").order_by("name")

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 
 from enrollment.uploads import uploads_unattached_sweep
-from tenants.models import Comune
+from tenants import selectors as tenant_selectors
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         hours = options["ore"] if options["ore"] is not None else settings.UPLOADS_UNATTACHED_MAX_HOURS
         if hours < 1:
             raise CommandError(f"--ore deve essere almeno 1 (indicato: {hours}).")
-        comuni = Comune.objects.exclude(schema_name=get_public_schema_name()).order_by("slug")
+        comuni = tenant_selectors.comuni().order_by("slug")
         if options["slug"]:
             comuni = comuni.filter(slug=options["slug"])
             if not comuni.exists():
