@@ -142,12 +142,13 @@ def families(comune: Any, *, first: int, count: int, capacity: int) -> list[tupl
     return items
 
 
-def history(comune: Any, *, families: int) -> None:
-    """What `families` families of past years left in the comune's tables: each a
+def history(comune: Any, *, count: int) -> None:
+    """What `count` families of past years left in the comune's tables: each a
     credentials letter and a receipt (sent), and an audit entry. A new comune has
     none, and a check that reads them all costs nothing there: these rows make it
     show. Their accounts' ids are far above the parents': their letters are not the
     burst's."""
+    from django.db import connection
     from django_tenants.utils import tenant_context
 
     from core.models import AuditEntry, OutgoingEmail
@@ -164,13 +165,11 @@ def history(comune: Any, *, families: int) -> None:
         ]  # fmt: skip
 
     with tenant_context(comune):
-        for start in range(0, families, 5000):
-            ids = range(10_000_000 + start, 10_000_000 + min(start + 5000, families))
+        for start in range(0, count, 5000):
+            ids = range(10_000_000 + start, 10_000_000 + min(start + 5000, count))
             OutgoingEmail.objects.bulk_create([m for n in ids for m in mails(n)], batch_size=1000)
             entries = [AuditEntry(action="enrollment.submitted", actor_label=f"storico {n}") for n in ids]
             AuditEntry.objects.bulk_create(entries, batch_size=1000)
-        from django.db import connection
-
         # Vacuumed, as a comune's tables are long before its window opens: else
         # autovacuum reads these rows during the burst, counted as PostgreSQL's CPU.
         with connection.cursor() as cursor:
@@ -481,7 +480,7 @@ def main() -> None:
         started = time.perf_counter()
         baseline_items = families(comune, first=0, count=args.baseline, capacity=args.capacity)
         burst_items = families(comune, first=args.baseline, count=args.parents, capacity=args.capacity)
-        history(comune, families=args.history)
+        history(comune, count=args.history)
         made = args.baseline + args.parents
         print(
             f"setup: {made} parents with a draft, {args.history} past families' mails and audit entries, "
