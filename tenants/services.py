@@ -25,6 +25,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.services import audit_record
 from core.tenancy import to_public
+from tenants import host_cache
 from tenants.config import HOST_RE, ComuneConfig, ConfigError, config_dump
 from tenants.models import Comune, Domain
 
@@ -73,6 +74,8 @@ def host_cache_key(hostname: str) -> str:
 def _forget_hosts(hosts: list[str]) -> None:
     # The middleware caches host -> comune (its keys are the public schema's, from any schema).
     caches[HOSTS_CACHE].delete_many([host_cache_key(h) for h in hosts])
+    # Other processes forget them on the row's notification (tenants.host_cache).
+    host_cache.forget_hosts(hosts)
 
 
 def comune_catalogue_changed(*, schema_name: str) -> None:

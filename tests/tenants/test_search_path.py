@@ -110,13 +110,13 @@ def test_requests_to_the_comune_the_connection_serves_send_no_search_path(palosc
     assert _sets(queries) == ['SET search_path = "palosco","public"']
 
 
-def test_the_host_cache_table_is_found_in_public_from_any_comune_path(palosco, romano) -> None:  # type: ignore[no-untyped-def]
-    # The lookup runs on the path the last request left ("<comune>, public").
+@pytest.mark.parametrize("table", ["the shared cache", "tenants_comune", "tenants_domain"])
+def test_the_host_lookups_tables_are_found_in_public_from_any_comune_path(palosco, romano, table) -> None:  # type: ignore[no-untyped-def]
+    # The lookup runs on the path the last request left ("<comune>, public"):
+    # in the shared cache, or in the tables themselves (tenants.host_cache).
+    name = settings.CACHES["default"]["LOCATION"] if table == "the shared cache" else table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name = %s",
-            [settings.CACHES["default"]["LOCATION"]],
-        )
+        cursor.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = %s", [name])
         assert [row[0] for row in cursor.fetchall()] == [get_public_schema_name()]
 
 

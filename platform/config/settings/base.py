@@ -228,6 +228,10 @@ CACHES["local"] = {
     "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=8000)},
 }
+# Each process's copy of host -> comune in front of CACHES["hosts"], forgotten
+# on PostgreSQL's notification of any change to a comune or its hosts
+# (tenants.host_cache): the portal home then makes no query to find its comune.
+HOSTS_LOCAL_CACHE = env.bool("HOSTS_LOCAL_CACHE", default=True)
 
 # Bearer token of the Prometheus scraper for /metrics on the platform host
 # (superadmin.metrics); without it only a signed-in operator may read them.

@@ -18,3 +18,7 @@ STORAGES = {
 # Rendered PDFs of the test run go to a temporary folder, not .data/.
 DOCUMENTS_DIR = Path(tempfile.mkdtemp(prefix="iscrizioni-test-documenti-"))
 UPLOADS_DIR = Path(tempfile.mkdtemp(prefix="iscrizioni-test-allegati-"))
+# A test's rolled-back writes send no notification, so a process-local copy
+# could outlive them: only tests/tenants/test_host_cache.py, which commits,
+# turns it on.
+HOSTS_LOCAL_CACHE = False
