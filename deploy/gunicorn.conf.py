@@ -24,9 +24,16 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # window's submissions).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-# Recycle workers: each connection caches catalog entries of every schema it
-# touches; with thousands of comuni this bounds per-process memory.
-max_requests = 2000
+# Recycle workers now and then, against a leak in a library. Not for the
+# memory of thousands of schemas: PostgreSQL's catalog cache is in the backend
+# and goes with the connection (CONN_MAX_AGE), and this process's caches are
+# capped (CACHES["local"], the host copy, the validated configs): 140 MB after
+# every one of 1,002 comuni. A recycled worker starts with those caches empty,
+# and at 2,000 requests each of 3 workers recycled every ~9 s under load, so
+# over 1,002 comuni most of its time went to filling them again: random homes
+# 419 req/s, p95 1.68x the 2 comuni's, against 670 req/s, 1.40x at 20,000
+# (bench/scale.py, README "Measurements").
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 # Workers started together reach max_requests together: with ±10 % they all
 # restarted within seconds of each other (38 boots of 3-9 s measured under
 # load, one 8 s run served nothing). ±50 % spreads the restarts over the
