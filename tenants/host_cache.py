@@ -44,6 +44,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connections
+from prometheus_client import Counter, Gauge
 
 from tenants.models import Comune
 
@@ -56,6 +57,18 @@ MAX_HOSTS = 5_000
 PING_SECONDS = 15.0
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 _WAIT_STEP = 1.0
+
+# /metrics (superadmin.metrics): how many web processes listen now, against
+# how many there are; a lost listener costs speed (the shared cache answers), not correctness.
+LISTENING = Gauge(
+    "iscrizioni_host_cache_listening",
+    "Processes whose host copy is listening for changes to comuni and hosts",
+    multiprocess_mode="livesum",
+)
+CONNECTIONS_LOST = Counter(
+    "iscrizioni_host_cache_connections_lost",
+    "Times a process's host-copy listener lost its connection",
+)
 
 
 @dataclass
@@ -193,6 +206,7 @@ def _listen(state: _State) -> None:
                     state.listening = True
                     state.connects += 1
                     state.backend_pid = conn.info.backend_pid
+                    LISTENING.set(1)
                     _changed(state)
                 failures = 0
                 pinged = time.monotonic()
@@ -204,9 +218,11 @@ def _listen(state: _State) -> None:
                         pinged = time.monotonic()
         except Exception:
             logger.warning("host_cache_listener_lost", exc_info=True)
+            CONNECTIONS_LOST.inc()
             failures += 1
         finally:
             with state.lock:
+                LISTENING.set(0)
                 state.listening = False
                 state.entries.clear()
                 state.backend_pid = None

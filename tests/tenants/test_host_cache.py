@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 
 from tenants import host_cache
 from tenants.models import Comune
@@ -32,6 +33,7 @@ def local_hosts(settings, committed_comuni: dict[str, Comune]) -> Iterator[dict[
     settings.HOSTS_LOCAL_CACHE = True
     host_cache.stop()
     assert host_cache.wait_until(lambda s: s.listening, ARRIVAL)
+    assert REGISTRY.get_sample_value("iscrizioni_host_cache_listening") == 1
     try:
         yield committed_comuni
     finally:
@@ -151,10 +153,12 @@ def test_a_lost_listener_forgets_everything_and_listens_again(local_hosts) -> No
     client.get("/")
     state = host_cache._current()
     assert _kept(PALOSCO_HOST) and state.connects == 1 and state.backend_pid is not None
+    lost = REGISTRY.get_sample_value("iscrizioni_host_cache_connections_lost_total") or 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [state.backend_pid])
     # The entries went with the connection; a new one starts empty.
     assert host_cache.wait_until(lambda s: s.connects == 2 and s.listening, ARRIVAL)
+    assert REGISTRY.get_sample_value("iscrizioni_host_cache_connections_lost_total") == lost + 1
     assert not _kept(PALOSCO_HOST)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
