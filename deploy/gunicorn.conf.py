@@ -31,8 +31,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # every one of 1,002 comuni. A recycled worker starts with those caches empty,
 # and at 2,000 requests each of 3 workers recycled every ~9 s under load, so
 # over 1,002 comuni most of its time went to filling them again: random homes
-# 419 req/s, p95 1.68x the 2 comuni's, against 670 req/s, 1.40x at 20,000
-# (bench/scale.py, README "Measurements").
+# 419 req/s, p95 1.68x the 2 comuni's, against 670 and 607 req/s, 1.40x and
+# 1.91x in two runs at 20,000 (bench/scale.py, README "Measurements").
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 # Workers started together reach max_requests together: with ±10 % they all
 # restarted within seconds of each other (38 boots of 3-9 s measured under
