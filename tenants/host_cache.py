@@ -80,7 +80,6 @@ class _Entry:
 
 @dataclass
 class _State:
-    pid: int
     lock: threading.Condition = field(default_factory=threading.Condition)
     entries: OrderedDict[str, _Entry] = field(default_factory=OrderedDict)
     generation: int = 0
@@ -95,6 +94,17 @@ _state: _State | None = None
 _state_lock = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    # A forked child (a gunicorn worker) has neither the parent's listener
+    # thread nor a right to its connection: it starts its own on first use.
+    global _state, _state_lock
+    _state = None
+    _state_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def enabled() -> bool:
     return bool(getattr(settings, "HOSTS_LOCAL_CACHE", False))
 
@@ -103,11 +113,11 @@ def _current() -> _State:
     """This process's state, the listener started on first use (after a fork, afresh)."""
     global _state
     state = _state
-    if state is not None and state.pid == os.getpid():
+    if state is not None:
         return state
     with _state_lock:
-        if _state is None or _state.pid != os.getpid():
-            _state = _State(pid=os.getpid())
+        if _state is None:
+            _state = _State()
             _state.thread = threading.Thread(
                 target=_listen, args=(_state,), name="host-cache-listener", daemon=True
             )
@@ -155,7 +165,7 @@ def put(hostname: str, comune: Comune, *, since: int) -> bool:
 def forget_hosts(hosts: list[str]) -> None:
     """Forget `hosts` in this process now (the change's own notification follows)."""
     state = _state
-    if state is None or state.pid != os.getpid():
+    if state is None:
         return
     with state.lock:
         for host in hosts:
@@ -228,11 +238,12 @@ def _listen(state: _State) -> None:
                 state.backend_pid = None
                 _changed(state)
         if not state.stop.is_set():
-            state.stop.wait(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1] if failures else 0)
+            # Only an error ends the inner loop before a stop: failures >= 1.
+            state.stop.wait(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
 
 
 def wait_until(predicate: Callable[[_State], bool], timeout: float) -> bool:
-    """Wait for `predicate(state)` to hold after a notification, a reconnection or a forget (tests, bench)."""
+    """Wait for `predicate(state)` to hold after a notification, a reconnection or a forget (tests)."""
     state = _current()
     deadline = time.monotonic() + timeout
     with state.lock:
@@ -249,7 +260,7 @@ def stop() -> None:
     global _state
     with _state_lock:
         state, _state = _state, None
-    if state is None or state.pid != os.getpid():
+    if state is None:
         return
     state.stop.set()
     if state.thread is not None:

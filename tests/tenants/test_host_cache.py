@@ -8,12 +8,13 @@ for the notification's arrival, not bounds on how long it takes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
@@ -42,10 +43,7 @@ def local_hosts(settings, committed_comuni: dict[str, Comune]) -> Iterator[dict[
 
 
 def _other_connection() -> psycopg.Connection[Any]:
-    params = dict(connections["default"].get_connection_params())
-    for key in ("cursor_factory", "context", "prepare_threshold", "server_side_binding"):
-        params.pop(key, None)
-    return psycopg.connect(**params, autocommit=True)
+    return psycopg.connect(**(host_cache._connect_kwargs() | {"application_name": "another process"}))
 
 
 def _kept(host: str) -> bool:
@@ -193,3 +191,14 @@ def test_the_copy_is_bounded_and_expires(local_hosts, monkeypatch) -> None:  # t
     assert host_cache.put("d.localhost", palosco, since=host_cache.generation() or 0)
     assert host_cache.get("d.localhost") is None
     assert host_cache.get("c.localhost") is not None
+
+
+def test_a_forked_process_starts_afresh(local_hosts) -> None:  # type: ignore[no-untyped-def]
+    Client(HTTP_HOST=PALOSCO_HOST).get("/")
+    assert _kept(PALOSCO_HOST)
+    child = os.fork()
+    if child == 0:  # a gunicorn worker: neither the parent's entries nor its listener
+        os._exit(0 if host_cache._state is None else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _kept(PALOSCO_HOST)
