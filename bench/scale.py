@@ -137,7 +137,7 @@ def main() -> None:
             wait_ready(port, two[0])
         print(
             f"comuni: {len(hosts)}; CPUs: {os.cpu_count()}; "
-            f"gunicorn workers: {len(workers(real))} per instance"
+            f"gunicorn workers: {workers_settled(real)} per instance"
         )
         print(f"load average before: {load()}")
 
@@ -301,6 +301,15 @@ def wrk(work: Path, port: int, hosts_file: str, *, seconds: int, connections: in
 def workers(server: subprocess.Popen[bytes]) -> list[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     return [int(pid) for pid in children]
+
+
+def workers_settled(server: subprocess.Popen[bytes]) -> int:
+    """How many workers the master runs, once it has forked them all (the first may answer first)."""
+    seen = -1
+    while (now := len(workers(server))) != seen:
+        seen = now
+        time.sleep(1)
+    return seen
 
 
 def _rss_anon_mb(pid: int) -> float | None:

@@ -11,7 +11,7 @@ the statements each made. `--profile [GET]` prints cProfile's top functions
 of the submissions (or of the GETs). Drops the scratch comune at the end.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/submit.py [--parents 300]
-        [--profile [GET]] [--sort tottime]
+        [--profile [GET]] [--sort tottime] [--statements]
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def main() -> None:
         "--profile", nargs="?", const="submit", choices=("submit", "GET"), help="cProfile these requests"
     )
     parser.add_argument("--sort", default="cumulative", help="cProfile's order (cumulative, tottime)")
+    parser.add_argument("--statements", action="store_true", help="print the statements each one made")
     args = parser.parse_args()
 
     from bench import burst  # its scratch comune and parents
@@ -77,6 +78,10 @@ def main() -> None:
                     with CaptureQueriesContext(connection) as queries:
                         call(label, *item)
                     statements[label] = len(queries.captured_queries)
+                    if args.statements:
+                        print(f"{label}'s statements:")
+                        for q in queries.captured_queries:
+                            print(f"  {q['time']:>6} s  {q['sql'][:200]}")
                     continue
                 if profile is not None and label == args.profile:
                     profile.enable()

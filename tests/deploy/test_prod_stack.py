@@ -240,6 +240,8 @@ def test_parent_renews_and_staff_confirm_through_nginx_tls_gunicorn_and_worker(
     assert redirect.status_code == 301
     assert redirect.headers["Location"] == prod_stack.url(host, "/accesso/")
     assert parent.get(prod_stack.url(host, "/readyz"), timeout=30).status_code == 404
+    # The master rendered both comuni's homes before forking the workers (enrollment.warmup).
+    assert "portal homes rendered before the fork: 2 comuni" in prod_stack.log.read_text(errors="replace")
     # The job workers run at a lower priority than the web (WORKER_NICE, default 10) and
     # in the kernel's idle class (WORKER_SCHED_IDLE), threads included.
     children = prod_stack.children()
