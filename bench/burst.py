@@ -19,7 +19,8 @@ answered submission committed once, exactly the capacity placed, the rest on
 the waiting list in submission order, one receipt each. It also prints the
 CPU seconds each role used during the burst (web, PostgreSQL, nginx, the
 worker, this bench's own clients), from /proc. `--py-spy` records
-the gunicorn workers during the burst and prints where they spent it.
+the gunicorn workers' threads that hold the GIL during the burst (their
+Python CPU, not their waits on PostgreSQL) and prints where it went.
 
 `--history N` first fills the comune with what N families of past years
 left (a credentials letter, a receipt and an audit entry each): a comune in
@@ -499,7 +500,8 @@ def main() -> None:
             raw = data_dir / "py-spy.txt"
             spy = subprocess.Popen(
                 [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(stack.gunicorn_pid()),
-                 "--subprocesses", "--format", "raw", "--output", str(raw), "--rate", "50", "--nonblocking"],
+                 "--subprocesses", "--format", "raw", "--output", str(raw), "--rate", "50", "--nonblocking",
+                 "--gil"],  # the threads holding the GIL: where the Python CPU goes, not the waits
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(1)  # attached before the first request
