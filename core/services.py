@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -111,6 +112,18 @@ def audit_records(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     return AuditEntry.objects.bulk_create(entries, batch_size=AUDIT_BATCH)
 
 
+@dataclass(frozen=True)
+class Email:
+    """A message for `emails_enqueue`: built where its content is known, queued with the others of a step."""
+
+    to: list[str]
+    subject: str
+    body: str
+    html_body: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    purpose: str = ""
+
+
 def email_enqueue(
     *,
     to: list[str],
@@ -135,17 +148,38 @@ def email_enqueue(
         if retry_span(CODE_EMAIL_RETRY) >= valid_for:
             raise ValueError(f"the retries of a code e-mail take longer than {valid_for}")
         task = email_send_code
+    message = Email(to, subject, body, html_body, attachments or [], purpose)
+    return _enqueue([message], task=task)[0]
 
-    # The row and its job together; inside a caller's transaction no savepoint
-    # (two round trips per mail): a failure here undoes the caller's step.
+
+def emails_enqueue(messages: Sequence[Email]) -> list[OutgoingEmail]:
+    """Store several messages and queue their sending, in order, atomically with the caller's data.
+
+    Two statements whatever their number (one insert, one batch of jobs): a
+    submission at a window's opening queues its receipt and its credentials
+    letter together, one mail per job as `email_enqueue` does, so each is
+    retried on its own.
+    """
+    from core.tasks import email_send
+
+    return _enqueue(messages, task=email_send) if messages else []
+
+
+def _enqueue(messages: Sequence[Email], *, task: Any) -> list[OutgoingEmail]:
+    # The rows and their jobs together; inside a caller's transaction no savepoint
+    # (two round trips per call): a failure here undoes the caller's step.
     with transaction.atomic(savepoint=False):
-        email = OutgoingEmail.objects.create(
-            to=to,
-            subject=subject,
-            body=body,
-            html_body=html_body,
-            attachments=attachments or [],
-            purpose=purpose,
+        rows = OutgoingEmail.objects.bulk_create(
+            OutgoingEmail(
+                to=m.to,
+                subject=m.subject,
+                body=m.body,
+                html_body=m.html_body,
+                attachments=m.attachments,
+                purpose=m.purpose,
+            )
+            for m in messages
         )
-        task.defer(schema_name=current_schema(), email_id=email.pk)
-    return email
+        schema = current_schema()
+        task.batch_defer(*({"schema_name": schema, "email_id": row.pk} for row in rows))
+    return rows

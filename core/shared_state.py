@@ -39,32 +39,50 @@ def _key(name: str) -> str:
 
 def counter_incr(name: str, *, window: int) -> int:
     """Add one to the counter `name` and return the new value; it restarts after `window` seconds."""
+    return counters_incr({name: window})[name]
+
+
+def counters_incr(windows: dict[str, int]) -> dict[str, int]:
+    """Add one to each counter named in `windows` (name: its window in seconds), in one round trip.
+
+    An API request counts against its account and its address at once: one
+    statement for both, not one each. The rows are written in the keys'
+    order, so two requests that share counters cannot deadlock.
+    """
     if _uses_redis():
-        for _ in range(3):
-            cache.add(name, 0, window)
-            try:
-                return cache.incr(name)
-            except ValueError:  # expired between add() and incr()
-                continue
-        raise RuntimeError(f"counter {name} expires faster than it can be increased")
+        return {name: _redis_incr(name, window) for name, window in windows.items()}
+    if not windows:
+        return {}
+    names = sorted(windows)
+    keys = {_key(name): name for name in names}
     table = _table()
     # clock_timestamp(), not now(): now() stays at the start of the transaction,
     # so a counter read inside a long one would never expire.
+    rows = ", ".join(["(%s, 1, clock_timestamp() + make_interval(secs => %s))"] * len(names))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} AS c (key, count, expires_at) "  # noqa: S608 (table name is ours)
-            "VALUES (%s, 1, clock_timestamp() + make_interval(secs => %s)) "
+            f"INSERT INTO {table} AS c (key, count, expires_at) VALUES {rows} "  # noqa: S608 (table name is ours)
             "ON CONFLICT (key) DO UPDATE SET "
             "count = CASE WHEN c.expires_at <= clock_timestamp() THEN 1 ELSE c.count + 1 END, "
             "expires_at = CASE WHEN c.expires_at <= clock_timestamp() "
             "THEN EXCLUDED.expires_at ELSE c.expires_at END "
-            "RETURNING count",
-            [_key(name), window],
+            "RETURNING key, count",
+            [value for name in names for value in (_key(name), windows[name])],
         )
-        count = cursor.fetchone()[0]
+        counts = {keys[key]: int(count) for key, count in cursor.fetchall()}
         if secrets.randbelow(_PURGE_ONE_IN) == 0:
             cursor.execute(f"DELETE FROM {table} WHERE expires_at <= clock_timestamp()")  # noqa: S608
-    return int(count)
+    return counts
+
+
+def _redis_incr(name: str, window: int) -> int:
+    for _ in range(3):
+        cache.add(name, 0, window)
+        try:
+            return cache.incr(name)
+        except ValueError:  # expired between add() and incr()
+            continue
+    raise RuntimeError(f"counter {name} expires faster than it can be increased")
 
 
 def counter_decr(name: str) -> None:

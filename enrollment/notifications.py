@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from core.languages import language_params, language_supported
 from core.models import OutgoingEmail
-from core.services import email_enqueue
+from core.services import Email, email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
 from enrollment.selectors import comune_current
@@ -41,8 +41,11 @@ def parent_language(enrollment: Enrollment) -> str:
     return language_supported(enrollment.language)
 
 
-def notify_submitted(rows: list[Enrollment]) -> None:
+def receipt_email(rows: list[Enrollment]) -> Email | None:
     """The receipt of a submitted form: what was sent, and where to download its riepilogo.
+
+    None when the parent has no address. Queued by the submission together
+    with the credentials letter (core.services.emails_enqueue).
 
     The riepilogo PDF is not attached: it is rendered when first downloaded
     (enrollment.views.pdf_download prepares and stores it). At a window's
@@ -50,12 +53,12 @@ def notify_submitted(rows: list[Enrollment]) -> None:
     receipt kept the worker busy for minutes after the burst while few
     parents ever open it; the receipt itself, a plain message, leaves at
     once. The credentials letter, which the comune's guide promises in the
-    mail, stays attached (notify_credentials).
+    mail, stays attached (credentials_email).
     """
     first = rows[0]
     to = recipient(first)
     if not to:
-        return
+        return None
     comune = comune_current()
     riepilogo_url = settings.COMUNE_URL_TEMPLATE.format(host=comune.settings.hosts[0]) + reverse(
         "enrollment:riepilogo_pdf", args=[first.domanda]
@@ -73,16 +76,21 @@ def notify_submitted(rows: list[Enrollment]) -> None:
             "comune": comune.display_name,
         }
         body = render_to_string("enrollment/email/submitted.txt", context)
-    email_enqueue(to=to, subject=subject, body=body, purpose="enrollment_submitted")
+    return Email(to=to, subject=subject, body=body, purpose="enrollment_submitted")
 
 
-def notify_credentials(rows: list[Enrollment]) -> None:
-    """The credentials letter that goes with a submission (with the password if one was just issued)."""
+def credentials_email(rows: list[Enrollment]) -> Email | None:
+    """The credentials letter that goes with a submission (with the password if one was just issued).
+
+    None when none is due: no account or address, or the account's letter is
+    already on its way (only the first submission sends it). Built before the
+    submission locks its services, queued with the receipt inside the lock.
+    """
     first = rows[0]
     account = first.guardian.account
     to = recipient(first)
     if account is None or not to or _credentials_letter_sent(account.pk):
-        return
+        return None
     comune = comune_current()
     letter = credentials.letter_credentials(account=account)
     # Sent before the rows record their language: the portal's language of this very request.
@@ -91,7 +99,7 @@ def notify_credentials(rows: list[Enrollment]) -> None:
         subject = gettext("Credenziali di accesso al portale - %(comune)s") % {"comune": comune.display_name}
         body = render_to_string("enrollment/email/credentials.txt", {"comune": comune, "credentials": letter})
     params = {"account_id": account.pk} | language_params(language)
-    email_enqueue(
+    return Email(
         to=to,
         subject=subject,
         body=body,

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from core.languages import language_supported
-from core.services import audit_record
+from core.services import audit_record, emails_enqueue
 from enrollment.answers import answers_clean
 from enrollment.billing import debts_gate_check, enrollment_debt_cancel, enrollments_debt_open
 from enrollment.catalogue import catalogue_sync_values
@@ -29,7 +29,7 @@ from enrollment.errors import EnrollmentError
 from enrollment.families import consent_record, guardian_save, pupil_save
 from enrollment.graduatorie import placement_pending
 from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Pupil, Service, Upload
-from enrollment.notifications import notify_credentials, notify_outcome, notify_submitted
+from enrollment.notifications import credentials_email, notify_outcome, receipt_email
 from enrollment.selectors import (
     DomandaState,
     domanda_enrollments,
@@ -509,10 +509,11 @@ def enrollments_submit(
     At a window's opening every parent of the comune submits to the same
     service at once, and a PostgreSQL row lock lasts until commit. So the
     work that does not depend on the place (temporary password, the
-    credentials mail) comes first; the service rows are locked only for the
-    last step, which takes the places, writes the rows, their audit entries
-    and the receipt that names the place, and commits (docs/architecture.md,
-    "Window opening").
+    credentials letter rendered) comes first; the service rows are locked
+    only for the last step, which takes the places, writes the rows, their
+    audit entries, and the receipt that names the place with the letter (one
+    insert, one batch of jobs), and commits (docs/architecture.md, "Window
+    opening").
     """
     if not enrollments:
         raise EnrollmentError("Nessuna iscrizione da inviare.", code="not_found")
@@ -544,7 +545,7 @@ def _submit(
     for account in accounts.values():
         if account is not None:
             temporary_password_ensure(account=account)
-    notify_credentials(to_submit)
+    letter = credentials_email(to_submit)  # rendered before the lock, queued with the receipt
     # The critical section: from here to the commit, concurrent forms on the
     # same services wait. Services are locked in a fixed order so two forms
     # cannot deadlock.
@@ -591,7 +592,7 @@ def _submit(
             },
             request=request,
         )
-    notify_submitted(to_submit)
+    emails_enqueue([m for m in (letter, receipt_email(to_submit)) if m is not None])
     return rows
 
 

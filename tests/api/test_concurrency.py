@@ -66,6 +66,19 @@ def test_parallel_calls_of_one_account_pass_exactly_its_rate(committed_palosco, 
     assert all(0 < w <= 60 for w in waits), waits
 
 
+def test_parallel_calls_of_many_accounts_behind_one_address_pass_exactly_its_rate(
+    committed_palosco, settings
+) -> None:
+    """Each call counts its account's row and the shared address's row in one statement,
+    always in the same order: parallel calls neither deadlock nor pass beyond the address's rate."""
+    settings.API_THROTTLE_RATES = settings.API_THROTTLE_RATES | {"ip": "5/min"}
+    with schema_context("palosco"):
+        keys = [token_for(committed_palosco, parent_create(username=f"PAL-0009{70 + n}")) for n in range(12)]
+    devices = [api_client(committed_palosco, key) for key in keys]
+    responses = together([lambda d=d: d.get("/api/v1/me/") for d in devices])
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [429] * 7
+
+
 def test_module_uses_the_test_database(in_palosco) -> None:
     """Makes pytest-django create the test database for this module's committed tests."""
     assert connection.settings_dict["NAME"].startswith("test_")

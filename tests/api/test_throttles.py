@@ -4,7 +4,9 @@ school or carrier address pass, one account hammering is refused."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from api.auth import UserThrottle
 from identity import ratelimit
@@ -38,6 +40,27 @@ def test_a_school_behind_one_ip_is_not_refused_but_one_account_hammering_is(in_r
     assert calls[: user_rate - 2] == [200] * (user_rate - 2) and calls[-1] == 429
     # The other families of the school go on.
     assert clients[1].get("/api/v1/me/").status_code == 200
+
+
+def test_a_call_counts_its_account_and_its_address_in_one_statement(in_romano, settings) -> None:
+    settings.API_THROTTLE_RATES = settings.API_THROTTLE_RATES | {"user": "3/min", "ip": "4/min"}
+    first, second = (parent_create(username=f"ROM-00790{n}") for n in range(2))
+    client = Client(
+        HTTP_HOST="romanodilombardia.localhost",
+        REMOTE_ADDR=SCHOOL_IP,
+        HTTP_AUTHORIZATION=f"Bearer {token_for(in_romano, first)}",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me/").status_code == 200
+    assert len([q for q in queries if "shared_counter" in q["sql"]]) == 1
+    assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]  # the account's
+    other = Client(
+        HTTP_HOST="romanodilombardia.localhost",
+        REMOTE_ADDR=SCHOOL_IP,
+        HTTP_AUTHORIZATION=f"Bearer {token_for(in_romano, second)}",
+    )
+    refused = other.get("/api/v1/me/")  # its first call, the address's fifth
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
 
 
 def test_mistyped_passwords_of_a_school_do_not_lock_its_ip(in_palosco) -> None:

@@ -63,3 +63,20 @@ def test_mark_is_set_once_per_comune(backend: str, palosco, romano) -> None:  # 
 
 def test_backend_is_the_one_configured(backend: str) -> None:
     assert shared_state._uses_redis() == (backend == "redis")
+
+
+def test_counters_go_up_together_each_on_its_own_window(backend: str, palosco, romano) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with schema_context("palosco"):
+        shared_state.counter_incr("ip", window=60)
+        with CaptureQueriesContext(connection) as queries:
+            # Given out of the keys' order: the rows are still written in it.
+            assert shared_state.counters_incr({"user": 1, "ip": 60}) == {"user": 1, "ip": 2}
+        assert len(queries) == (0 if backend == "redis" else 1)
+        assert shared_state.counters_incr({}) == {}
+        assert shared_state.counter_get("ip") == 2
+        assert 0 < shared_state.counter_seconds_left("user") <= 1 < shared_state.counter_seconds_left("ip")
+    with schema_context("romanodilombardia"):
+        assert shared_state.counters_incr({"user": 60, "ip": 60}) == {"user": 1, "ip": 1}

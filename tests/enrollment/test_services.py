@@ -6,7 +6,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,6 +155,25 @@ def test_submit_moves_bozza_to_inviata_once_with_one_receipt(palosco_parent) -> 
     assert f"https://palosco.localhost{link}" in receipt.body
     assert AuditEntry.objects.filter(action="enrollment.submitted").count() == 2
     assert Enrollment.objects.count() == 2
+
+
+def test_submit_queues_letter_and_receipt_together_under_the_lock_each_with_its_job(palosco_parent) -> None:
+    rows = save(palosco_parent, [service("PRE")])
+    with CaptureQueriesContext(connection) as queries:
+        enrollments_submit(enrollments=rows, by=palosco_parent)
+    statements = [q["sql"] for q in queries]
+    locked = next(n for n, sql in enumerate(statements) if sql.startswith('SELECT "enrollment_service"'))
+    inserts = [n for n, sql in enumerate(statements) if sql.startswith('INSERT INTO "core_outgoingemail"')]
+    defers = [n for n, sql in enumerate(statements) if "procrastinate_defer_jobs" in sql]
+    assert len(inserts) == len(defers) == 1 and locked < inserts[0] < defers[0]
+    letter, receipt = OutgoingEmail.objects.order_by("pk")
+    assert (letter.purpose, receipt.purpose) == ("credentials_letter", "enrollment_submitted")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (args->>'email_id')::int FROM procrastinate_jobs "
+            "WHERE task_name = 'core.email_send' AND args->>'schema_name' = 'palosco' ORDER BY id"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [letter.pk, receipt.pk]
 
 
 def test_full_service_puts_the_enrollment_on_the_waiting_list(palosco_parent) -> None:

@@ -344,7 +344,7 @@ COMUNE_URL_TEMPLATE = env.str("COMUNE_URL_TEMPLATE", default="https://{host}")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication", "api.auth.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.auth.ParentReady"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.auth.UserThrottle", "api.auth.IpThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.AccountAndIpThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
