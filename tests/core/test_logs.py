@@ -52,6 +52,8 @@ def test_request_lines_carry_ids_and_no_personal_data(palosco, json_logs) -> Non
     assert CF not in raw and EMAIL not in raw and OMOCODE_CF not in raw and "example.it" not in raw
     finished = [line for line in lines if line["event"] == "request_finished"]
     assert len(finished) == 2
+    # One line per request, at its end (LOG_REQUEST_STARTED adds the opening one).
+    assert not [line for line in lines if line["event"] == "request_started"]
     signed_in = finished[0]
     assert signed_in["request"] == "GET /accesso/" and signed_in["comune"] == "palosco"
     assert signed_in["user_id"] == parent.pk and signed_in["request_id"] and "ip" not in signed_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from pathlib import Path
 
@@ -322,6 +323,13 @@ LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", d
 structlog_configure()
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 DJANGO_STRUCTLOG_USER_ID_FIELD = "pk"
+# One line per request, at its end: `request_finished` carries the request id,
+# method, path, status, comune and user. `request_started` (the same plus the
+# user agent) is at DEBUG unless LOG_REQUEST_STARTED: a second line per request
+# cost about 0.1 ms of each page's CPU (bench/log_line.py; docs/scaling.md).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = (
+    logging.INFO if env.bool("LOG_REQUEST_STARTED", default=False) else logging.DEBUG
+)
 
 PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", default=4)}
 
