@@ -246,9 +246,7 @@ def gunicorn(
         [
             str(BIN / "gunicorn"),
             "-c",
-            "deploy/gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
+            "deploy/gunicorn.conf.py",  # as deployed: no access log of gunicorn's (django-structlog's line)
             "config.wsgi:application",
         ],
         cwd=ROOT,

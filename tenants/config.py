@@ -569,12 +569,15 @@ def config_digest(stored: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(stored, separators=(",", ":")).encode()).hexdigest()
 
 
-def config_from_stored(stored: dict[str, Any], *, schema_name: str) -> ComuneConfig:
+def config_from_stored(
+    stored: dict[str, Any], *, schema_name: str, digest: str | None = None
+) -> ComuneConfig:
     """The validated model of a config stored on `Comune.config`, validated once per process.
 
     Shared between the requests of one comune: read it, never change it.
+    `digest`: config_digest(stored), when the caller already has it.
     """
-    key = (schema_name, config_digest(stored))
+    key = (schema_name, digest or config_digest(stored))
     with _stored_lock:
         cached = _stored.get(key)
         if cached is not None:

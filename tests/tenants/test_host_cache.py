@@ -78,6 +78,25 @@ def test_a_comune_served_again_makes_no_query_to_find_it(local_hosts) -> None:  
     assert "Palosco" in home.content.decode() and "Romano" not in home.content.decode()
 
 
+def test_a_comune_served_again_digests_its_config_no_more(local_hosts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tenants import config
+
+    palosco = Client(HTTP_HOST=PALOSCO_HOST)
+    assert palosco.get("/").status_code == 200 and _kept(PALOSCO_HOST)
+    digests: list[int] = []
+    real = config.config_digest
+    monkeypatch.setattr(config, "config_digest", lambda stored: digests.append(1) or real(stored))
+    home = palosco.get("/")
+    assert home.status_code == 200 and "Palosco" in home.content.decode()
+    # The copy carries the digest the first lookup computed: not one JSON dump of the config.
+    assert digests == []
+    comune = home.wsgi_request.tenant  # type: ignore[attr-defined]
+    before = (comune.config_digest, comune.shell_version)
+    comune.config = comune.config | {"nome_portale": "Un altro nome"}  # a config assigned anew
+    assert comune.config_digest == real(comune.config) and comune.shell_version != before[1]
+    assert comune.config_digest != before[0] and digests == [1]
+
+
 def test_a_suspension_committed_elsewhere_is_forgotten_and_answered(local_hosts) -> None:  # type: ignore[no-untyped-def]
     client = Client(HTTP_HOST=PALOSCO_HOST)
     assert client.get("/").status_code == 200
