@@ -114,7 +114,9 @@ def audit_records(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
 
 @dataclass(frozen=True)
 class Email:
-    """A message for `emails_enqueue`: built where its content is known, queued with the others of a step."""
+    """A message for `emails_enqueue`: built where its content is known, queued with the others of a step.
+
+    Its fields are the OutgoingEmail row's own (core.models), the row built from them as they are."""
 
     to: list[str]
     subject: str
@@ -148,7 +150,7 @@ def email_enqueue(
         if retry_span(CODE_EMAIL_RETRY) >= valid_for:
             raise ValueError(f"the retries of a code e-mail take longer than {valid_for}")
         task = email_send_code
-    message = Email(to, subject, body, html_body, attachments or [], purpose)
+    message = Email(to, subject, body, html_body=html_body, attachments=attachments or [], purpose=purpose)
     return _enqueue([message], task=task)[0]
 
 
@@ -169,17 +171,7 @@ def _enqueue(messages: Sequence[Email], *, task: Any) -> list[OutgoingEmail]:
     # The rows and their jobs together; inside a caller's transaction no savepoint
     # (two round trips per call): a failure here undoes the caller's step.
     with transaction.atomic(savepoint=False):
-        rows = OutgoingEmail.objects.bulk_create(
-            OutgoingEmail(
-                to=m.to,
-                subject=m.subject,
-                body=m.body,
-                html_body=m.html_body,
-                attachments=m.attachments,
-                purpose=m.purpose,
-            )
-            for m in messages
-        )
+        rows = OutgoingEmail.objects.bulk_create(OutgoingEmail(**vars(m)) for m in messages)
         schema = current_schema()
         task.batch_defer(*({"schema_name": schema, "email_id": row.pk} for row in rows))
     return rows

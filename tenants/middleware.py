@@ -52,7 +52,6 @@ class ComuneMiddleware(TenantMainMiddleware):
                 # may predate a change whose notification already came. They
                 # are only in public, which ends every path: no SET needed.
                 tenant: Comune = super().get_tenant(domain_model, hostname)
-                tenant.config_digest  # noqa: B018 (computed once here: every copy carries it)
                 host_cache.put(hostname, tenant, since=since)
                 return tenant
         hosts = caches[HOSTS_CACHE]
@@ -61,7 +60,6 @@ class ComuneMiddleware(TenantMainMiddleware):
         if tenant is None:
             to_public()
             tenant = super().get_tenant(domain_model, hostname)
-            tenant.config_digest  # noqa: B018 (as above)
             hosts.set(key, tenant, HOST_CACHE_SECONDS)
         return tenant
 

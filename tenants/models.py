@@ -166,11 +166,11 @@ class Comune(TenantMixin):
     def config_digest(self) -> str:
         """tenants.config.config_digest of `config`, computed once for each config object.
 
-        Kept on the instance next to the very dict it digests, so the copies the
-        host caches hand out (pickled after the first lookup reads it) carry it,
-        and a `config` assigned anew is digested again. It was two JSON dumps and
-        hashes of the whole config on every request (7 % of a portal home's CPU
-        under load, py-spy)."""
+        Kept on the instance next to the very dict it digests, so a pickled copy
+        (what the host caches hand out, __getstate__) carries it, and a `config`
+        assigned anew is digested again. It was two JSON dumps and hashes of the
+        whole config on every request (7 % of a portal home's CPU under load,
+        py-spy)."""
         memo = self.__dict__.get("_config_digest")
         if memo is None or memo[0] is not self.config:
             from tenants.config import config_digest
@@ -178,6 +178,10 @@ class Comune(TenantMixin):
             memo = (self.config, config_digest(self.config))
             self._config_digest = memo
         return memo[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.config_digest  # noqa: B018 (digested before pickling: every copy carries it)
+        return super().__getstate__()
 
     @property
     def shell_version(self) -> str:
