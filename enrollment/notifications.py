@@ -24,6 +24,7 @@ from core.services import Email, email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
 from enrollment.selectors import comune_current
+from identity.services import account_lock
 from payments.appio import io_message_enqueue
 from payments.models import DebtPosition
 from payments.money import euro_text
@@ -109,7 +110,18 @@ def credentials_email(rows: list[Enrollment]) -> Email | None:
 
 
 def _credentials_letter_sent(account_id: int) -> bool:
-    """Whether the lettera credenziali of the account is on its way: only the first submission sends it."""
+    """Whether the lettera credenziali of the account is on its way: only the first submission sends it.
+
+    A letter found stays found, so the plain read answers every later
+    submission. When it finds none, the account's row is locked and the read
+    made again: two parallel first submissions of one account (two forms, two
+    tabs) would otherwise both find none, neither having committed. The second
+    waits for the first's commit, and its read then finds the first's letter.
+    Only an account's first submission makes the two statements more.
+    """
+    if credentials_letters(account_id).exists():
+        return True
+    account_lock(account_id=account_id)
     return credentials_letters(account_id).exists()
 
 

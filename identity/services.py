@@ -250,6 +250,11 @@ def temporary_password_pending(account: Account) -> bool:
     return account.created_by_backend == "codice_fiscale" and not account.has_usable_password()
 
 
+def account_lock(*, account_id: int) -> None:
+    """Lock the account's row until the caller's transaction ends: one family's parallel saves take turns."""
+    list(Account.objects.select_for_update().filter(pk=account_id).values_list("pk", flat=True))
+
+
 def temporary_password_ensure(*, account: Account) -> bool:
     """Called by every service that saves a family's data: True when it issued the password now.
 

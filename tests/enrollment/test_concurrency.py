@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from core.models import AuditEntry, OutgoingEmail
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, Service
+from enrollment.notifications import credentials_letters
 from enrollment.services import enrollment_submit
 from identity.models import Account
 from tests.concurrency import together
@@ -149,3 +151,53 @@ def test_reference_numbers_are_consecutive(in_palosco) -> None:
     from enrollment.services import reference_allocate
 
     assert [reference_allocate(year=2031) for _ in range(3)] == ["2031-000001", "2031-000002", "2031-000003"]
+
+
+def test_two_forms_of_one_account_submitted_together_send_one_credentials_letter(committed_palosco) -> None:
+    """Only the first submission sends the letter, and "first" holds for two parallel ones too.
+
+    The test keeps the service locked until both submissions are waiting on a
+    lock, so each has read whether a letter is on its way before the other
+    committed: without the account's lock both would send one.
+    """
+    with schema_context("palosco"):
+        parent = parent_create(username="PAL-000993", email="due@example.org")
+        first = _draft(parent)
+        second = _draft(parent, codice_fiscale=SIBLING_CF, birth_date=SIBLING_BIRTH)
+        assert first.domanda != second.domanda
+    locked, waiting = threading.Event(), threading.Event()
+
+    def hold_the_service() -> None:
+        try:
+            with schema_context("palosco"), transaction.atomic():
+                list(Service.objects.select_for_update().filter(pk=first.service_id).values_list("pk"))
+                locked.set()
+                with connection.cursor() as cursor:
+                    for _ in range(1200):  # until both submissions wait: on the service, or on the account
+                        # pg_stat_activity is read once per transaction unless its snapshot is cleared.
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0] >= 2:
+                            waiting.set()
+                            break
+                        time.sleep(0.05)
+        finally:
+            locked.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_service)
+    holder.start()
+    locked.wait()
+    errors = run_together(_submit(first.pk, parent.pk), _submit(second.pk, parent.pk))
+    holder.join()
+    assert errors == []
+    assert waiting.is_set()
+    with schema_context("palosco"):
+        assert Enrollment.objects.filter(status=Enrollment.Status.INVIATA).count() == 2
+        assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 2
+        letters = credentials_letters(parent.pk)
+        assert letters.count() == 1
+        assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 1
