@@ -147,8 +147,9 @@ def history(comune: Any, *, count: int) -> None:
     """What `count` families of past years left in the comune's tables: each a
     credentials letter and a receipt (sent), and an audit entry. A new comune has
     none, and a check that reads them all costs nothing there: these rows make it
-    show. Their accounts' ids are far above the parents': their letters are not the
-    burst's."""
+    show. (The first submission's "was the letter sent?" once read the letters;
+    the account's row answers it now.) Their accounts' ids are far above the
+    parents': their letters are not the burst's."""
     from django.db import connection
     from django_tenants.utils import tenant_context
 
@@ -366,7 +367,7 @@ def drain(smtp: Any, *, since: float, mails_before: int) -> None:
 
 
 def check(comune: Any, *, capacity: int, ok: int, history: int = 0) -> None:
-    """The outcome in the database; `history` audit entries and receipts were there before."""
+    """The outcome in the database; `history` audit entries, receipts and letters were there before."""
     from django_tenants.utils import tenant_context
 
     from core.models import AuditEntry, OutgoingEmail
@@ -380,6 +381,7 @@ def check(comune: Any, *, capacity: int, ok: int, history: int = 0) -> None:
         waiting = [e.waiting_position for e in sent if e.waiting_position is not None]
         audits = AuditEntry.objects.filter(action="enrollment.submitted").count() - history
         receipts = OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() - history
+        letters = OutgoingEmail.objects.filter(purpose="credentials_letter").count() - history
         problems = []
         if len(sent) != ok:
             problems.append(f"{ok} submissions answered 200 but {len(sent)} are inviata")
@@ -391,6 +393,8 @@ def check(comune: Any, *, capacity: int, ok: int, history: int = 0) -> None:
             problems.append("waiting-list positions out of submission order, repeated or with gaps")
         if audits != len(sent) or receipts != len(sent):
             problems.append(f"{audits} audit entries and {receipts} receipts for {len(sent)} submissions")
+        if letters != len(sent):  # each parent's first submission: one letter each
+            problems.append(f"{letters} credentials letters for {len(sent)} first submissions")
     print(
         f"check: {len(sent)} inviata, {len(placed)} placed of {capacity}, {len(waiting)} waiting; "
         + ("; ".join(problems) if problems else "none lost, none duplicated, capacity kept, in order")

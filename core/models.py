@@ -7,7 +7,6 @@ operators' audit trail and mail, each comune's schema holds its own.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -62,12 +61,6 @@ class OutgoingEmail(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [
-            # "Was this document already sent to them?" (`attachments @> [...]`):
-            # without it the check read every row of its purpose, 16.7 ms for a
-            # comune's 20,000 credentials letters on each first submission.
-            GinIndex(fields=["attachments"], opclasses=["jsonb_path_ops"], name="outgoingemail_attachments")
-        ]
         verbose_name = "e-mail in uscita"
         verbose_name_plural = "e-mail in uscita"
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from core.languages import language_params, language_supported
-from core.models import OutgoingEmail
 from core.services import Email, email_enqueue
 from enrollment import credentials
 from enrollment.models import Enrollment
 from enrollment.selectors import comune_current
-from identity.services import account_lock
+from identity.services import credentials_letter_claim
 from payments.appio import io_message_enqueue
 from payments.models import DebtPosition
 from payments.money import euro_text
@@ -90,7 +88,7 @@ def credentials_email(rows: list[Enrollment]) -> Email | None:
     first = rows[0]
     account = first.guardian.account
     to = recipient(first)
-    if account is None or not to or _credentials_letter_sent(account.pk):
+    if account is None or not to or not credentials_letter_claim(account=account):
         return None
     comune = comune_current()
     letter = credentials.letter_credentials(account=account)
@@ -106,33 +104,6 @@ def credentials_email(rows: list[Enrollment]) -> Email | None:
         body=body,
         attachments=[{"document": "enrollment.lettera_credenziali", "params": params}],
         purpose="credentials_letter",
-    )
-
-
-def _credentials_letter_sent(account_id: int) -> bool:
-    """Whether the lettera credenziali of the account is on its way: only the first submission sends it.
-
-    A letter found stays found, so the plain read answers every later
-    submission. When it finds none, the account's row is locked and the read
-    made again: two parallel first submissions of one account (two forms, two
-    tabs) would otherwise both find none, neither having committed. The second
-    waits for the first's commit, and its read then finds the first's letter.
-    Only an account's first submission makes the two statements more.
-    """
-    if credentials_letters(account_id).exists():
-        return True
-    account_lock(account_id=account_id)
-    return credentials_letters(account_id).exists()
-
-
-def credentials_letters(account_id: int) -> QuerySet[OutgoingEmail]:
-    """The mails that carried the account's lettera credenziali: found through the
-    attachments' GIN index (core.models.OutgoingEmail), not by reading every letter."""
-    return OutgoingEmail.objects.filter(
-        purpose="credentials_letter",
-        attachments__contains=[
-            {"document": "enrollment.lettera_credenziali", "params": {"account_id": account_id}}
-        ],
     )
 
 

@@ -56,6 +56,9 @@ class Account(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email", blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     must_change_password = models.BooleanField(default=False)
+    # When the submission that sends the account's lettera credenziali claimed
+    # it: only an account's first submission sends one (identity.services.credentials_letter_claim).
+    credentials_letter_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.services import audit_record, email_enqueue
@@ -250,9 +251,23 @@ def temporary_password_pending(account: Account) -> bool:
     return account.created_by_backend == "codice_fiscale" and not account.has_usable_password()
 
 
-def account_lock(*, account_id: int) -> None:
-    """Lock the account's row until the caller's transaction ends: one family's parallel saves take turns."""
-    list(Account.objects.select_for_update().filter(pk=account_id).values_list("pk", flat=True))
+def credentials_letter_claim(*, account: Account) -> bool:
+    """True for the one submission that sends the account's lettera credenziali, False for every other.
+
+    `account` as read in the caller's transaction: a claim it shows is final,
+    so later submissions make no statement. Otherwise one UPDATE claims it.
+    Two parallel first submissions (two forms, two tabs) cannot both: the
+    second waits on the row the first updated and, after its commit, finds
+    the claim and updates nothing. A submission that rolls back takes its
+    claim with it, so the next one sends the letter.
+    """
+    if account.credentials_letter_at is not None:
+        return False
+    # The instance is left as read: were the transaction rolled back, it would say claimed.
+    claimed = Account.objects.filter(pk=account.pk, credentials_letter_at__isnull=True).update(
+        credentials_letter_at=timezone.now()
+    )
+    return claimed == 1
 
 
 def temporary_password_ensure(*, account: Account) -> bool:

@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 
 from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Enrollment, Service
-from enrollment.notifications import credentials_letters
 from enrollment.services import enrollment_submit
 from identity.models import Account
 from tests.concurrency import together
@@ -157,8 +156,9 @@ def test_two_forms_of_one_account_submitted_together_send_one_credentials_letter
     """Only the first submission sends the letter, and "first" holds for two parallel ones too.
 
     The test keeps the service locked until both submissions are waiting on a
-    lock, so each has read whether a letter is on its way before the other
-    committed: without the account's lock both would send one.
+    lock: without the claim on the account's row (identity.services.
+    credentials_letter_claim) each would find no letter of the other, not yet
+    committed, and both would send one.
     """
     with schema_context("palosco"):
         parent = parent_create(username="PAL-000993", email="due@example.org")
@@ -198,6 +198,8 @@ def test_two_forms_of_one_account_submitted_together_send_one_credentials_letter
     with schema_context("palosco"):
         assert Enrollment.objects.filter(status=Enrollment.Status.INVIATA).count() == 2
         assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 2
-        letters = credentials_letters(parent.pk)
-        assert letters.count() == 1
-        assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 1
+        (letter,) = OutgoingEmail.objects.filter(purpose="credentials_letter")
+        assert letter.to == ["due@example.org"]
+        assert letter.attachments[0]["params"]["account_id"] == parent.pk
+        parent.refresh_from_db()
+        assert parent.credentials_letter_at is not None

@@ -176,6 +176,35 @@ def test_submit_queues_letter_and_receipt_together_under_the_lock_each_with_its_
         assert [row[0] for row in cursor.fetchall()] == [letter.pk, receipt.pk]
 
 
+def test_only_the_first_submission_claims_the_letter_and_a_later_one_makes_no_statement_for_it(
+    palosco_parent,
+) -> None:
+    first = save(palosco_parent, [service("PRE")])
+    second = save(
+        palosco_parent,
+        [service("POST")],
+        pupil=pupil_data(codice_fiscale=SIBLING_CF, birth_date=SIBLING_BIRTH),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        enrollments_submit(enrollments=first, by=palosco_parent)
+    statements = [q["sql"] for q in queries]
+    claims = [n for n, sql in enumerate(statements) if sql.startswith('UPDATE "identity_account"')]
+    locked = next(n for n, sql in enumerate(statements) if sql.startswith('SELECT "enrollment_service"'))
+    assert len(claims) == 1 and claims[0] < locked  # the account's row before the services', always
+    with CaptureQueriesContext(connection) as queries:
+        enrollments_submit(enrollments=second, by=palosco_parent)
+    statements = [q["sql"] for q in queries]
+    assert not [
+        sql
+        for sql in statements
+        if sql.startswith(('UPDATE "identity_account"', 'SELECT "identity_account"'))
+    ]
+    mails = [sql for sql in statements if "core_outgoingemail" in sql]
+    assert len(mails) == 1 and mails[0].startswith('INSERT INTO "core_outgoingemail"')  # the receipt alone
+    assert OutgoingEmail.objects.filter(purpose="credentials_letter").count() == 1
+    assert OutgoingEmail.objects.filter(purpose="enrollment_submitted").count() == 2
+
+
 def test_full_service_puts_the_enrollment_on_the_waiting_list(palosco_parent) -> None:
     post = service("POST")
     post.capacity = 1
