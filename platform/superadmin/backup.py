@@ -16,7 +16,7 @@ files (`UPLOADS_DIR/<schema>`, nothing else; `uploads_of` lists them, and
 the console's «Esporta» and the offboarding export copy the same files). `comune_restore` checks every
 member, stages the files next to the comune's folder, restores the schema,
 and only then swaps the folders: a failed restore leaves files and schema
-as they were.
+as they were. A backup older than the code is then migrated to it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from psycopg.conninfo import make_conninfo
 
 from core.services import audit_record
 from tenants.models import Comune
+from tenants.provisioning import migrations_missing, schemas_migrate
 from tenants.services import comune_catalogue_changed
 
 TOOL_TIMEOUT = 3600
@@ -300,6 +301,21 @@ def _uploads_swap(*, schema_name: str, staged: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+def _migrate_if_behind(*, comune: Comune, archive: Path) -> None:
+    """A backup made before a release restores a schema without that release's
+    migrations, which the code already relies on: they are applied now, as
+    `migrate_platform` would (the release step does not look at it again)."""
+    if not migrations_missing([comune.schema_name])[comune.schema_name]:
+        return
+    try:
+        schemas_migrate([comune.schema_name])
+    except Exception as exc:
+        raise BackupError(
+            f"Il backup {archive.name} è stato ripristinato, ma lo schema di {comune.display_name} "
+            f"non è stato aggiornato alla versione attuale ({exc}): esegui manage.py migrate_platform."
+        ) from exc
+
+
 def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = None) -> None:
     """Replace the comune's schema and uploaded files with a backup of that same comune; audited.
 
@@ -348,3 +364,4 @@ def comune_restore(*, comune: Comune, archive: Path, confirmed: bool, by: Any = 
     # cached of the catalogue before must not be shown again.
     comune_catalogue_changed(schema_name=comune.schema_name)
     _audit_public(action="comune.restored", comune=comune, path=archive, by=by)
+    _migrate_if_behind(comune=comune, archive=archive)  # restored and audited even if this fails

@@ -21,11 +21,13 @@ from django_tenants.utils import schema_context
 from core.models import AuditEntry
 from enrollment.models import Enrollment, Service, Upload
 from enrollment.uploads import upload_path
+from identity.models import Account
 from superadmin.backup import BackupError, archive_schemas, pg_tools_for, schema_dump, server_version
 from tenants.models import Comune
+from tenants.provisioning import migrations_missing, schemas_migrate
 from tests.committed import committed_comuni, committed_palosco  # noqa: F401 (fixtures)
 from tests.enrollment.conftest import logged_in
-from tests.factories import EnrollmentFactory, StaffFactory, upload_attach
+from tests.factories import EnrollmentFactory, ParentFactory, StaffFactory, upload_attach
 
 
 @pytest.fixture
@@ -220,4 +222,48 @@ def test_files_round_trip(committed_comuni: dict[str, Comune], tmp_path: Path) -
         assert _sha256(theirs_file.read_bytes()) == theirs.sha256
         assert [p.name for p in theirs_file.parent.parent.iterdir() if p.name.startswith(".")] == []
     finally:
+        AuditEntry.objects.filter(id__gt=last_audit).delete()
+
+
+def _identity_columns() -> set[str]:
+    with schema_context("palosco"), connection.cursor() as cursor:
+        return {c.name for c in connection.introspection.get_table_description(cursor, "identity_account")}
+
+
+def test_a_backup_from_before_a_release_is_restored_and_migrated(
+    committed_comuni: dict[str, Comune],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The schema as the release before identity 0004 left it, backed up, is restored into today's code:
+    the restore applies the migrations it lacks, so the portal can read its accounts at once."""
+    archive = tmp_path / "palosco-prima.tar"
+    last_audit = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    try:
+        call_command(
+            "migrate_schemas", "identity", "0003_email_verification_outgoing_email",
+            schema_name="palosco", interactive=False, verbosity=0,
+        )  # fmt: skip
+        assert "credentials_letter_at" not in _identity_columns()
+        call_command("comune_backup", "palosco", "--output", str(archive))
+        schemas_migrate(["palosco"])
+        with schema_context("palosco"):
+            ParentFactory.create(username="PAL-000777")  # made after the backup: the restore takes it away
+
+        call_command("comune_restore", "palosco", str(archive), "--yes")
+
+        assert "credentials_letter_at" in _identity_columns()
+        assert migrations_missing(["palosco"]) == {"palosco": 0}
+        with schema_context("palosco"):
+            assert not Account.objects.filter(username="pal-000777").exists()
+            # The restored accounts are read and written with today's columns.
+            accounts = Account.objects.count()
+            assert Account.objects.filter(credentials_letter_at__isnull=True).count() == accounts
+            ParentFactory.create(username="PAL-000777")
+        actions = set(AuditEntry.objects.filter(id__gt=last_audit).values_list("action", flat=True))
+        assert actions == {"comune.backup", "comune.restored"}
+    finally:
+        if migrations_missing(["palosco"])["palosco"]:
+            schemas_migrate(["palosco"])  # leaves the connection on the public schema
+        with schema_context("palosco"):
+            Account.objects.filter(username__iexact="PAL-000777").delete()
         AuditEntry.objects.filter(id__gt=last_audit).delete()
