@@ -148,6 +148,16 @@ def schemas_migrate(schemas: list[str], *, verbosity: int = 0) -> None:
     to_public()
 
 
+def schemas_migrate_behind(
+    schemas: list[str], *, expected: set[tuple[str, str]] | None = None, verbosity: int = 0
+) -> list[str]:
+    """Migrate those of `schemas` (comuni) that miss a migration on disk; returns them, in order."""
+    missing = migrations_missing(schemas, expected=expected)
+    behind = [schema for schema in schemas if missing[schema]]
+    schemas_migrate(behind, verbosity=verbosity)
+    return behind
+
+
 def platform_migrate(*, verbosity: int = 0) -> MigrateReport:
     """Public schema, then template, then the comuni's schemas that are behind.
 
@@ -174,9 +184,7 @@ def platform_migrate(*, verbosity: int = 0) -> MigrateReport:
         report.up_to_date += 1
     comuni = list(Comune.objects.exclude(schema_name=public).values_list("schema_name", flat=True))
     comuni.sort()
-    missing = migrations_missing(comuni, expected=expected)
-    behind = [schema for schema in comuni if missing[schema]]
-    schemas_migrate(behind, verbosity=verbosity)
+    behind = schemas_migrate_behind(comuni, expected=expected, verbosity=verbosity)
     report.migrated.extend(behind)
     report.up_to_date += len(comuni) - len(behind)
     report.seconds = time.perf_counter() - started

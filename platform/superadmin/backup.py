@@ -40,7 +40,7 @@ from psycopg.conninfo import make_conninfo
 
 from core.services import audit_record
 from tenants.models import Comune
-from tenants.provisioning import migrations_missing, schemas_migrate
+from tenants.provisioning import schemas_migrate_behind
 from tenants.services import comune_catalogue_changed
 
 TOOL_TIMEOUT = 3600
@@ -305,10 +305,8 @@ def _migrate_if_behind(*, comune: Comune, archive: Path) -> None:
     """A backup made before a release restores a schema without that release's
     migrations, which the code already relies on: they are applied now, as
     `migrate_platform` would (the release step does not look at it again)."""
-    if not migrations_missing([comune.schema_name])[comune.schema_name]:
-        return
     try:
-        schemas_migrate([comune.schema_name])
+        schemas_migrate_behind([comune.schema_name])
     except Exception as exc:
         raise BackupError(
             f"Il backup {archive.name} è stato ripristinato, ma lo schema di {comune.display_name} "
