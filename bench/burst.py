@@ -326,6 +326,54 @@ ROLES = {
 }
 
 
+class LockWaits:
+    """Samples, every LOCK_SAMPLE_S, the PostgreSQL backends waiting for a row lock.
+
+    At a window's opening that is the service's row (enrollments_submit's
+    critical section): a sample with one waiter or more is a moment the lock
+    is held with a queue behind it. Its own connection, in a thread, for the
+    length of the burst.
+    """
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        connection = connections.create_connection("default")
+        try:
+            with connection.cursor() as cursor:
+                while not self._stop.is_set():
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                    self.samples.append(int(cursor.fetchone()[0]))
+                    time.sleep(LOCK_SAMPLE_S)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def report(self) -> None:
+        if not self.samples:
+            return
+        queued = sum(1 for n in self.samples if n) / len(self.samples)
+        print(
+            f"row-lock waits: {statistics.mean(self.samples):.1f} backends waiting on average, "
+            f"a queue in {queued:.0%} of {len(self.samples)} samples"
+        )
+
+
+LOCK_SAMPLE_S = 0.02
+
+
 def cpu_by_role() -> dict[str, float]:
     """CPU seconds (user + system) used so far by each role's processes, this bench's own included.
 
@@ -510,9 +558,11 @@ def main() -> None:
             )  # fmt: skip
             time.sleep(1)  # attached before the first request
         cpu_before = cpu_by_role()
+        waits = LockWaits()
         burst_started = time.perf_counter()
         seconds, results = submit_all(burst_items, port=stack.https_port, clients=args.clients)
         cpu_after = cpu_by_role()
+        waits.stop()
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait()
@@ -523,6 +573,7 @@ def main() -> None:
             f"p95 {figures['p95'] / base['p50']:.1f}x the single client's p50; load average {load:.2f}"
         )
         cpu_report(cpu_before, cpu_after, submissions=len(results))
+        waits.report()
         drain(collector, since=burst_started, mails_before=mails_before)
         check(
             comune,
