@@ -20,7 +20,7 @@ from stdnum.it import codicefiscale
 
 from payments.codes import codice_avviso_valid
 from payments.errors import PaymentError
-from payments.models import DebtPosition, Instalment
+from payments.models import RECEIPT_ID_MAX, DebtPosition, Instalment
 from payments.money import to_cents
 from payments.services import position_create, receipt_record
 from tenants.config import ROME
@@ -35,6 +35,8 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     written: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    # Written, but for staff to look at (a payment of a cancelled avviso).
+    notices: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,7 @@ def _amount(value: str) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"importo non valido: {value!r}") from exc
-    if amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f"importo non valido: {value!r} (euro, al più due decimali, maggiore di zero)")
     return amount
 
@@ -88,6 +90,10 @@ def _date(value: str) -> date:
         except ValueError:
             continue
     raise ValueError(f"data non valida: {value!r} (gg/mm/aaaa)")
+
+
+# The receipt id of a treasurer's operation (Instalment.receipt_id).
+TREASURER_RECEIPT = "tesoreria-{operation}"
 
 
 def treasurer_payments_import(*, text: str, by: Any) -> ImportReport:
@@ -113,6 +119,9 @@ def treasurer_payments_import(*, text: str, by: Any) -> ImportReport:
             operation = row["id_operazione"]
             if not operation:
                 raise ValueError("manca id_operazione")
+            if len(TREASURER_RECEIPT.format(operation=operation)) > RECEIPT_ID_MAX:
+                limit = RECEIPT_ID_MAX - len(TREASURER_RECEIPT.format(operation=""))
+                raise ValueError(f"id_operazione troppo lungo: al più {limit} caratteri")
             if operation in seen:
                 raise ValueError(f"id_operazione {operation} ripetuto nel file")
             seen.add(operation)
@@ -128,9 +137,9 @@ def treasurer_payments_import(*, text: str, by: Any) -> ImportReport:
     with transaction.atomic():
         for number, instalment, cents, paid_on, operation in planned:
             try:
-                receipt_record(
+                outcome = receipt_record(
                     iuv=instalment.iuv,
-                    receipt_id=f"tesoreria-{operation}",
+                    receipt_id=TREASURER_RECEIPT.format(operation=operation),
                     amount_cents=cents,
                     paid_at=datetime.combine(paid_on, time(12), tzinfo=ROME),
                     channel="tesoreria",
@@ -138,6 +147,15 @@ def treasurer_payments_import(*, text: str, by: Any) -> ImportReport:
                 )
             except PaymentError as exc:
                 report.errors.append((number, exc.message))
+                continue
+            if outcome.position_cancelled:
+                report.notices.append(
+                    (
+                        number,
+                        f"rata {instalment.codice_avviso} pagata, ma la posizione è annullata: "
+                        "da rimborsare o imputare",
+                    )
+                )
         if report.errors:
             transaction.set_rollback(True)
             return report

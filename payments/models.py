@@ -75,6 +75,10 @@ class DebtPosition(models.Model):
         return f"{self.iupd} {self.description}"
 
 
+# The length of a receipt's id (pagoPA's idReceipt, the treasurer's operation): longer ones are refused.
+RECEIPT_ID_MAX = 64
+
+
 class Instalment(models.Model):
     class Status(models.TextChoices):
         DA_PAGARE = "da_pagare", "Da pagare"
@@ -93,7 +97,7 @@ class Instalment(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_amount_cents = models.PositiveBigIntegerField(null=True, blank=True)
     # The receipt's id (pagoPA receipt or treasurer's row): a receipt seen twice changes nothing.
-    receipt_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    receipt_id = models.CharField(max_length=RECEIPT_ID_MAX, null=True, blank=True, unique=True)
     channel = models.CharField("canale", max_length=20, blank=True)
     # Last reminder e-mail for this overdue rata (payments.reminders).
     reminded_on = models.DateField(null=True, blank=True)

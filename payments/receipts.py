@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from payments.models import RECEIPT_ID_MAX
 from tenants.config import Payments
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ def receipt_verify(*, body: bytes, header: str, config: Payments) -> Receipt:
     secret = os.environ.get(config.callback_secret_env, "")
     if not secret:
         raise CallbackRefused(f"segreto non configurato ({config.callback_secret_env})", status=503)
-    if not hmac.compare_digest(signature(body, secret), header or ""):
+    # As bytes: compare_digest refuses a str with characters beyond ASCII (a forged header).
+    if not hmac.compare_digest(signature(body, secret).encode(), (header or "").encode("utf-8", "replace")):
         raise CallbackRefused("firma non valida")
     try:
         data: dict[str, Any] = json.loads(body)
@@ -65,6 +67,8 @@ def receipt_verify(*, body: bytes, header: str, config: Payments) -> Receipt:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise CallbackRefused(f"ricevuta malformata: {exc}", status=400) from exc
+    if len(receipt.receipt_id) > RECEIPT_ID_MAX:
+        raise CallbackRefused(f"idReceipt più lungo di {RECEIPT_ID_MAX} caratteri", status=400)
     if ente != config.ente_codice_fiscale:
         raise CallbackRefused(f"ricevuta per un altro ente ({ente})")
     if receipt.paid_at.tzinfo is None:

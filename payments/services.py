@@ -39,7 +39,7 @@ from payments.adapters import (
 from payments.adapters.base import InstalmentData
 from payments.codes import codice_avviso, iuv_compose
 from payments.errors import PaymentError
-from payments.models import DebtPosition, GateException, Instalment
+from payments.models import RECEIPT_ID_MAX, DebtPosition, GateException, Instalment
 from payments.money import euro_text, split_cents, to_cents
 from tenants.config import Payments
 from tenants.selectors import comune_current
@@ -342,7 +342,11 @@ def position_invalidate(
             )
             return position
         position.status = DebtPosition.Status.ANNULLATA
-        position.instalments.update(status=Instalment.Status.ANNULLATA)
+        # The position is locked, and a receipt locks it first (receipt_record): no rata
+        # can become paid between the check above and this update.
+        position.instalments.exclude(status=Instalment.Status.PAGATA).update(
+            status=Instalment.Status.ANNULLATA
+        )
         if position.adapter == "gpd":
             # Also when the create never got through: its job may still be
             # running, and pagoPA answers 404 to an unknown IUPD.
@@ -460,6 +464,8 @@ def _position_sync(*, position_id: int, adapter: PaymentAdapter) -> Exception | 
 class ReceiptOutcome:
     instalment: Instalment
     changed: bool
+    # Recorded on a cancelled position: a refund or an allocation is due.
+    position_cancelled: bool = False
 
 
 def receipt_record(
@@ -472,16 +478,33 @@ def receipt_record(
     by: Any = None,
     request: HttpRequest | None = None,
 ) -> ReceiptOutcome:
-    """Mark the rata of `iuv` paid. The same receipt twice, or a rata already paid, changes nothing."""
-    with transaction.atomic():
-        instalment = (
-            Instalment.objects.select_for_update(of=("self",))
-            .select_related("position")
-            .filter(iuv=iuv)
-            .first()
+    """Mark the rata of `iuv` paid. The same receipt twice, or a rata already paid, changes nothing.
+
+    The position is locked before its rata, in the order position_invalidate
+    locks them: two receipts for two rate of one position, or a receipt and a
+    cancellation by staff, run one after the other. The second receipt then
+    sees the first rata paid and closes the position; a cancellation sees the
+    rata paid and keeps the position; a receipt after a cancellation finds it
+    cancelled.
+
+    A payment of a cancelled position's rata is recorded all the same (the
+    money is real, and pagoPA must not send it again), but the position stays
+    cancelled and the audit log says a refund or an allocation is due: the
+    family may be paying an old avviso after a rejection, or after the
+    enrollment was confirmed again with a new position.
+    """
+    if len(receipt_id) > RECEIPT_ID_MAX:
+        raise PaymentError(
+            f"Identificativo della ricevuta troppo lungo (al più {RECEIPT_ID_MAX} caratteri).",
+            code="receipt_id_too_long",
         )
-        if instalment is None:
+    with transaction.atomic():
+        found = Instalment.objects.filter(iuv=iuv).values_list("pk", "position_id").first()
+        if found is None:
             raise PaymentError(f"Nessuna rata con IUV {iuv} in questo comune.", code="unknown_iuv")
+        position = DebtPosition.objects.select_for_update().get(pk=found[1])
+        instalment = Instalment.objects.select_for_update().get(pk=found[0])
+        instalment.position = position
         if instalment.status == Instalment.Status.PAGATA:
             return ReceiptOutcome(instalment, changed=False)
         if amount_cents != instalment.amount_cents:
@@ -494,26 +517,27 @@ def receipt_record(
             raise PaymentError(
                 f"La ricevuta {receipt_id} è già registrata per un'altra rata.", code="receipt_reused"
             )
+        cancelled = position.status == DebtPosition.Status.ANNULLATA
         instalment.status = Instalment.Status.PAGATA
         instalment.paid_at = paid_at
         instalment.paid_amount_cents = amount_cents
         instalment.receipt_id = receipt_id
         instalment.channel = channel[:20]
         instalment.save(update_fields=["status", "paid_at", "paid_amount_cents", "receipt_id", "channel"])
-        position = instalment.position
-        if not position.instalments.exclude(status=Instalment.Status.PAGATA).exists():
+        if not cancelled and not position.instalments.exclude(status=Instalment.Status.PAGATA).exists():
             position.status = DebtPosition.Status.PAGATA
             position.save(update_fields=["status", "updated_at"])
+        paid = f"Rata {instalment.number} di {position.description}: pagata {euro_text(amount_cents)}"
+        paid += f" ({channel})"
         audit_record(
-            action="payments.paid",
+            action="payments.paid_cancelled" if cancelled else "payments.paid",
             actor=by,
             obj=instalment,
-            message=f"Rata {instalment.number} di {position.description}: "
-            f"pagata {euro_text(amount_cents)} ({channel})",
-            data={"iuv": iuv, "receipt_id": receipt_id, "channel": channel},
+            message=f"{paid}, ma la posizione è annullata: da rimborsare o imputare" if cancelled else paid,
+            data={"iuv": iuv, "receipt_id": receipt_id, "channel": channel, "position_cancelled": cancelled},
             request=request,
         )
-    return ReceiptOutcome(instalment, changed=True)
+    return ReceiptOutcome(instalment, changed=True, position_cancelled=cancelled)
 
 
 def positions_reconcile() -> int:

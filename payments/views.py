@@ -82,6 +82,6 @@ def receipt_callback(request: HttpRequest) -> HttpResponse:
         )
     except PaymentError as exc:
         logger.warning("receipt %s not recorded: %s", receipt.receipt_id, exc.message)
-        status = 404 if exc.code == "unknown_iuv" else 409
+        status = {"unknown_iuv": 404, "receipt_id_too_long": 400}.get(exc.code, 409)
         return JsonResponse({"esito": "KO", "errore": exc.message}, status=status)
     return JsonResponse({"esito": "OK", "registrata": outcome.changed})

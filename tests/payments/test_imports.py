@@ -93,3 +93,40 @@ def test_previous_debts_are_imported_as_overdue_positions_once(local_romano: Com
     )
     assert [n for n, _ in bad.errors] == [2, 3]
     assert DebtPosition.objects.count() == 2
+
+
+def test_values_beyond_a_number_or_the_column_are_named_not_raised(local_romano: Comune) -> None:
+    mensa, trasporto = _rate()
+    text = (
+        "codice_avviso;importo;data_pagamento;id_operazione\n"
+        f"{mensa.codice_avviso};NaN;03/10/2025;T-1\n"
+        f"{trasporto.codice_avviso};Infinity;03/10/2025;T-2\n"
+        f"{mensa.codice_avviso};120,00;03/10/2025;{'X' * 55}\n"
+    )
+    report = treasurer_payments_import(text=text, by=StaffFactory())
+    assert [n for n, _ in report.errors] == [2, 3, 4]
+    assert "importo non valido" in report.errors[0][1] and "importo non valido" in report.errors[1][1]
+    assert "al più 54 caratteri" in report.errors[2][1]
+    assert not Instalment.objects.filter(status="pagata").exists()
+
+
+def test_a_cancelled_avviso_paid_at_the_treasury_is_written_and_named(local_romano: Comune) -> None:
+    from payments.services import position_invalidate
+
+    mensa, _ = _rate()
+    position_invalidate(source=mensa.position.source, reason="iscrizione respinta")
+    position_create(  # confirmed again: a new live position for the same source
+        source=mensa.position.source,
+        payer_codice_fiscale="RSSMRA80A01H501U",
+        payer_name="Mario Rossi",
+        description="MENSA 2025/2026 – Luca Rossi",
+        amount=Decimal("120.00"),
+    )
+    text = (
+        f"codice_avviso;importo;data_pagamento;id_operazione\n{mensa.codice_avviso};120,00;03/10/2025;T-9\n"
+    )
+    report = treasurer_payments_import(text=text, by=StaffFactory())
+    assert report.ok and report.written == 1
+    assert [n for n, _ in report.notices] == [2] and "posizione è annullata" in report.notices[0][1]
+    mensa.refresh_from_db()
+    assert (mensa.status, mensa.position.status) == ("pagata", DebtPosition.Status.ANNULLATA)

@@ -112,3 +112,44 @@ def test_a_receipt_signed_for_one_comune_is_refused_on_another(
     with tenant_context(local_romano):
         instalment.refresh_from_db()
     assert instalment.status == Instalment.Status.DA_PAGARE
+
+
+def test_a_forged_signature_beyond_ascii_is_refused_not_an_error(local_romano: Comune, secret: str) -> None:
+    instalment = _instalment()
+    raw = json.dumps(_body(instalment)).encode()
+    response = Client(HTTP_HOST=host_of(local_romano)).post(
+        "/pagamenti/ricevute/", data=raw, content_type="application/json", HTTP_X_SIGNATURE="sha256=é"
+    )
+    assert response.status_code == 403 and response.json()["errore"] == "firma non valida"
+
+
+def test_a_receipt_id_longer_than_the_column_is_refused(local_romano: Comune, secret: str) -> None:
+    instalment = _instalment()
+    code, body = _post(local_romano, _body(instalment, idReceipt="R" * 65), key=secret)
+    assert code == 400 and "idReceipt più lungo di 64" in str(body["errore"])
+    instalment.refresh_from_db()
+    assert instalment.status == Instalment.Status.DA_PAGARE
+
+
+def test_a_payment_of_a_cancelled_avviso_is_recorded_and_flagged_not_revived(
+    local_romano: Comune, secret: str
+) -> None:
+    """The family pays the old avviso after a rejection, and after the enrollment was confirmed again
+    (a new live position for the same source): the money is recorded, the old position stays
+    cancelled (it used to become "pagata", or break the one-live-position rule with a 500)."""
+    from payments.models import DebtPosition
+    from payments.services import position_invalidate
+
+    old = _instalment()
+    position_invalidate(source=old.position.source, reason="iscrizione respinta")
+    fresh = _instalment().position
+    assert _post(local_romano, _body(old), key=secret) == (200, {"esito": "OK", "registrata": True})
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.status, old.receipt_id) == ("pagata", "RCPT-0001")
+    assert old.position.status == DebtPosition.Status.ANNULLATA
+    assert fresh.status == DebtPosition.Status.APERTA
+    entry = AuditEntry.objects.get(action="payments.paid_cancelled")
+    assert "da rimborsare o imputare" in entry.message
+    # pagoPA sending it again changes nothing.
+    assert _post(local_romano, _body(old), key=secret) == (200, {"esito": "OK", "registrata": False})
