@@ -431,8 +431,10 @@ def _position_sync(*, position_id: int, adapter: PaymentAdapter) -> Exception | 
         position.attempts += 1
         try:
             if position.status == DebtPosition.Status.ANNULLATA:
-                with contextlib.suppress(AdapterConflict):  # already invalid there
+                try:
                     adapter.invalidate(position.iupd)
+                except AdapterConflict:
+                    _invalidation_refused(position, adapter)
             else:
                 try:
                     adapter.create(_position_data(position))
@@ -458,6 +460,26 @@ def _position_sync(*, position_id: int, adapter: PaymentAdapter) -> Exception | 
             position.last_error = ""
         position.save()
     return failure
+
+
+def _invalidation_refused(position: DebtPosition, adapter: PaymentAdapter) -> None:
+    """pagoPA answered 409 to the cancellation of `position`: already invalid there, or paid.
+
+    A family may pay a rata at a PSP just before the cancellation reaches
+    pagoPA, which then refuses it (the position is partly paid) and keeps the
+    other rate payable. The rate paid are recorded at once (the hourly
+    reconciliation reads only open positions, so it would never find them),
+    and the position is left to staff as refused by pagoPA: refund, or
+    restore it.
+    """
+    remote = adapter.read(position.iupd)
+    if remote is None or not any(option.paid for option in remote.instalments):
+        return  # already invalid there
+    _reconcile_one(position.iupd, remote)
+    raise AdapterRejected(
+        "pagoPA non ha annullato la posizione: ha rate già pagate (registrate). "
+        "Decidi se rimborsarle o ripristinare la posizione."
+    )
 
 
 @dataclass(frozen=True)

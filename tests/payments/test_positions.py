@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from core.models import AuditEntry
 from payments.adapters import AdapterUnavailable
 from payments.codes import codice_avviso_valid
 from payments.errors import PaymentError
@@ -176,6 +177,27 @@ def test_invalidation_reaches_pagopa_and_a_paid_position_is_kept(
     assert position_invalidate(source=fresh.source, reason="ritiro") == fresh
     fresh.refresh_from_db()
     assert fresh.status == DebtPosition.Status.APERTA
+
+
+def test_a_rata_paid_before_the_cancellation_reaches_pagopa_is_recorded(
+    gpd_romano: Comune, gpd_server: GpdServer
+) -> None:
+    """The family pays rata 1 at a PSP while staff cancel, before its receipt arrives: pagoPA refuses
+    the cancellation (409, partly paid). That used to count as "already invalid": the payment was
+    never recorded, since the reconciliation reads only open positions (found by a review)."""
+    position = _create()
+    run_pending_jobs(task_name="payments.position_send")
+    first = position.instalments.get(number=1)
+    gpd_server.state.pay(ROMANO_CF, first.iuv, receipt="R-1")
+    position_invalidate(source=position.source, reason="ritiro")
+    run_pending_jobs(task_name="payments.position_send")
+    position.refresh_from_db()
+    first.refresh_from_db()
+    assert (first.status, first.receipt_id) == ("pagata", "R-1")
+    assert (position.status, position.sync) == ("annullata", "errore")
+    assert "non ha annullato la posizione: ha rate già pagate" in position.last_error
+    assert gpd_server.state.positions[(ROMANO_CF, position.iupd)]["status"] != "INVALID"
+    assert AuditEntry.objects.filter(action="payments.paid_cancelled").count() == 1
 
 
 def test_reconciliation_records_payments_once(gpd_romano: Comune, gpd_server: GpdServer) -> None:
