@@ -491,7 +491,9 @@ def _place_or_queue(enrollment: Enrollment) -> None:
         taken=Count("status", filter=Q(waiting_position__isnull=True)),  # a column of the index
         last=Max("waiting_position", filter=Q(status=Status.INVIATA)),
     )
-    if counts["taken"] < service.capacity:
+    # A place only when one is free and nobody waits for it: a place freed by a withdrawal is the
+    # first in line's (waiting_list_promote), not the next family's to submit.
+    if counts["taken"] < service.capacity and counts["last"] is None:
         enrollment.waiting_position = None
         return
     enrollment.waiting_position = (counts["last"] or 0) + 1
@@ -656,13 +658,30 @@ def _transition(
     if before == Status.BOZZA:
         # A withdrawn draft is history too: it keeps the data it was written with.
         locked.guardian_snapshot = locked.guardian.snapshot()
-    locked.save(update_fields=["status", "updated_at", "outcome_note", "decided_at", "guardian_snapshot"])
+    # Rejected or withdrawn from the waiting list: off it. A position kept on a row that left it
+    # came back with the row when reopened, beside the family given that number since.
+    left_waiting = locked.waiting_position if to in (Status.RESPINTA, Status.ANNULLATA) else None
+    locked.waiting_position = None if left_waiting is not None else locked.waiting_position
+    locked.save(
+        update_fields=[
+            "status",
+            "updated_at",
+            "outcome_note",
+            "decided_at",
+            "guardian_snapshot",
+            "waiting_position",
+        ]
+    )
+    data: dict[str, Any] = {"before": before, "after": to, "note": note or ""}
+    if left_waiting is not None:
+        data["waiting_position_left"] = left_waiting
     audit_record(
         action=action,
         actor=by,
         obj=locked,
-        message=f"{locked.reference}: {Status(before).label} → {Status(to).label}",
-        data={"before": before, "after": to, "note": note or ""},
+        message=f"{locked.reference}: {Status(before).label} → {Status(to).label}"
+        + (f", fuori dalla lista d'attesa (posizione {left_waiting})" if left_waiting is not None else ""),
+        data=data,
         request=request,
     )
     return locked
@@ -712,13 +731,15 @@ def _confirm(*, enrollment: Enrollment, by: Any, note: str, request: HttpRequest
             "l'iscrizione potrà essere confermata dopo la pubblicazione.",
             code="graduatoria_pending",
         )
-    if Enrollment.objects.filter(pk=enrollment.pk, waiting_position__isnull=False).exists():
+    # Read on the locked row: a "Riapri" committed meanwhile may have put it on the waiting list.
+    (locked,) = _lock([enrollment])
+    if locked.waiting_position is not None:
         raise EnrollmentError(
             "L'iscrizione è in lista d'attesa: può essere confermata solo quando si libera un posto.",
             code="waiting_list",
         )
     return _transition(
-        enrollment=enrollment, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
+        enrollment=locked, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
         by=by, action="enrollment.confirmed", request=request, note=note,
     )  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -24,13 +25,24 @@ ORDER_LABELS = {
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
 
+# A filter's dates: beyond these no enrollment exists, and 31/12/9999 has no next day to end on.
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def _date(label: str) -> forms.DateField:
+    def in_range(value: date) -> None:
+        if not DATE_MIN <= value <= DATE_MAX:
+            raise forms.ValidationError(
+                f"«{label}»: inserisci una data tra il {DATE_MIN:%d/%m/%Y} e il {DATE_MAX:%d/%m/%Y}."
+            )
+
     return forms.DateField(
         label=label,
         required=False,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": f"«{label}»: inserisci una data nel formato gg/mm/aaaa."},
+        validators=[in_range],
     )
 
 
@@ -81,7 +93,10 @@ class EnrollmentFilterForm(forms.Form):
     def _answer_fields(self) -> list[Question]:
         """A filter per yes/no or choice question of the chosen service (`r_<question id>`)."""
         chosen = str(self.data.get("servizio") or "") if self.is_bound else ""
-        service = Service.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        # ASCII digits only: isdigit() also takes "²", which int() refuses (a 500).
+        service = (
+            Service.objects.filter(pk=chosen).first() if chosen.isascii() and chosen.isdecimal() else None
+        )
         if service is None:
             return []
         questions = filterable_questions(service)
@@ -161,6 +176,10 @@ def _datetime(label: str) -> forms.DateTimeField:
     )
 
 
+# Far above any school service, and within the column (a PostgreSQL integer).
+CAPACITY_MAX = 100_000
+
+
 class ServiceForm(forms.Form):
     """The operational fields of a service (the office's decisions)."""
 
@@ -170,9 +189,11 @@ class ServiceForm(forms.Form):
         label="Posti disponibili",
         required=False,
         min_value=1,
+        max_value=CAPACITY_MAX,
         help_text="Lascia vuoto se il servizio non ha un limite di posti.",
         error_messages={
             "min_value": "I posti disponibili devono essere almeno 1.",
+            "max_value": f"I posti disponibili possono essere al più {CAPACITY_MAX:,}.".replace(",", "."),
             "invalid": "Inserisci un numero intero.",
         },
     )

@@ -100,8 +100,9 @@ def graduatoria_publish(*, service: Service, by: Account, request: HttpRequest |
 
     Confirmed requests keep their place. Two staff publishing at once: the
     service row lock lets one through, the other finds it published. A
-    request submitted after the last computation makes the draft stale, and
-    publication is refused until it is computed again.
+    request submitted, or corrected by its parent, after the last computation
+    makes the draft stale, and publication is refused until it is computed
+    again.
     """
     role_require(by, Action.GRADUATORIA)
     with transaction.atomic():
@@ -114,10 +115,17 @@ def graduatoria_publish(*, service: Service, by: Account, request: HttpRequest |
             .exclude(pk__in=ranked_ids)
             .count()
         )
-        if missing:
+        # A parent may still correct a submitted form (residency, answers): its points are the
+        # computation's only if it has not changed since.
+        changed_since = sum(
+            1
+            for e in entries
+            if e.enrollment.status in HOLDS_PLACE and e.enrollment.updated_at > grad.computed_at
+        )
+        if missing or changed_since:
             raise EnrollmentError(
-                f"{missing} richieste sono arrivate dopo l'ultimo calcolo: ricalcola la graduatoria "
-                "prima di pubblicarla.",
+                f"{missing + changed_since} richieste sono arrivate o sono state modificate dopo l'ultimo "
+                "calcolo: ricalcola la graduatoria prima di pubblicarla.",
                 code="graduatoria_stale",
             )
         live = [

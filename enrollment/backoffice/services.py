@@ -35,7 +35,8 @@ from enrollment.billing import debts_batched
 from enrollment.catalogue import service_staff_edited_fields
 from enrollment.definitions import definition_json, service_definition
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
-from enrollment.models import Enrollment, Guardian, Service
+from enrollment.graduatorie import placement_pending
+from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Service
 from enrollment.notifications import mail_parent
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
@@ -73,24 +74,40 @@ def enrollment_reopen_notify(
     who had been told the previous outcome.
 
     A rejected enrollment did not hold a place: if the service has filled
-    up meanwhile it goes to the end of the waiting list, so reopening never
-    overbooks the service.
+    up meanwhile, or families wait for a place, it goes to the end of the
+    waiting list, so reopening never overbooks the service nor passes anyone
+    in line. A confirmation taken back keeps its place; in a ranked service
+    the graduatoria places it.
     """
     role_require(by, Action.DECIDE)
     with transaction.atomic():
+        # Locked now, as enrollment_reopen would: the decision read is the one taken back.
+        decided = (
+            Enrollment.objects.select_for_update().filter(pk=enrollment.pk).values_list("status", flat=True)
+        )
+        was_confirmed = list(decided) == [Status.CONFERMATA]
         row = enrollment_reopen(enrollment=enrollment, by=by, request=request)
         service = Service.objects.select_for_update().get(pk=row.service_id)
-        if service.capacity is not None and places_taken(service=service) > service.capacity:
-            last = Enrollment.objects.filter(service=service, status=Status.INVIATA).aggregate(
-                m=Max("waiting_position")
-            )["m"]
-            row.waiting_position = (last or 0) + 1
+        others = Enrollment.objects.filter(service=service).exclude(pk=row.pk)
+        waiting_last = others.filter(status=Status.INVIATA).aggregate(m=Max("waiting_position"))["m"]
+        # A confirmation taken back keeps its place. A rejection taken back gets one only if one is
+        # free and nobody waits for it; else the end of the line, as a submission would.
+        full = (
+            service.capacity is not None
+            and others.filter(status__in=HOLDS_PLACE, waiting_position__isnull=True).count()
+            >= service.capacity
+        )
+        queued = not was_confirmed and not placement_pending(service) and (full or waiting_last is not None)
+        if queued:
+            row.waiting_position = (waiting_last or 0) + 1
             row.save(update_fields=["waiting_position"])
             audit_record(
                 action="enrollment.waiting_queued",
                 actor=by,
                 obj=row,
-                message=f"{row.reference}: servizio al completo, lista d'attesa {row.waiting_position}",
+                message=f"{row.reference}: "
+                + ("servizio al completo" if full else "altre famiglie in attesa")
+                + f", lista d'attesa {row.waiting_position}",
                 data={
                     "before": {"waiting_position": None},
                     "after": {"waiting_position": row.waiting_position},
@@ -306,12 +323,23 @@ def _check_service_values(values: dict[str, Any], *, service: Service | None) ->
     if values["closes_at"] <= values["opens_at"]:
         errors["closes_at"] = "La chiusura delle iscrizioni deve essere successiva all'apertura."
     capacity = values.get("capacity")
-    if capacity is not None and service is not None:
-        confirmed = confirmed_count(service=service)
-        if capacity < confirmed:
-            errors["capacity"] = (
-                f"I posti disponibili non possono essere meno delle iscrizioni già confermate ({confirmed})."
-            )
+    # Checked when it changes: a service already beyond it (an older rule) keeps its other edits.
+    if capacity is not None and service is not None and capacity != service.capacity:
+        if placement_pending(service):  # requests hold no place until the graduatoria is published
+            confirmed = confirmed_count(service=service)
+            if capacity < confirmed:
+                errors["capacity"] = (
+                    "I posti disponibili non possono essere meno delle iscrizioni già confermate "
+                    f"({confirmed})."
+                )
+        else:
+            held = places_taken(service=service)
+            if capacity < held:
+                errors["capacity"] = (
+                    f"I posti disponibili non possono essere meno dei posti già assegnati ({held}: "
+                    "iscrizioni inviate fuori dalla lista d'attesa o confermate). Per ridurli, respingi "
+                    "prima le iscrizioni in più."
+                )
     if errors:
         raise ValidationError(errors)
 

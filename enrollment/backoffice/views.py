@@ -224,7 +224,7 @@ def export_xlsx(request: AuthenticatedRequest) -> HttpResponseBase:
 @allowed(Action.DECIDE)
 @require_POST
 def bulk_confirm(request: AuthenticatedRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdecimal()]
     rows = list(Enrollment.objects.filter(pk__in=ids).exclude(status=Enrollment.Status.BOZZA))
     if not rows:
         messages.error(request, "Seleziona almeno un'iscrizione da confermare.")

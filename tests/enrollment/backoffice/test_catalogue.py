@@ -64,12 +64,36 @@ def test_window_and_capacity_are_validated(palosco, admin_user) -> None:  # type
     assert 'role="alert"' in html and "La chiusura delle iscrizioni deve essere successiva" in html
     assert 'href="#id_closes_at"' in html
     html = client.post(url, _form(pre, capacity=1)).content.decode()
-    assert "non possono essere meno delle iscrizioni già confermate (2)" in html
+    assert "non possono essere meno dei posti già assegnati (2: iscrizioni inviate" in html
     with tenant_context(palosco):
         pre.refresh_from_db()
         assert pre.capacity == 40
         assert not AuditEntry.objects.filter(action="service.staff_updated").exists()
         service_update(service=pre, values={"capacity": 2}, by=admin_user)  # equal is fine
+
+
+def test_capacity_is_not_lowered_below_the_places_given(palosco, admin_user, operatore) -> None:  # type: ignore[no-untyped-def]
+    """Three families hold places, none confirmed yet: lowering the places to 1 used to be accepted,
+    and confirming the three then gave three places for one (found by a review)."""
+    from enrollment.backoffice.services import enrollments_confirm_bulk
+
+    with tenant_context(palosco):
+        post = service("POST")
+        post.capacity = 3
+        post.save()
+        rows = [submitted(post, last_name=name) for name in ("A", "B", "C")]
+        with pytest.raises(ValidationError) as refused:
+            service_update(service=post, values={"capacity": 1}, by=admin_user)
+        assert "meno dei posti già assegnati (3" in str(refused.value)
+        post.refresh_from_db()
+        assert post.capacity == 3
+        assert len(enrollments_confirm_bulk(enrollments=rows, by=operatore).done) == 3
+        # A service beyond its places (an older rule let it be) keeps its other edits.
+        Service.objects.filter(pk=post.pk).update(capacity=2)
+        post.refresh_from_db()
+        service_update(service=post, values={"fee_note": "Nuova nota"}, by=admin_user)
+        post.refresh_from_db()
+        assert (post.capacity, post.fee_note) == (2, "Nuova nota")
 
 
 def test_create_service_for_next_year(palosco, admin_user) -> None:  # type: ignore[no-untyped-def]

@@ -296,3 +296,35 @@ def test_another_comunes_staff_get_404(palosco, romano, cre, four, operatore) ->
         assert four["tre"].reference not in response.content.decode()
     response = client.post(reverse("staff_admin:bo_graduatoria_publish", args=[cre.pk]))
     assert response.status_code == 404
+
+
+def test_a_form_corrected_after_the_computation_makes_the_draft_stale(cre, operatore) -> None:  # type: ignore[no-untyped-def]
+    """A parent may correct a submitted form until staff decide: publishing the points computed
+    before the correction used to rank it by answers it no longer has (found by a review)."""
+    from enrollment.services import domanda_save
+    from tests.factories import ParentFactory, domanda_create, guardian_data, pupil_data
+
+    cre.capacity = 1
+    cre.save()
+    parent = ParentFactory.create()
+    answers = {"settimane": ["1ª settimana (29/6–3/7)"]}
+    (uno,) = domanda_create(
+        parent, [cre], guardian=guardian_data(city="Bergamo"), pupil=pupil_data(),
+        extra={"CRE": answers}, submit=True,
+    )  # fmt: skip
+    due = _request(cre, "Due")  # resident: 10 points
+    graduatoria_compute(service=cre, by=operatore)
+    assert _order(cre)[0] == "Due"
+    domanda_save(
+        account=parent, guardian_data=guardian_data(city="Palosco"), pupil_data=pupil_data(),
+        services=[cre], extra={"CRE": {**answers, "lavoro": True}}, consent=True, domanda=uno.domanda,
+    )  # fmt: skip
+    with pytest.raises(EnrollmentError) as refused:
+        graduatoria_publish(service=cre, by=operatore)
+    assert refused.value.code == "graduatoria_stale"
+    assert "1 richieste sono arrivate o sono state modificate dopo l'ultimo calcolo" in refused.value.message
+    graduatoria_compute(service=cre, by=operatore)
+    graduatoria_publish(service=cre, by=operatore)
+    uno.refresh_from_db()
+    due.refresh_from_db()
+    assert (uno.waiting_position, due.waiting_position) == (None, 1)  # resident and working: 15 points
