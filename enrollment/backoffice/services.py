@@ -114,6 +114,9 @@ def enrollment_reopen_notify(
                 },
                 request=request,
             )
+        elif row.waiting_position is not None:  # a number kept from before it left the list (older rows)
+            row.waiting_position = None
+            row.save(update_fields=["waiting_position"])
         mail_parent(
             row,
             template="backoffice/email/reopened.txt",

@@ -148,3 +148,16 @@ def test_a_confirmation_racing_a_reopening_onto_the_list_is_refused(committed_pa
         rejected.refresh_from_db()
         assert (rejected.status, rejected.waiting_position) == (S.INVIATA, 1)
         assert not Enrollment.objects.filter(service=post, status=S.CONFERMATA).exists()
+
+
+def test_a_number_kept_by_an_older_rejection_goes_when_it_is_reopened(palosco, operatore) -> None:  # type: ignore[no-untyped-def]
+    with tenant_context(palosco):
+        post, (first, second, third) = _post_with_one_place()
+        enrollment_reject(enrollment=second, by=operatore, reason="Documenti mancanti")
+        enrollment_reject(enrollment=third, by=operatore, reason="Documenti mancanti")
+        enrollment_reject(enrollment=first, by=operatore, reason="Rinuncia")  # the place is free
+        # Rejected before this release: the row kept its waiting number.
+        Enrollment.objects.filter(pk=second.pk).update(waiting_position=1)
+        reopened = enrollment_reopen_notify(enrollment=second, by=operatore)
+        assert reopened.waiting_position is None  # the free place, nobody waiting for it
+        assert _waiting(post) == []
