@@ -9,6 +9,7 @@ separated by `;` or `,` (sniffed), amounts are euro with comma or point
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -188,8 +189,13 @@ def previous_debts_import(*, text: str, by: Any, today: date) -> ImportReport:
         return report
     with transaction.atomic():
         for number, cf, amount, due, description, row in planned:
-            source = f"pregresso:{cf}:{due.isoformat()}:{to_cents(amount)}:{description}"[:80]
-            if DebtPosition.objects.filter(source=source).exists():
+            key = f"pregresso:{cf}:{due.isoformat()}:{to_cents(amount)}:"
+            # The description's digest, not its start: cut to the column, two debts of one family
+            # whose descriptions differed after 35 characters were taken for one. The old key is
+            # still looked for, so a file imported before this release is not imported again.
+            source = key + hashlib.sha256(description.encode()).hexdigest()[:16]
+            legacy = (key + description)[:80]
+            if DebtPosition.objects.filter(source__in=[source, legacy]).exists():
                 report.skipped.append((number, "già importato"))
                 continue
             position = position_create(

@@ -95,6 +95,34 @@ def test_previous_debts_are_imported_as_overdue_positions_once(local_romano: Com
     assert DebtPosition.objects.count() == 2
 
 
+def test_two_debts_whose_descriptions_differ_late_are_two_debts(local_romano: Comune) -> None:
+    """The key used to hold the description cut to the column: two debts of one family differing
+    after about 35 characters were taken for one, the second skipped as "già importato"."""
+    text = (
+        "codice_fiscale;importo;scadenza;descrizione\n"
+        "RSSMRA80A01H501U;45,00;31/05/2025;Mensa scolastica anno 2024/2025, saldo dovuto per Luca\n"
+        "RSSMRA80A01H501U;45,00;31/05/2025;Mensa scolastica anno 2024/2025, saldo dovuto per Anna\n"
+    )
+    report = previous_debts_import(text=text, by=StaffFactory(), today=date(2025, 9, 1))
+    assert report.ok and report.written == 2 and not report.skipped
+    assert previous_debts_import(text=text, by=StaffFactory(), today=date(2025, 9, 1)).written == 0
+
+
+def test_a_debt_imported_with_the_older_key_is_not_imported_again(local_romano: Comune) -> None:
+    description = "Trasporto 2024/2025"
+    position_create(
+        source=f"pregresso:VRDGPP75B02F205E:2025-04-30:1250:{description}",  # the key before the digest
+        payer_codice_fiscale="VRDGPP75B02F205E",
+        payer_name="Giuseppe Verdi",
+        description=description,
+        amount=Decimal("12.50"),
+        origin=DebtPosition.Origin.PREGRESSO,
+    )
+    text = f"codice_fiscale;importo;scadenza;descrizione\nVRDGPP75B02F205E;12,50;30/04/2025;{description}\n"
+    report = previous_debts_import(text=text, by=StaffFactory(), today=date(2025, 9, 1))
+    assert report.ok and report.written == 0 and report.skipped == [(2, "già importato")]
+
+
 def test_values_beyond_a_number_or_the_column_are_named_not_raised(local_romano: Comune) -> None:
     mensa, trasporto = _rate()
     text = (
