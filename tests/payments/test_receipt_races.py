@@ -9,7 +9,6 @@ rata overwrote the rata just paid with "annullata" (the money gone from the book
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,25 +20,23 @@ from payments.models import DebtPosition, Instalment
 from payments.services import position_create, receipt_record
 from tenants.models import Comune
 from tenants.service_definition import FeeInstalment
-from tests.concurrency import together
+from tests.concurrency import together, until_another_waits_on_a_lock
 from tests.payments.conftest import payments_configure
 
 
-def _until_another_waits_on_a_lock(*, or_else: threading.Event) -> None:
-    """Inside the first transaction: until the other one waits for a row lock this one holds
-    (or, without the position lock, reaches the same point: `or_else`)."""
-    with connection.cursor() as cursor:
-        for _ in range(1200):
-            if or_else.is_set():
-                return
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
+def _two_rate_position(source: str) -> DebtPosition:
+    return position_create(
+        source=source,
+        payer_codice_fiscale="RSSMRA80A01H501U",
+        payer_name="Mario Rossi",
+        description=f"MENSA 2025/2026 – {source}",
+        amount=Decimal("120.00"),
+        instalments=[
+            FeeInstalment(due_date=date(2099, 10, 31), share_percent=Decimal(50)),
+            FeeInstalment(due_date=date(2100, 2, 28), share_percent=Decimal(50)),
+        ],
+        today=date(2099, 9, 1),
+    )
 
 
 def test_db_is_the_test_database(db) -> None:  # the committed fixture needs one `db` test in the module
@@ -52,18 +49,7 @@ def test_two_rate_paid_at_the_same_moment_close_the_position(committed_comuni, m
     comune = payments_configure(romano)
     try:
         with tenant_context(comune):
-            position = position_create(
-                source="enrollment:RACE-1",
-                payer_codice_fiscale="RSSMRA80A01H501U",
-                payer_name="Mario Rossi",
-                description="MENSA 2025/2026 – race",
-                amount=Decimal("120.00"),
-                instalments=[
-                    FeeInstalment(due_date=date(2099, 10, 31), share_percent=Decimal(50)),
-                    FeeInstalment(due_date=date(2100, 2, 28), share_percent=Decimal(50)),
-                ],
-                today=date(2099, 9, 1),
-            )
+            position = _two_rate_position("enrollment:RACE-1")
             rate = list(position.instalments.order_by("number"))
 
         # The first to reach the audit write (after its "all paid?" read) waits there for the other.
@@ -75,7 +61,7 @@ def test_two_rate_paid_at_the_same_moment_close_the_position(committed_comuni, m
                 first = not first_in.is_set()
                 (first_in if first else second_in).set()
             if first:
-                _until_another_waits_on_a_lock(or_else=second_in)
+                until_another_waits_on_a_lock(or_else=second_in)
             return original(**kwargs)
 
         monkeypatch.setattr(services, "audit_record", audit_after_both_checked)
@@ -115,18 +101,7 @@ def test_a_receipt_committing_while_staff_cancel_is_not_overwritten(committed_co
     comune = payments_configure(romano)
     try:
         with tenant_context(comune):
-            position = position_create(
-                source="enrollment:RACE-2",
-                payer_codice_fiscale="RSSMRA80A01H501U",
-                payer_name="Mario Rossi",
-                description="MENSA 2025/2026 – race 2",
-                amount=Decimal("120.00"),
-                instalments=[
-                    FeeInstalment(due_date=date(2099, 10, 31), share_percent=Decimal(50)),
-                    FeeInstalment(due_date=date(2100, 2, 28), share_percent=Decimal(50)),
-                ],
-                today=date(2099, 9, 1),
-            )
+            position = _two_rate_position("enrollment:RACE-2")
             rata = position.instalments.get(number=1)
 
         receipt_written = threading.Event()
@@ -136,7 +111,7 @@ def test_a_receipt_committing_while_staff_cancel_is_not_overwritten(committed_co
             if kwargs.get("action") == "payments.paid":
                 receipt_written.set()  # rata 1 already "pagata" in this open transaction
                 # Until the cancellation waits: on the position now, on the rata's row before.
-                _until_another_waits_on_a_lock(or_else=threading.Event())
+                until_another_waits_on_a_lock()
             return original(**kwargs)
 
         monkeypatch.setattr(services, "audit_record", slow_audit)

@@ -9,9 +9,7 @@ racing a "Riapri" confirmed a request the reopening had just put on the list.
 from __future__ import annotations
 
 import threading
-import time
 
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 import enrollment.backoffice.services as backoffice
@@ -19,7 +17,7 @@ from core.models import AuditEntry
 from enrollment.backoffice.services import enrollment_reopen_notify, waiting_list_promote
 from enrollment.models import Enrollment
 from enrollment.services import EnrollmentError, enrollment_confirm, enrollment_reject, enrollment_withdraw
-from tests.concurrency import together
+from tests.concurrency import together, until_another_waits_on_a_lock
 from tests.enrollment.backoffice.conftest import staff_create, submitted
 from tests.enrollment.conftest import service
 
@@ -94,19 +92,6 @@ def test_a_confirmation_reopened_keeps_its_place(palosco, operatore) -> None:  #
         assert _waiting(post) == [("Secondo", 1), ("Terzo", 2)]
 
 
-def _until_another_waits_on_a_lock() -> None:
-    with connection.cursor() as cursor:
-        for _ in range(1200):
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-
-
 def test_a_confirmation_racing_a_reopening_onto_the_list_is_refused(committed_palosco, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Operatore A reopens a rejected request of a full service (so onto the waiting list) while
     operatore B confirms it. B's check used to read the row before its lock: it confirmed a request
@@ -126,7 +111,7 @@ def test_a_confirmation_racing_a_reopening_onto_the_list_is_refused(committed_pa
 
     def mail_then_hold(*args, **kwargs):  # type: ignore[no-untyped-def]
         reopened.set()  # the row is "inviata", on the list, in this open transaction
-        _until_another_waits_on_a_lock()  # the confirmation waits for the row
+        until_another_waits_on_a_lock()  # the confirmation waits for the row
         return mail_parent(*args, **kwargs)
 
     monkeypatch.setattr(backoffice, "mail_parent", mail_then_hold)
