@@ -194,7 +194,12 @@ def positions_create(
                 sync=DebtPosition.Sync.ALLINEATA if local else DebtPosition.Sync.DA_INVIARE,
             )
             live[item.source] = position
-            created.append((position, item, schedule, split_cents(cents, [share for _, share in schedule])))
+            parts = split_cents(cents, [share for _, share in schedule])
+            if min(parts) <= 0:
+                # Too little to split into these rate (0,02 € in four): one rata, else a rata
+                # of 0 cents, or less, that pagoPA refuses.
+                schedule, parts = schedule[:1], [cents]
+            created.append((position, item, schedule, parts))
         if created:
             _positions_write(created, config=config, by=by, request=request, local=local)
         positions = [live[item.source] for item in wanted]

@@ -71,6 +71,18 @@ def test_local_position_is_open_at_once_split_in_cents_and_created_once(local_ro
     assert not ProcrastinateJob.objects.filter(task_name="payments.position_send").exists()
 
 
+def test_an_amount_too_small_for_its_rate_is_one_rata(local_romano: Comune) -> None:
+    """0,02 € in four rate used to give rate of 1, 1, 1 and -1 cents (the last takes the rounding)."""
+    quarters = [FeeInstalment(due_date=date(2099, 10, m), share_percent=Decimal(25)) for m in (1, 2, 3, 4)]
+    position = _create(amount=Decimal("0.02"), instalments=quarters)
+    assert list(position.instalments.values_list("number", "amount_cents", "due_date")) == [
+        (1, 2, date(2099, 10, 1))
+    ]
+    # An amount that splits keeps its rate.
+    other = _create(source="enrollment:2025-000002", amount=Decimal("0.04"), instalments=quarters)
+    assert list(other.instalments.order_by("number").values_list("amount_cents", flat=True)) == [1, 1, 1, 1]
+
+
 def test_amounts_are_never_float(local_romano: Comune) -> None:
     with pytest.raises(TypeError):
         _create(amount=120.0)
