@@ -261,7 +261,8 @@ def answers_store(*, enrollment: Enrollment, answers: dict[str, Any], account: A
     definition = service_definition(enrollment.service)
     kept: dict[str, Any] = {}
     if enrollment.status != Status.BOZZA:
-        asked = {q.id for q in definition.questions}
+        # A question deactivated since is asked no more: its answer stays (answers_clean skips it).
+        asked = {q.id for q in definition.questions if q.active}
         kept = {k: v for k, v in (enrollment.extra or {}).items() if k not in asked}
     files = {q.id for q in definition.questions if q.type == "file"}
     out: dict[str, Any] = {}

@@ -442,6 +442,13 @@ def _format_validation_error(source: str, exc: ValidationError, data: Any) -> li
     return lines
 
 
+# PyYAML builds dates and numbers while parsing, and raises ValueError, not YAMLError, for one
+# that cannot be (2026-02-30): named in Italian, not a 500.
+YAML_VALUE_INVALID = (
+    "contiene un valore che non si può leggere, ad esempio una data che non esiste (30 febbraio)"
+)
+
+
 def config_parse(text: str, *, source: str) -> ComuneConfig:
     """Parse and validate one config; raise ConfigError naming source and field."""
     try:
@@ -450,6 +457,8 @@ def config_parse(text: str, *, source: str) -> ComuneConfig:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: (file): non è YAML valido: {exc}"]) from exc
+    except (ValueError, TypeError) as exc:  # a value YAML's types cannot build: 30 February, say
+        raise ConfigError([f"{source}: (file): {YAML_VALUE_INVALID} ({exc})"]) from exc
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: (file): deve essere un elenco di campi (chiave: valore)"])
     try:

@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from enrollment.answers import answers_from_json
 from enrollment.definitions import service_definition
@@ -153,8 +154,13 @@ class _Line:
 
 
 def _safe(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    # Control characters (a vertical tab pasted from a word processor) have no place in a cell,
+    # and openpyxl refuses the whole file for one of them.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
     # A cell starting with = + - @ would be run as a formula by Excel (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
 

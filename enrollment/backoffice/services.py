@@ -50,6 +50,7 @@ from enrollment.services import (
 )
 from identity.models import Account
 from identity.token_links import validity_text
+from tenants.config import YAML_VALUE_INVALID
 from tenants.service_definition import ServiceDefinition
 
 Status = Enrollment.Status
@@ -443,6 +444,8 @@ def service_definition_update(
         mark = getattr(exc, "problem_mark", None)
         where = f" (riga {mark.line + 1}, colonna {mark.column + 1})" if mark is not None else ""
         raise ValidationError({DEFINITION_FIELD: f"Il testo non è YAML valido{where}."}) from None
+    except (ValueError, TypeError):
+        raise ValidationError({DEFINITION_FIELD: f"Il testo {YAML_VALUE_INVALID}."}) from None
     if not isinstance(data, dict):
         raise ValidationError(
             {DEFINITION_FIELD: "La definizione deve essere un insieme di campi: questions, ranking, fees…"}

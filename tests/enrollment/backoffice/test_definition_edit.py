@@ -171,3 +171,33 @@ def test_every_refusal_of_a_question_is_listed_at_once(in_palosco, admin_user) -
         "Servizio CRE, Domanda 1 «Settimane richieste» (settimane), condizione (required_if), domanda: "
         "indica la domanda «allergia», che non esiste.",
     ]
+
+
+def test_a_value_yaml_cannot_build_is_refused_in_italian(in_palosco, admin_user) -> None:  # type: ignore[no-untyped-def]
+    cre = Service.objects.get(code="CRE", school_year="2025/2026")
+    text = service_definition_text(service=cre) + "documents: [2026-02-30]\n"
+    with pytest.raises(ValidationError) as refused:
+        service_definition_update(service=cre, text=text, by=admin_user)
+    assert "una data che non esiste (30 febbraio)" in str(refused.value)
+
+
+def test_a_deactivated_question_keeps_the_answer_of_a_submitted_form_saved_again(
+    in_palosco, admin_user
+) -> None:  # type: ignore[no-untyped-def]
+    """Deactivating is what the docs ask instead of removing; the family's answer went at their next
+    save of the submitted form (found by a review)."""
+    from enrollment.answers import answers_clean
+    from tests.factories import ParentFactory, domanda_create
+
+    post = Service.objects.get(code="POST", school_year="2025/2026")
+    parent = ParentFactory.create()
+    (e,) = domanda_create(parent, [post], extra={"POST": {"delegati": "Nonna Maria"}}, submit=True)
+    data = yaml.safe_load(service_definition_text(service=post))
+    data["questions"][0]["active"] = False
+    service_definition_update(service=post, text=yaml.safe_dump(data, allow_unicode=True), by=admin_user)
+    post.refresh_from_db()
+    sent = answers_clean(questions=service_definition(post).questions, answers={"delegati": "Nonna Maria"})
+    assert sent.values == {}  # the form no longer asks it
+    domanda_create(parent, [post], extra={"POST": {}}, domanda=e.domanda)
+    e.refresh_from_db()
+    assert (e.status, e.extra.get("delegati")) == (Enrollment.Status.INVIATA, "Nonna Maria")

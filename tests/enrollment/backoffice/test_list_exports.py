@@ -163,3 +163,24 @@ def test_export_with_invalid_filters_exports_nothing(palosco, staff, rows) -> No
         assert "Correggi i filtri prima di esportare" in html and "formato gg/mm/aaaa" in html
     with tenant_context(palosco):
         assert not AuditEntry.objects.filter(action="enrollment.exported").exists()
+
+
+def test_a_control_character_in_an_answer_does_not_break_the_xlsx(palosco, staff) -> None:  # type: ignore[no-untyped-def]
+    """A vertical tab pasted from a word processor: openpyxl refused the whole file (a 500)."""
+    from enrollment.answers import answers_clean
+    from enrollment.backoffice.roles import OPERATORE
+    from enrollment.definitions import service_definition
+    from tests.factories import ParentFactory, domanda_create
+
+    with tenant_context(palosco):
+        pre = Service.objects.get(code="PRE", school_year="2025/2026")
+        cleaned = answers_clean(
+            questions=[service_definition(pre).question("motivo")], answers={"motivo": "Lavoro\x0bturni"}
+        )
+        domanda_create(ParentFactory.create(), [pre], extra={"PRE": dict(cleaned.values)}, submit=True)
+    response = client_for(palosco, staff[OPERATORE]).get(
+        reverse("staff_admin:bo_export_xlsx"), {"servizio": pre.pk}
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert "Lavoroturni" in [cell for row in sheet.iter_rows(values_only=True) for cell in row]
