@@ -21,7 +21,7 @@ from api.selectors import token_for_key
 from core import shared_state
 from core.services import client_ip
 from identity.models import Account
-from identity.services import temporary_password_pending
+from identity.services import temporary_password_issued_here
 
 BEARER = "Bearer"
 
@@ -104,11 +104,11 @@ def caller(request: Request) -> Account:
 
 def keep_this_device(request: Request) -> None:
     """After a save by this caller that set its temporary password (the first save of a
-    codice-fiscale account), its token stays valid; the others end. An account that
-    could not get one when the request began (any other, or one with a password)
-    kept its password: no read."""
+    codice-fiscale account), its token stays valid; the others end. Only this request's
+    own issue counts: a token whose request ran beside the one that set it (another
+    device on the same empty account) ends with the others."""
     token = current_token(request)
-    if token is not None and temporary_password_pending(caller(request)):
+    if token is not None and temporary_password_issued_here(caller(request)):
         services.token_rebind(token=token)
 
 

@@ -65,11 +65,12 @@ MESSAGES = {
 class ApiError(exceptions.APIException):
     """An error with a given status, code and Italian message, raised by the API views."""
 
-    def __init__(self, *, status_code: int, code: str, message: str) -> None:
+    def __init__(self, *, status_code: int, code: str, message: str, wait: float | None = None) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
         self.message = message
+        self.wait = wait  # seconds, sent as Retry-After (exception_handler)
 
 
 class PreconditionFailed(ApiError):
@@ -148,7 +149,8 @@ def _translate(exc: Exception) -> Exception:
         return ApiError(status_code=400, code=exc.code, message=exc.message)
     if isinstance(exc, AccessError):
         if exc.message == ratelimit.LOCKED_MESSAGE:
-            return ApiError(status_code=429, code="locked", message=exc.message)
+            # The lock lasts at most LOCK_SECONDS, as the message says: the client may wait that long.
+            return ApiError(status_code=429, code="locked", message=exc.message, wait=ratelimit.LOCK_SECONDS)
         if exc.field:
             return exceptions.ValidationError({exc.field: [exc.message]})
         return ApiError(status_code=400, code="invalid_credentials", message=exc.message)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, login, logout, update_session_auth_hash
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -121,22 +123,35 @@ def parent_account_for_codice_fiscale(
     """
     cf = codice_fiscale.strip().upper()
     with transaction.atomic():
+        # Not an account opened by "Sono un nuovo iscritto": its codice fiscale is the one someone
+        # typed, a pupil's, and anyone may type a parent's there; an IdP's proves the person.
         account = (
             Account.objects.select_for_update()
             .filter(kind=Account.Kind.PARENT, codice_fiscale=cf)
+            .exclude(created_by_backend="codice_fiscale")
             .order_by("id")
             .first()
         )
         if account is None:
-            account = Account.objects.create_user(
-                username=cf,
-                kind=Account.Kind.PARENT,
-                codice_fiscale=cf,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-            )
-            return account, True
+            # Its login name is the codice fiscale, unless such an account took it first.
+            for username in (cf, f"IDP-{cf}"):
+                account, created = _parent_create_or_read(
+                    username=username,
+                    kind=Account.Kind.PARENT,
+                    codice_fiscale=cf,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                )
+                if created:
+                    return account, True
+                if (account.kind, account.codice_fiscale) == (Account.Kind.PARENT, cf) and (
+                    account.created_by_backend != "codice_fiscale"
+                ):
+                    break  # a parallel first login of this person made it
+                # Else the name is another account's (one opened by "Sono un nuovo iscritto"): the next.
+            else:
+                raise RuntimeError(f"no login name left for the codice fiscale {cf}")
         changed = []
         for field, value in (("first_name", first_name), ("last_name", last_name), ("email", email)):
             if value and not getattr(account, field):
@@ -145,6 +160,20 @@ def parent_account_for_codice_fiscale(
         if changed:
             account.save(update_fields=changed)
         return account, False
+
+
+def _parent_create_or_read(*, username: str, **fields: Any) -> tuple[Account, bool]:
+    """(account, created): a new account named `username`, or the one a parallel request made first.
+
+    Two first accesses at once (a double click, two tabs, two devices) both find no account: a
+    row lock on a row that does not exist locks nothing. The second insert waits for the first
+    and fails on the unique name; in a savepoint, so its transaction goes on with the account the
+    first one committed, read under its lock."""
+    try:
+        with transaction.atomic():
+            return Account.objects.create_user(username=username, **fields), True
+    except IntegrityError:
+        return Account.objects.select_for_update().get(username=username), False
 
 
 def _codice_utente_allocate(comune: Comune) -> str:
@@ -270,6 +299,24 @@ def credentials_letter_claim(*, account: Account) -> bool:
     return claimed == 1
 
 
+# The accounts whose temporary password this request issued. Only their caller's session or
+# token is kept valid after a save (session_keep_after_save, api.auth.keep_this_device): a
+# device whose request only ran beside the one that issued it (a stranger who opened the same
+# empty account by its codice fiscale, saving at that moment) ends like every other. Emptied
+# when each request starts (IdentityConfig.ready); None outside a request.
+_issued_in_request: ContextVar[set[int] | None] = ContextVar("temporary_passwords_issued", default=None)
+
+
+def temporary_passwords_watch(**_: object) -> None:
+    """request_started: this request has issued no temporary password yet."""
+    _issued_in_request.set(set())
+
+
+def temporary_password_issued_here(account: Account) -> bool:
+    """Whether this request issued `account`'s temporary password (temporary_password_ensure)."""
+    return account.pk in (_issued_in_request.get() or ())
+
+
 def temporary_password_ensure(*, account: Account) -> bool:
     """Called by every service that saves a family's data: True when it issued the password now.
 
@@ -287,6 +334,9 @@ def temporary_password_ensure(*, account: Account) -> bool:
         if not temporary_password_pending(account):
             return False
         temporary_password_issue(account=account)
+        issued = _issued_in_request.get()
+        if issued is not None:
+            issued.add(account.pk)
         return True
 
 
@@ -297,7 +347,7 @@ def session_keep_after_save(*, request: HttpRequest) -> str | None:
     say so, or None when no password was set in this request.
     """
     user = request.user
-    if not isinstance(user, Account):
+    if not isinstance(user, Account) or not temporary_password_issued_here(user):
         return None
     before = request.session.get(HASH_SESSION_KEY)
     user.refresh_from_db()
@@ -363,19 +413,20 @@ def codice_fiscale_access(
                     raise AccessError(ratelimit.LOCKED_MESSAGE)
                 # Every account created counts towards the IP's bound.
                 ratelimit.failure_record(new_accounts, request=request)
-                account = Account.objects.create_user(
+                account, created = _parent_create_or_read(
                     username=cf,
                     kind=Account.Kind.PARENT,
                     codice_fiscale=cf,
                     created_by_backend="codice_fiscale",
                 )
-                audit_record(
-                    action="account.create",
-                    obj=account,
-                    data={"backend": "codice_fiscale"},
-                    request=request,
-                    actor_label=cf,
-                )
+                if created:
+                    audit_record(
+                        action="account.create",
+                        obj=account,
+                        data={"backend": "codice_fiscale"},
+                        request=request,
+                        actor_label=cf,
+                    )
             re_entry_allowed = (
                 account.kind == Account.Kind.PARENT
                 and account.created_by_backend == "codice_fiscale"

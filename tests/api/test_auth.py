@@ -52,6 +52,8 @@ def test_wrong_password_is_refused_and_counted_towards_the_same_lockout(in_roman
     # Locked now even with the right password, exactly as on the web login page.
     response = _obtain(client, method="credentials", codice_utente="ROM-000900", password=PASSWORD)
     assert response.status_code == 429 and response.json()["error"]["code"] == "locked"
+    # As docs/api.md promises: how long to wait, at most the lock's 15 minutes (it had none).
+    assert response.headers["Retry-After"] == "900"
     assert not ApiToken.objects.exists()
 
 
