@@ -160,7 +160,8 @@ class WaitingRoomMiddleware:
                 "refresh_seconds": room.refresh_seconds,
                 "stale_seconds": room.refresh_seconds * waiting_room.STALE_AFTER_REFRESHES,
                 "manual": manual,
-                "path": request.path,
+                # One leading slash: "//evil.example/" would make its links leave the comune's host.
+                "path": "/" + request.path.lstrip("/"),
             },
         )
         response.set_cookie(

@@ -211,6 +211,9 @@ class WaitingTicket(models.Model):
     # to someone who left, and is skipped instead of holding the queue.
     seen_at = models.DateTimeField(default=timezone.now)
     admitted_at = models.DateTimeField(null=True, blank=True)
+    # When its browser first came in with it: a copy of the ticket is let in only shortly after
+    # (tenants.waiting_room.ENTRY_GRACE), then counts as a new arrival.
+    entered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -40,6 +40,10 @@ TICKET_COOKIE = "sala_attesa"
 STALE_AFTER_REFRESHES = 4
 # How far back admissions are counted to estimate the wait.
 RATE_WINDOW = timedelta(minutes=5)
+# An admitted ticket lets in once: its browser gets a pass and drops the ticket. Presented
+# again within this (the answer lost on a phone's network, the page reloaded) it still does;
+# after, it is a copy, and one admitted ticket would let in any number of browsers.
+ENTRY_GRACE = timedelta(seconds=60)
 # One decision in a hundred also deletes tickets older than a day.
 _PURGE_ONE_IN = 100
 _TICKET_MAX_AGE = timedelta(days=1)
@@ -148,6 +152,13 @@ def ticket_turn(*, schema_name: str, room: WaitingRoom, ticket_id: int) -> Turn:
                 WaitingTicket.objects.filter(pk__in=list(head)).update(admitted_at=now)
                 ticket.refresh_from_db(fields=["admitted_at"])
         if ticket.admitted_at is not None:
+            if ticket.entered_at is None:
+                ticket.entered_at = now
+                ticket.save(update_fields=["entered_at"])
+            elif ticket.entered_at < now - ENTRY_GRACE:
+                # Its browser came in with it and carries a pass since: this is a copy of it, in
+                # another browser, and waits like every new arrival.
+                return arrival(schema_name=schema_name, room=room)
             return Turn(admitted=True, inflight_id=_enter(schema_name), ticket_id=ticket.pk)
     return _position(ticket, room)
 

@@ -246,3 +246,32 @@ def test_the_idp_post_back_is_never_held(palosco: Comune) -> None:
     occupied(palosco)
     response = Client(HTTP_HOST=PALOSCO_HOST).post("/accesso/spid/acs/", {"SAMLResponse": "x"})
     assert not is_waiting(response)
+
+
+def test_an_admitted_ticket_copied_into_another_browser_waits_like_a_new_arrival(palosco: Comune) -> None:
+    """One admitted ticket used to let in any number of browsers it was copied into, past the
+    capacity and ahead of the families waiting (found by a review)."""
+    room = room_on(palosco)
+    held = occupied(palosco)
+    turn = waiting_room.arrival(schema_name="palosco", room=room)
+    release(held)
+    first = waiting_room.ticket_turn(schema_name="palosco", room=room, ticket_id=turn.ticket_id)
+    assert first.admitted  # the browser that waited comes in (and carries a pass from now on)
+    behind = waiting_room.arrival(schema_name="palosco", room=room)
+    assert not behind.admitted  # the room is full with it inside
+    # Presented again at once (its answer lost), it still lets in: within ENTRY_GRACE.
+    assert waiting_room.ticket_turn(schema_name="palosco", room=room, ticket_id=turn.ticket_id).admitted
+    WaitingTicket.objects.filter(pk=turn.ticket_id).update(
+        entered_at=timezone.now() - waiting_room.ENTRY_GRACE - timedelta(seconds=1)
+    )
+    copy = waiting_room.ticket_turn(schema_name="palosco", room=room, ticket_id=turn.ticket_id)
+    assert not copy.admitted and copy.ticket_id != turn.ticket_id
+    assert copy.position == 2  # behind the family that was waiting
+
+
+def test_the_waiting_page_links_stay_on_the_comunes_host(palosco: Comune) -> None:
+    room_on(palosco)
+    occupied(palosco)
+    # As a browser sends it (the test client would read "//evil.example/" as a host).
+    page = Client(HTTP_HOST=PALOSCO_HOST).get("/", PATH_INFO="//evil.example/").content.decode()
+    assert 'href="/evil.example/?aggiornamento=manuale"' in page and 'href="//' not in page
