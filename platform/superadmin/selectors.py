@@ -32,12 +32,31 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _union_rows(schemas: list[str], sql: str, extra: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Run `sql` in every schema and concatenate the rows.
+def _schemas_with(schemas: list[str], tables: list[str]) -> list[str]:
+    """The `schemas` that hold every one of `tables`, in their order (one catalogue query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+            "WHERE n.nspname = ANY(%s) AND c.relname = ANY(%s) AND c.relkind IN ('r', 'p') "
+            "GROUP BY n.nspname HAVING count(DISTINCT c.relname) = %s",
+            [schemas, tables, len(set(tables))],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [s for s in schemas if s in present]
+
+
+def _union_rows(
+    schemas: list[str], sql: str, extra: tuple[Any, ...] = (), *, tables: list[str]
+) -> list[tuple[Any, ...]]:
+    """Run `sql` in every schema that holds its `tables`, and concatenate the rows.
 
     `sql` names tables as `{schema}.<table>` and its first parameter is the
     schema's own name (so each row says where it comes from), then `extra`.
+    A schema without one of the tables (dropped by hand, or a migration
+    behind) is left out instead of failing the whole statement: the health
+    page reports it as behind, and must not fail for it.
     """
+    schemas = _schemas_with(schemas, tables)
     rows: list[tuple[Any, ...]] = []
     for i in range(0, len(schemas), UNION_CHUNK):
         chunk = schemas[i : i + UNION_CHUNK]
@@ -98,6 +117,7 @@ def comuni_overview(comuni: list[Comune]) -> list[ComuneRow]:
         schemas,
         f"SELECT %s, (SELECT count(*) FROM {{schema}}.{_q(Service._meta.db_table)}), "  # noqa: S608
         f"(SELECT max(at) FROM {{schema}}.{_q(AuditEntry._meta.db_table)})",
+        tables=[Service._meta.db_table, AuditEntry._meta.db_table],
     ):
         rows[schema].services = services
         rows[schema].last_activity = last
@@ -113,7 +133,7 @@ def comuni_overview(comuni: list[Comune]) -> list[ComuneRow]:
             extra = (timezone.localtime().replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),)
             where = " WHERE created_at >= %s"
         sql = f"SELECT %s, status, count(*) FROM {{schema}}.{_q(model._meta.db_table)}{where} GROUP BY 2"  # noqa: S608
-        for schema, status, count in _union_rows(schemas, sql, extra):
+        for schema, status, count in _union_rows(schemas, sql, extra, tables=[model._meta.db_table]):
             rows[schema].enrollments[status] = count
     return list(rows.values())
 
@@ -149,7 +169,7 @@ def email_failures(schemas: list[str], *, limit: int = 20) -> list[dict[str, Any
         f"SELECT * FROM (SELECT %s, created_at, subject, last_error FROM {{schema}}.{table} "  # noqa: S608
         f"WHERE status = %s ORDER BY created_at DESC LIMIT {int(limit)}) AS f"
     )
-    rows = _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,))
+    rows = _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,), tables=[OutgoingEmail._meta.db_table])
     rows.sort(key=lambda r: r[1], reverse=True)
     return [
         {"schema": s, "created_at": at, "subject": subject, "error": error}
@@ -161,7 +181,8 @@ def email_failed_count(schemas: list[str]) -> int:
     """E-mails whose last attempt failed, summed over the schemas."""
     table = _q(OutgoingEmail._meta.db_table)
     sql = f"SELECT %s, count(*) FROM {{schema}}.{table} WHERE status = %s"  # noqa: S608
-    return sum(n for _schema, n in _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,)))
+    failed = _union_rows(schemas, sql, (OutgoingEmail.Status.FAILED,), tables=[OutgoingEmail._meta.db_table])
+    return sum(n for _schema, n in failed)
 
 
 def health_report() -> Health:
