@@ -67,6 +67,23 @@ def migrations_on_disk() -> set[tuple[str, str]]:
     return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
+def schemas_with_tables(schemas: list[str], tables: list[str]) -> list[str]:
+    """Those of `schemas` that exist and hold every one of `tables`, in their order (one catalogue
+    query): a statement over many schemas reads only these, so one schema dropped by hand or a
+    migration behind cannot fail it."""
+    if not schemas:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
+            "WHERE n.nspname = ANY(%s) AND c.relname = ANY(%s) AND c.relkind IN ('r', 'p') "
+            "GROUP BY n.nspname HAVING count(DISTINCT c.relname) = %s",
+            [list(schemas), list(tables), len(set(tables))],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [s for s in schemas if s in present]
+
+
 def migrations_missing(schemas: list[str], *, expected: set[tuple[str, str]] | None = None) -> dict[str, int]:
     """How many migrations on disk each schema has not recorded (0: up to date).
 
@@ -78,13 +95,8 @@ def migrations_missing(schemas: list[str], *, expected: set[tuple[str, str]] | N
     missing = dict.fromkeys(schemas, len(names))
     if not schemas:
         return missing
+    recorded = schemas_with_tables(schemas, ["django_migrations"])
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = 'django_migrations' AND c.relkind = 'r' AND n.nspname = ANY(%s)",
-            [list(schemas)],
-        )
-        recorded = [row[0] for row in cursor.fetchall()]
         for i in range(0, len(recorded), MIGRATIONS_CHUNK):
             chunk = recorded[i : i + MIGRATIONS_CHUNK]
             arms = " UNION ALL ".join(

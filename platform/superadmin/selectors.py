@@ -19,7 +19,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from core.models import AuditEntry, OutgoingEmail
 from enrollment.models import Service
 from tenants.models import Comune
-from tenants.provisioning import migrations_missing, template_schema_name
+from tenants.provisioning import migrations_missing, schemas_with_tables, template_schema_name
 from tenants.selectors import comuni_list
 from tenants.waiting_room import inflight_counts, queue_lengths
 
@@ -30,19 +30,6 @@ UNION_CHUNK = 200
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
-
-
-def _schemas_with(schemas: list[str], tables: list[str]) -> list[str]:
-    """The `schemas` that hold every one of `tables`, in their order (one catalogue query)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
-            "WHERE n.nspname = ANY(%s) AND c.relname = ANY(%s) AND c.relkind IN ('r', 'p') "
-            "GROUP BY n.nspname HAVING count(DISTINCT c.relname) = %s",
-            [schemas, tables, len(set(tables))],
-        )
-        present = {row[0] for row in cursor.fetchall()}
-    return [s for s in schemas if s in present]
 
 
 def _union_rows(
@@ -56,7 +43,7 @@ def _union_rows(
     behind) is left out instead of failing the whole statement: the health
     page reports it as behind, and must not fail for it.
     """
-    schemas = _schemas_with(schemas, tables)
+    schemas = schemas_with_tables(schemas, tables)
     rows: list[tuple[Any, ...]] = []
     for i in range(0, len(schemas), UNION_CHUNK):
         chunk = schemas[i : i + UNION_CHUNK]
