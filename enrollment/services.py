@@ -641,29 +641,33 @@ def _transition(
     action: str,
     request: HttpRequest | None,
     note: str | None = None,
+    locked: bool = False,
 ) -> Enrollment:
-    (locked,) = _lock([enrollment])
-    before = locked.status
+    """Move `enrollment` to `to`, audited. `locked`: the caller has just read it under its row
+    lock (_lock), with what _lock reads."""
+    (row,) = [enrollment] if locked else _lock([enrollment])
+    before = row.status
     if before not in allowed_from:
         raise EnrollmentError(
-            f"L'iscrizione n. {locked.reference} è in stato {locked.get_status_display()}: "
+            f"L'iscrizione n. {row.reference} è in stato {row.get_status_display()}: "
             f"non può passare a {Status(to).label}.",
             code="invalid_transition",
         )
     now = timezone.now()
-    locked.status = to
-    locked.updated_at = now
+    row.status = to
+    row.updated_at = now
     if note is not None:
-        locked.outcome_note = note
-    locked.decided_at = now if to in (Status.CONFERMATA, Status.RESPINTA) else None
+        row.outcome_note = note
+    row.decided_at = now if to in (Status.CONFERMATA, Status.RESPINTA) else None
     if before == Status.BOZZA:
         # A withdrawn draft is history too: it keeps the data it was written with.
-        locked.guardian_snapshot = locked.guardian.snapshot()
+        row.guardian_snapshot = row.guardian.snapshot()
     # Rejected or withdrawn from the waiting list: off it. A position kept on a row that left it
     # came back with the row when reopened, beside the family given that number since.
-    left_waiting = locked.waiting_position if to in (Status.RESPINTA, Status.ANNULLATA) else None
-    locked.waiting_position = None if left_waiting is not None else locked.waiting_position
-    locked.save(
+    left_waiting = row.waiting_position if to in (Status.RESPINTA, Status.ANNULLATA) else None
+    if left_waiting is not None:
+        row.waiting_position = None
+    row.save(
         update_fields=[
             "status",
             "updated_at",
@@ -679,13 +683,13 @@ def _transition(
     audit_record(
         action=action,
         actor=by,
-        obj=locked,
-        message=f"{locked.reference}: {Status(before).label} → {Status(to).label}"
+        obj=row,
+        message=f"{row.reference}: {Status(before).label} → {Status(to).label}"
         + (f", fuori dalla lista d'attesa (posizione {left_waiting})" if left_waiting is not None else ""),
         data=data,
         request=request,
     )
-    return locked
+    return row
 
 
 def enrollment_confirm(
@@ -741,7 +745,7 @@ def _confirm(*, enrollment: Enrollment, by: Any, note: str, request: HttpRequest
         )
     return _transition(
         enrollment=locked, allowed_from=(Status.INVIATA,), to=Status.CONFERMATA,
-        by=by, action="enrollment.confirmed", request=request, note=note,
+        by=by, action="enrollment.confirmed", request=request, note=note, locked=True,
     )  # fmt: skip
 
 
