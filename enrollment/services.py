@@ -485,19 +485,30 @@ def _place_or_queue(enrollment: Enrollment) -> None:
         # A ranked service gives places at the graduatoria's publication, not in submission order.
         enrollment.waiting_position = None
         return
-    # One round trip under the lock: the places taken and the waiting list's end together,
-    # from the index alone (enrollment_service_places). The enrollment itself is still
-    # `bozza` in the database, so it is not counted.
-    counts = Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE).aggregate(
+    # The enrollment itself is still `bozza` in the database, so it is not counted.
+    taken, last = service_places(service)
+    # A place only when one is free and nobody waits for it: a place freed by a withdrawal is the
+    # first in line's (waiting_list_promote), not the next family's to submit.
+    if taken < service.capacity and last is None:
+        enrollment.waiting_position = None
+        return
+    enrollment.waiting_position = (last or 0) + 1
+
+
+def service_places(service: Service, *, excluding: int | None = None) -> tuple[int, int | None]:
+    """(places taken, last waiting-list position) of `service`, the caller holding its row lock.
+
+    One round trip: both together, from the index alone (enrollment_service_places).
+    `excluding`: a row already in the table that is being placed again (a reopened one).
+    """
+    rows = Enrollment.objects.filter(service=service, status__in=HOLDS_PLACE)
+    if excluding is not None:
+        rows = rows.exclude(pk=excluding)
+    counts = rows.aggregate(
         taken=Count("status", filter=Q(waiting_position__isnull=True)),  # a column of the index
         last=Max("waiting_position", filter=Q(status=Status.INVIATA)),
     )
-    # A place only when one is free and nobody waits for it: a place freed by a withdrawal is the
-    # first in line's (waiting_list_promote), not the next family's to submit.
-    if counts["taken"] < service.capacity and counts["last"] is None:
-        enrollment.waiting_position = None
-        return
-    enrollment.waiting_position = (counts["last"] or 0) + 1
+    return counts["taken"], counts["last"]
 
 
 def enrollments_submit(

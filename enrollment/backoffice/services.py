@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -36,7 +36,7 @@ from enrollment.catalogue import service_staff_edited_fields
 from enrollment.definitions import definition_json, service_definition
 from enrollment.families import consent_record, guardian_values, guardian_write, pupil_save
 from enrollment.graduatorie import placement_pending
-from enrollment.models import HOLDS_PLACE, Enrollment, Guardian, Service
+from enrollment.models import Enrollment, Guardian, Service
 from enrollment.notifications import mail_parent
 from enrollment.selectors import comune_current, previous_school_year
 from enrollment.services import (
@@ -47,6 +47,7 @@ from enrollment.services import (
     enrollments_confirm,
     enrollments_submit,
     service_accepts_check,
+    service_places,
 )
 from identity.models import Account
 from identity.token_links import validity_text
@@ -89,15 +90,10 @@ def enrollment_reopen_notify(
         was_confirmed = list(decided) == [Status.CONFERMATA]
         row = enrollment_reopen(enrollment=enrollment, by=by, request=request)
         service = Service.objects.select_for_update().get(pk=row.service_id)
-        others = Enrollment.objects.filter(service=service).exclude(pk=row.pk)
-        waiting_last = others.filter(status=Status.INVIATA).aggregate(m=Max("waiting_position"))["m"]
+        taken, waiting_last = service_places(service, excluding=row.pk)
         # A confirmation taken back keeps its place. A rejection taken back gets one only if one is
         # free and nobody waits for it; else the end of the line, as a submission would.
-        full = (
-            service.capacity is not None
-            and others.filter(status__in=HOLDS_PLACE, waiting_position__isnull=True).count()
-            >= service.capacity
-        )
+        full = service.capacity is not None and taken >= service.capacity
         queued = not was_confirmed and not placement_pending(service) and (full or waiting_last is not None)
         if queued:
             row.waiting_position = (waiting_last or 0) + 1
